@@ -1,0 +1,78 @@
+// One error root for every package: a FuncError carries a code from one table, and the XML-RPC fault
+// codes (what crosses the wire) sit in the same table so a fault maps back to the same error type.
+
+/** XML-RPC fault codes on the wire (DESIGN section 5). */
+export const FAULT = {
+  /** the method raised */
+  METHOD_RAISED: 1,
+  /** no such module or method */
+  NO_SUCH_METHOD: 2,
+  /** the ACL refused the caller */
+  ACCESS_DENIED: 3,
+  /** wrong argument count, types or values */
+  BAD_ARGUMENTS: 4,
+  /** a configured limit (body size, nesting, concurrent jobs, disk) was hit */
+  LIMIT_EXCEEDED: 5,
+  /** the request was not XML-RPC */
+  NOT_XMLRPC: -32700,
+} as const;
+export type FaultCode = (typeof FAULT)[keyof typeof FAULT];
+
+/**
+ * Every error type the project raises, with its code. Codes below 100 are the wire fault codes above;
+ * codes from 100 are local failures that never travel as faults.
+ */
+export const ERRORS = {
+  MethodError: FAULT.METHOD_RAISED,
+  NoSuchMethod: FAULT.NO_SUCH_METHOD,
+  AccessDenied: FAULT.ACCESS_DENIED,
+  BadArguments: FAULT.BAD_ARGUMENTS,
+  LimitExceeded: FAULT.LIMIT_EXCEEDED,
+  NotXmlRpc: FAULT.NOT_XMLRPC,
+  ConfigError: 101,
+  UsageError: 102,
+  NoMatch: 103,
+  PkiError: 104,
+  StoreError: 105,
+  TransportError: 106,
+  Timeout: 107,
+  NotFound: 108,
+  EnrollError: 109,
+} as const;
+export type ErrorType = keyof typeof ERRORS;
+
+export class FuncError extends Error {
+  readonly type: ErrorType;
+  readonly code: number;
+
+  constructor(type: ErrorType, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.type = type;
+    this.code = ERRORS[type];
+    this.name = type;
+  }
+
+  /** The fault string on the wire: `"<ErrorType>: <message>"`. */
+  get faultString(): string {
+    return `${this.type}: ${this.message}`;
+  }
+}
+
+/** The error type a fault code maps back to (MethodError for codes we do not know). */
+export function errorTypeForFault(code: number): ErrorType {
+  for (const [type, c] of Object.entries(ERRORS)) if (c === code) return type as ErrorType;
+  return "MethodError";
+}
+
+/** Splits a fault string `"Type: message"` into its parts; a string without a type prefix keeps it whole. */
+export function parseFaultString(faultString: string): { type: string; message: string } {
+  const m = /^([A-Za-z_][\w.]*): ([\s\S]*)$/.exec(faultString);
+  return m ? { type: m[1]!, message: m[2]! } : { type: "Fault", message: faultString };
+}
+
+/** Any thrown value as a FuncError (keeping the original as cause). */
+export function toFuncError(err: unknown, type: ErrorType = "MethodError"): FuncError {
+  if (err instanceof FuncError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new FuncError(type, message, { cause: err });
+}
