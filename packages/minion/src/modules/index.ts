@@ -1,0 +1,8 @@
+// The whole registry: every module funcd serves is listed here, explicitly. No directory scanning.
+
+import type { FuncModule } from "../registry.js";
+import { commandModule } from "./command.js";
+import { systemModule } from "./system.js";
+import { testModule } from "./test.js";
+
+export const MODULES: readonly FuncModule[] = [testModule, commandModule, systemModule];

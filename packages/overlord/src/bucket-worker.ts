@@ -1,0 +1,27 @@
+// A forked bucket worker: receives one task, calls its minions with bounded concurrency, sends each
+// result to the parent as it completes, then exits.
+
+import type { WorkerMessage, WorkerTask } from "./fan-out.js";
+import { runBucket } from "./fan-out.js";
+import { MinionTransport } from "./transport.js";
+
+function send(msg: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(msg, undefined, {}, () => resolve());
+  });
+}
+
+process.once("message", (task: WorkerTask) => {
+  const transport = new MinionTransport(task.identity);
+  const sends: Promise<void>[] = [];
+  void runBucket(transport, task.minions, task.call, task.concurrency, (name, result) => {
+    sends.push(send({ type: "result", name, result }));
+  })
+    .then(() => Promise.all(sends))
+    .then(() => send({ type: "done" }))
+    .finally(() => {
+      transport.close();
+      process.disconnect?.();
+    });
+});

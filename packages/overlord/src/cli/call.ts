@@ -1,0 +1,80 @@
+// `func <spec> call|ping|list_minions`: resolve targets, fan out, print each host, and return the exit
+// code the outcomes add up to (DESIGN section 7).
+
+import { EXIT, exitCodeFor, summarize, type HostResult } from "@func/shared";
+import { Overlord, type OverlordOptions } from "../overlord.js";
+import { formatHost, formatSummary, toJson } from "./render.js";
+
+export interface OutputOptions {
+  json: boolean;
+  jsonl: boolean;
+  color: boolean;
+  /** stderr is a terminal: show progress on long runs */
+  progress: boolean;
+}
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+/** Below this many hosts, no progress line is drawn. */
+const PROGRESS_MIN_HOSTS = 20;
+
+export function listMinions(spec: string, opts: OverlordOptions, io: Io): number {
+  const overlord = new Overlord(spec, opts);
+  for (const host of overlord.hosts()) io.out(`${host}\n`);
+  return EXIT.OK;
+}
+
+/** Prints results as they stream in (--jsonl) or sorted at the end; returns the exit code. */
+export async function printResults(
+  stream: AsyncIterable<{ host: string; result: HostResult }>,
+  total: number,
+  out: OutputOptions,
+  io: Io,
+  job: string | null = null,
+): Promise<number> {
+  const started = performance.now();
+  const results: Record<string, HostResult> = {};
+  let done = 0;
+  const showProgress = out.progress && !out.jsonl && total >= PROGRESS_MIN_HOSTS;
+  for await (const { host, result } of stream) {
+    results[host] = result;
+    done += 1;
+    if (out.jsonl) io.out(toJson({ host, ...result }) + "\n");
+    if (showProgress) io.err(`\r${done}/${total} hosts done`);
+  }
+  if (showProgress) io.err("\r\x1b[K");
+  const hosts = Object.keys(results).sort();
+  const summary = summarize(hosts.map((h) => results[h]!.outcome));
+  if (out.json) {
+    const sorted = Object.fromEntries(hosts.map((h) => [h, results[h]]));
+    io.out(toJson({ job, hosts: sorted, summary }, 2) + "\n");
+  } else if (out.jsonl) {
+    io.out(toJson({ summary, job }) + "\n");
+  } else {
+    const width = Math.max(...hosts.map((h) => h.length), 4);
+    for (const h of hosts) io.out(formatHost(h, results[h]!, width, out.color) + "\n");
+  }
+  io.err(formatSummary(summary, performance.now() - started) + "\n");
+  return exitCodeFor(hosts.map((h) => results[h]!.outcome));
+}
+
+export async function callCommand(
+  spec: string,
+  module: string,
+  method: string,
+  args: unknown[],
+  opts: OverlordOptions,
+  out: OutputOptions,
+  io: Io,
+): Promise<number> {
+  const overlord = new Overlord(spec, opts);
+  try {
+    const total = overlord.hosts().length;
+    return await printResults(overlord.stream(module, method, args), total, out, io);
+  } finally {
+    overlord.close();
+  }
+}

@@ -1,0 +1,108 @@
+// The `func` command line: one place that registers the commands, parses arguments, and maps errors to
+// exit codes. Commands are typed async functions that return an exit code; only this file prints errors.
+
+import yargs from "yargs";
+import { EXIT, FuncError } from "@func/shared";
+import type { OverlordOptions } from "../overlord.js";
+import { coerceArgs } from "./args.js";
+import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
+
+const ACTIONS = ["call", "ping", "list_minions"] as const;
+
+const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
+16 no minion matched, 1 usage or configuration error.
+
+Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
+--str keeps every argument a string. Put -- before arguments that look like options.`;
+
+interface GlobalArgs {
+  forks?: number;
+  timeout?: number;
+  exclude?: string;
+  json: boolean;
+  jsonl: boolean;
+  str: boolean;
+  color?: boolean;
+}
+
+function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
+  const num = (v: unknown, name: string, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new FuncError("UsageError", `--${name} must be a number >= ${min}, got "${String(v)}"`);
+    return n;
+  };
+  const forks = num(a.forks, "forks", 1);
+  const timeout = num(a.timeout, "timeout", 0.001);
+  return {
+    env,
+    ...(forks !== undefined ? { forks: Math.floor(forks) } : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(a.exclude ? { exclude: a.exclude } : {}),
+  };
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
+  let code: number = EXIT.OK;
+  const output = (a: GlobalArgs): OutputOptions => {
+    if (a.json && a.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
+    return { json: a.json, jsonl: a.jsonl, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+  };
+  const parser = yargs(argv)
+    .scriptName("func")
+    .parserConfiguration({ "unknown-options-as-args": true, "populate--": true })
+    .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, @group, @group:glob, ';'-separated).")
+    .option("forks", { alias: "f", type: "number", describe: "forked buckets to spread hosts over (default 1: in-process)" })
+    .option("timeout", { alias: "t", type: "number", describe: "per-host timeout in seconds (default 30, overlord.conf socket_timeout)" })
+    .option("exclude", { alias: "e", type: "string", describe: "spec of hosts to leave out" })
+    .option("json", { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" })
+    .option("jsonl", { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" })
+    .option("str", { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" })
+    .option("color", { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" })
+    .command(
+      "$0 <target> <action> [args..]",
+      "run an action on the minions matching <target>",
+      (y) =>
+        y
+          .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
+          .positional("action", { choices: ACTIONS, describe: "call <module> <method> [args..] | ping | list_minions" })
+          .positional("args", { type: "string", array: true }),
+      async (a) => {
+        const g = a as unknown as GlobalArgs;
+        const target = String(a.target);
+        const rest = [...((a.args as (string | number)[] | undefined) ?? []), ...(((a as Record<string, unknown>)["--"] as string[] | undefined) ?? [])];
+        const opts = overlordOptions(g, env);
+        switch (a.action) {
+          case "list_minions":
+            code = listMinions(target, opts, io);
+            return;
+          case "ping":
+            code = await callCommand(target, "test", "ping", [], opts, output(g), io);
+            return;
+          case "call": {
+            const [module, method, ...args] = rest.map(String);
+            if (!module || !method) throw new FuncError("UsageError", "call needs <module> <method> [args..], e.g. func \"*\" call test ping");
+            code = await callCommand(target, module, method, coerceArgs(args, g.str), opts, output(g), io);
+            return;
+          }
+        }
+      },
+    )
+    .example('$0 "*" ping', "is every minion up?")
+    .example('$0 "web*" call command run "uname -r"', "run a shell command")
+    .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
+    .example('$0 "web*;@db" --exclude web3 call service restart nginx', "globs, groups and exclusions")
+    .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
+    .epilog(EPILOG)
+    .strictOptions(false)
+    .help()
+    .alias("help", "h")
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new FuncError("UsageError", msg);
+    });
+  await parser.parseAsync();
+  return code;
+}

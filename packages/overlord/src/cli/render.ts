@@ -1,0 +1,69 @@
+// Human and machine output for per-host results: one line per host (sorted) with the outcome visible at a
+// glance, `--json` as one document, `--jsonl` as one line per host as it finishes plus a summary line.
+
+import { OUTCOMES, type HostResult, type Outcome, type Summary } from "@func/shared";
+
+/** Buffers (bytes that were not valid UTF-8) are shown as UTF-8 text, as DESIGN section 5 says. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (value && typeof value === "object" && (value as { type?: unknown }).type === "Buffer" && Array.isArray((value as { data?: unknown }).data)) {
+    return Buffer.from((value as { data: number[] }).data).toString("utf8");
+  }
+  return value;
+}
+
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, jsonReplacer, indent);
+}
+
+function isCommandResult(v: unknown): v is { rc: number; stdout: string; stderr: string } {
+  return !!v && typeof v === "object" && !Array.isArray(v) && "rc" in v && "stdout" in v && "stderr" in v;
+}
+
+function text(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (Buffer.isBuffer(v)) return v.toString("utf8");
+  return toJson(v);
+}
+
+/** The lines that show one host's value: command output unwrapped, strings as they are, the rest as JSON. */
+export function valueLines(value: unknown): string[] {
+  if (isCommandResult(value)) {
+    const out = text(value.stdout).replace(/\n$/, "");
+    const err = text(value.stderr).replace(/\n$/, "");
+    const lines = out === "" ? [] : out.split("\n");
+    if (err !== "") lines.push(...err.split("\n").map((l) => `stderr: ${l}`));
+    if (value.rc !== 0) lines.push(`[rc=${value.rc}]`);
+    return lines.length ? lines : [""];
+  }
+  const s = text(value).replace(/\n$/, "");
+  return s.split("\n");
+}
+
+export function resultLines(result: HostResult): string[] {
+  if (result.outcome === "ok") return valueLines(result.value);
+  return [`${result.error.type}: ${result.error.message}`];
+}
+
+const PAD_OUTCOME = Math.max(...OUTCOMES.map((o) => o.length));
+
+/** `host  outcome  first line`, further lines indented under it. */
+export function formatHost(host: string, result: HostResult, hostWidth: number, color: boolean): string {
+  const lines = resultLines(result);
+  const mark = colorize(result.outcome.padEnd(PAD_OUTCOME), result.outcome, color);
+  const head = `${host.padEnd(hostWidth)}  ${mark}  ${lines[0] ?? ""}`;
+  if (lines.length <= 1) return head;
+  const indent = " ".repeat(hostWidth + PAD_OUTCOME + 4);
+  return [head, ...lines.slice(1).map((l) => indent + l)].join("\n");
+}
+
+const COLORS: Record<Outcome, string> = { ok: "32", error: "31", denied: "35", unreachable: "33", timeout: "33", lost: "33" };
+
+function colorize(s: string, outcome: Outcome, color: boolean): string {
+  return color ? `\x1b[${COLORS[outcome]}m${s}\x1b[0m` : s;
+}
+
+export function formatSummary(summary: Summary, ms?: number): string {
+  const total = Object.values(summary).reduce((a, b) => a + b, 0);
+  const parts = OUTCOMES.filter((o) => summary[o] > 0).map((o) => `${summary[o]} ${o}`);
+  return `${total} host${total === 1 ? "" : "s"}: ${parts.join(", ") || "none"}${ms !== undefined ? ` in ${(ms / 1000).toFixed(2)}s` : ""}`;
+}

@@ -1,0 +1,208 @@
+// The local fleet (DESIGN section 11): N real minions on 127.0.0.2, 127.0.0.3, ... each with its own home,
+// key, cert and job store under DIR/minions/<name>, served by detached funcd processes (several minions per
+// process for large N). Used by the demo, the tests and the benchmarks.
+
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { FuncError, MINION_PORT, createKeyAndCsr, formatIni, homePaths, type HomePaths } from "@func/shared";
+import { initCa, signMinionCsr, writeKey, writePublic } from "./ca-store.js";
+import { Overlord } from "./overlord.js";
+
+export interface FleetMinion {
+  name: string;
+  address: string;
+  port: number;
+  pid: number;
+  home: string;
+}
+
+export interface FleetState {
+  home: string;
+  minions: FleetMinion[];
+  pids: number[];
+}
+
+export interface FleetUpOptions {
+  count: number;
+  /** first minion address (default 127.0.0.2) */
+  baseAddress?: string;
+  port?: number;
+  /** minions served by one funcd process (default: 1 each up to 20 minions, else spread over 4 processes) */
+  perProcess?: number;
+  /** name prefix (default "minion") */
+  prefix?: string;
+  /** extra minion.conf keys for every minion */
+  minionConf?: Record<string, string>;
+  /** how long to wait for every minion to answer, ms */
+  readyTimeoutMs?: number;
+  /** progress lines for long work (the CLI prints them on stderr) */
+  log?: (message: string) => void;
+}
+
+/** Most minions `func-fleet up` starts: 127.0.0.0/8 has room for more, but this machine does not. */
+export const MAX_FLEET = 5000;
+const SMALL_FLEET = 20;
+const LARGE_FLEET_PROCESSES = 4;
+
+export function fleetFile(home: string): string {
+  return join(home, "fleet.json");
+}
+
+/** 127.0.0.2 + i, carried into the next octets (127.0.1.0, ...). */
+export function nthAddress(base: string, i: number): string {
+  const parts = base.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new FuncError("UsageError", `--base-address ${base} is not an IPv4 address`);
+  }
+  let n = ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]! + i;
+  const out = [];
+  for (let k = 0; k < 4; k++) {
+    out.unshift(n & 255);
+    n = Math.floor(n / 256);
+  }
+  return out.join(".");
+}
+
+export function funcdPath(): string {
+  return fileURLToPath(import.meta.resolve("@func/minion/funcd"));
+}
+
+export function readFleet(home: string): FleetState | null {
+  const f = fleetFile(home);
+  if (!existsSync(f)) return null;
+  return JSON.parse(readFileSync(f, "utf8")) as FleetState;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates (or reuses) the minion's home: config, local key + CSR, the CA-signed cert. */
+async function prepareMinion(paths: HomePaths, minion: { name: string; address: string; port: number }, extraConf: Record<string, string>): Promise<HomePaths> {
+  const home = join(paths.configDir, "minions", minion.name);
+  const mp = homePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    mp.minionConf,
+    formatIni({ main: { minion_name: minion.name, listen_addr: minion.address, listen_port: String(minion.port), ...extraConf } }),
+  );
+  if (!existsSync(mp.minionCert)) {
+    const { keyPem, csrPem } = await createKeyAndCsr({ commonName: minion.name, dnsNames: [minion.name], ipAddresses: [minion.address] });
+    writeKey(mp.minionKey, keyPem);
+    writePublic(mp.minionCsr, csrPem);
+    const cert = await signMinionCsr(paths, csrPem, { address: minion.address, port: minion.port });
+    writePublic(mp.minionCert, cert);
+  }
+  writePublic(mp.minionCa, readFileSync(paths.caCert, "utf8"));
+  if (existsSync(paths.crl)) writePublic(mp.minionCrl, readFileSync(paths.crl, "utf8"));
+  return mp;
+}
+
+export async function fleetUp(home: string, opts: FleetUpOptions): Promise<FleetState> {
+  const log = opts.log ?? (() => {});
+  if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > MAX_FLEET) {
+    throw new FuncError("UsageError", `--count must be 1..${MAX_FLEET}`);
+  }
+  const existing = readFleet(home);
+  if (existing && existing.pids.some(alive)) {
+    throw new FuncError("UsageError", `a fleet is already running in ${home} (pids ${existing.pids.filter(alive).join(", ")}): run "func-fleet down --home ${home}" first`);
+  }
+  const paths = homePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  if (await initCa(paths)) log(`created a CA in ${paths.caDir}`);
+  const port = opts.port ?? MINION_PORT;
+  const prefix = opts.prefix ?? "minion";
+  const width = Math.max(2, String(opts.count).length);
+  const minions = Array.from({ length: opts.count }, (_, i) => ({
+    name: `${prefix}${String(i + 1).padStart(width, "0")}`,
+    address: nthAddress(opts.baseAddress ?? "127.0.0.2", i),
+    port,
+  }));
+  const homes: HomePaths[] = [];
+  for (const [i, m] of minions.entries()) {
+    homes.push(await prepareMinion(paths, m, opts.minionConf ?? {}));
+    if ((i + 1) % 100 === 0) log(`enrolled ${i + 1}/${minions.length}`);
+  }
+  writeFileSync(paths.overlordConf, formatIni({ main: { listen_port: String(port) } }));
+
+  const perProcess = opts.perProcess ?? (opts.count <= SMALL_FLEET ? 1 : Math.ceil(opts.count / LARGE_FLEET_PROCESSES));
+  const state: FleetState = { home, minions: [], pids: [] };
+  const logDir = join(home, "log");
+  mkdirSync(logDir, { recursive: true });
+  const funcd = funcdPath();
+  for (let start = 0; start < minions.length; start += perProcess) {
+    const group = homes.slice(start, start + perProcess);
+    const logFile = join(logDir, `funcd-${minions[start]!.name}.log`);
+    const fd = openSync(logFile, "a");
+    const child = spawn(process.execPath, [funcd, "--multi", ...group.map((h) => h.configDir)], {
+      detached: true,
+      stdio: ["ignore", fd, fd],
+    });
+    closeSync(fd);
+    child.unref();
+    const pid = child.pid!;
+    state.pids.push(pid);
+    group.forEach((h, k) => {
+      const m = minions[start + k]!;
+      state.minions.push({ ...m, pid, home: h.configDir });
+    });
+  }
+  writeFileSync(fleetFile(home), JSON.stringify(state, null, 2) + "\n");
+
+  // ready when every minion answers test.ping with this overlord's own identity
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000 + opts.count * 50);
+  let waiting = minions.map((m) => m.name);
+  const overlord = new Overlord("*", { home: paths, timeout: 5 });
+  try {
+    while (waiting.length > 0) {
+      const dead = state.pids.filter((p) => !alive(p));
+      if (dead.length > 0) throw new FuncError("ConfigError", `funcd process ${dead.join(", ")} exited: see ${logDir}`);
+      const results = await new Promise<Record<string, boolean>>((resolve, reject) => {
+        const out: Record<string, boolean> = {};
+        overlord
+          .fanOut(overlord.addresses(waiting), { method: "test.ping", params: [], timeoutMs: 5000 }, (h, r) => (out[h] = r.outcome === "ok"))
+          .then(() => resolve(out), reject);
+      });
+      waiting = waiting.filter((n) => !results[n]);
+      if (waiting.length === 0) break;
+      if (Date.now() > deadline) throw new FuncError("Timeout", `${waiting.length} minion(s) did not answer: ${waiting.slice(0, 5).join(", ")}`);
+      log(`waiting for ${waiting.length} minion(s)`);
+      await sleep(200);
+    }
+  } finally {
+    overlord.close();
+  }
+  return state;
+}
+
+/** Stops the fleet's funcd processes (SIGTERM, then SIGKILL after a grace period). */
+export async function fleetDown(home: string, opts: { graceMs?: number } = {}): Promise<{ stopped: number[] }> {
+  const state = readFleet(home);
+  if (!state) return { stopped: [] };
+  const live = state.pids.filter(alive);
+  for (const pid of live) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + (opts.graceMs ?? 5000);
+  while (live.some(alive) && Date.now() < deadline) await sleep(50);
+  for (const pid of live.filter(alive)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return { stopped: live };
+}

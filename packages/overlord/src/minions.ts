@@ -1,0 +1,38 @@
+// The target universe: the names of signed minion certs in the CA's certs/ directory, each with the
+// address and port recorded at enrollment (none recorded: dial the name through DNS).
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { minionAddressFile, type HomePaths } from "@func/shared";
+
+export interface MinionAddress {
+  name: string;
+  /** what to dial: the recorded address, else the name itself */
+  host: string;
+  port: number;
+}
+
+export function listMinionNames(paths: HomePaths): string[] {
+  if (!existsSync(paths.signedDir)) return [];
+  return readdirSync(paths.signedDir)
+    .filter((f) => f.endsWith(".crt"))
+    .map((f) => basename(f, ".crt"))
+    .sort();
+}
+
+export function minionAddress(paths: HomePaths, name: string, defaultPort: number): MinionAddress {
+  const file = minionAddressFile(paths, name);
+  if (existsSync(file)) {
+    try {
+      const rec = JSON.parse(readFileSync(file, "utf8")) as { address?: unknown; port?: unknown };
+      return {
+        name,
+        host: typeof rec.address === "string" && rec.address !== "" ? rec.address : name,
+        port: typeof rec.port === "number" ? rec.port : defaultPort,
+      };
+    } catch {
+      // a damaged address record: fall back to DNS, as for a minion that never recorded one
+    }
+  }
+  return { name, host: name, port: defaultPort };
+}

@@ -1,0 +1,159 @@
+// The Overlord client API: a target spec resolved against the signed certs, calls fanned out to the
+// matching minions, one HostResult per host as data. The CLI is a thin layer over this class.
+
+import { existsSync, readFileSync } from "node:fs";
+import {
+  FuncError,
+  homePaths,
+  loadGroups,
+  loadOverlordConfig,
+  resolveHome,
+  resolveTargets,
+  type HomePaths,
+  type HostResult,
+  type OverlordConfig,
+} from "@func/shared";
+import { fanOut, type FanOutCall } from "./fan-out.js";
+import { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
+import { MinionTransport, type TlsIdentity } from "./transport.js";
+
+export interface OverlordOptions {
+  /** the overlord's home directory, or its paths; default: FUNC_HOME / ~/.func / /etc/func from `env` */
+  home?: string | HomePaths;
+  /** environment to resolve the home from (default process.env: the API's caller is an edge) */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** spec of hosts to leave out */
+  exclude?: string;
+  /** forked buckets (default from overlord.conf, else 1) */
+  forks?: number;
+  /** calls in flight per bucket */
+  concurrency?: number;
+  /** per-host timeout, seconds */
+  timeout?: number;
+  /** settings to use instead of reading overlord.conf */
+  config?: OverlordConfig;
+}
+
+export interface HostEvent {
+  host: string;
+  result: HostResult;
+}
+
+export class Overlord {
+  readonly spec: string;
+  readonly paths: HomePaths;
+  readonly config: OverlordConfig;
+  readonly #opts: OverlordOptions;
+  #identity: TlsIdentity | undefined;
+  #transport: MinionTransport | undefined;
+
+  constructor(spec: string, options: OverlordOptions = {}) {
+    this.spec = spec;
+    this.#opts = options;
+    this.paths =
+      typeof options.home === "string"
+        ? homePaths(options.home)
+        : (options.home ?? resolveHome(options.env ?? process.env, process.getuid?.()));
+    this.config = options.config ?? loadOverlordConfig(this.paths);
+  }
+
+  get forks(): number {
+    return this.#opts.forks ?? this.config.forks;
+  }
+
+  get timeoutMs(): number {
+    return (this.#opts.timeout ?? this.config.socketTimeoutS) * 1000;
+  }
+
+  /** The sorted host names the spec matches; throws NoMatch (exit 16) when none do. */
+  hosts(): string[] {
+    return resolveTargets(this.spec, { names: listMinionNames(this.paths), groups: loadGroups(this.paths) }, this.#opts.exclude);
+  }
+
+  /** Where each matched host is dialled. */
+  addresses(hosts: readonly string[] = this.hosts()): MinionAddress[] {
+    return hosts.map((h) => minionAddress(this.paths, h, this.config.minionPort));
+  }
+
+  identity(): TlsIdentity {
+    if (this.#identity) return this.#identity;
+    const p = this.paths;
+    for (const f of [p.overlordKey, p.overlordCert, p.caCert]) {
+      if (!existsSync(f)) throw new FuncError("ConfigError", `missing ${f}: run "func-ca init" on this overlord first`);
+    }
+    this.#identity = {
+      key: readFileSync(p.overlordKey, "utf8"),
+      cert: readFileSync(p.overlordCert, "utf8"),
+      ca: readFileSync(p.caCert, "utf8"),
+      ...(existsSync(p.crl) ? { crl: readFileSync(p.crl, "utf8") } : {}),
+    };
+    return this.#identity;
+  }
+
+  #call(method: string, args: readonly unknown[], extra: Partial<FanOutCall> = {}): FanOutCall {
+    return { method, params: args, timeoutMs: this.timeoutMs, ...extra };
+  }
+
+  /** Fans `module.method(args)` out to the given minions; `onResult` sees each host once, as it finishes. */
+  async fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: (host: string, result: HostResult) => void): Promise<void> {
+    const identity = this.identity();
+    if (this.forks <= 1) this.#transport ??= new MinionTransport(identity);
+    await fanOut(
+      minions,
+      call,
+      {
+        identity,
+        forks: this.forks,
+        concurrency: this.#opts.concurrency ?? this.config.concurrency,
+        ...(this.#transport && this.forks <= 1 ? { transport: this.#transport } : {}),
+      },
+      onResult,
+    );
+  }
+
+  /** Calls `module.method(args)` on every matched host; resolves to one result per host, keyed and sorted by name. */
+  async call(module: string, method: string, args: readonly unknown[] = []): Promise<Record<string, HostResult>> {
+    const results: Record<string, HostResult> = {};
+    for await (const { host, result } of this.stream(module, method, args)) results[host] = result;
+    return Object.fromEntries(Object.entries(results).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** Yields each host's result as it finishes. */
+  async *stream(module: string, method: string, args: readonly unknown[] = []): AsyncGenerator<HostEvent> {
+    const minions = this.addresses();
+    const queue: HostEvent[] = [];
+    let wake: (() => void) | undefined;
+    let finished = false;
+    let failure: unknown;
+    this.fanOut(minions, this.#call(`${module}.${method}`, args), (host, result) => {
+      queue.push({ host, result });
+      wake?.();
+    }).then(
+      () => {
+        finished = true;
+        wake?.();
+      },
+      (err: unknown) => {
+        failure = err;
+        finished = true;
+        wake?.();
+      },
+    );
+    while (true) {
+      if (queue.length > 0) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (finished) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    if (failure) throw failure;
+  }
+
+  /** Closes kept-alive connections; the instance can still be used (it reconnects). */
+  close(): void {
+    this.#transport?.close();
+    this.#transport = undefined;
+  }
+}

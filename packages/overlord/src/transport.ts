@@ -1,0 +1,158 @@
+// One XML-RPC call to one minion over mutual TLS, turned into a HostResult. A bucket builds one
+// MinionTransport: one TLS secure context and one keep-alive agent for all its calls.
+
+import { Agent, request, type RequestOptions } from "node:https";
+import { isIP } from "node:net";
+import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
+import {
+  FAULT,
+  XmlRpcFault,
+  decodeResponse,
+  encodeCall,
+  parseFaultString,
+  type HostResult,
+  type WireValue,
+} from "@func/shared";
+import type { MinionAddress } from "./minions.js";
+
+/** Largest response accepted from a minion (bytes): bigger is refused rather than buffered. */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** Limits for decoding answers: minions are authenticated, so only memory-safety bounds apply. */
+const RESPONSE_LIMITS = { maxBodyBytes: MAX_RESPONSE_BYTES, maxDepth: 256, maxElements: 10_000_000 };
+
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+  ca: string;
+  crl?: string;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  headers?: Record<string, string>;
+}
+
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EADDRNOTAVAIL",
+]);
+
+export class MinionTransport {
+  readonly #context: SecureContext;
+  readonly #agent: Agent;
+
+  constructor(identity: TlsIdentity, opts: { maxSockets?: number } = {}) {
+    this.#context = createSecureContext({
+      key: identity.key,
+      cert: identity.cert,
+      ca: identity.ca,
+      ...(identity.crl ? { crl: identity.crl } : {}),
+      minVersion: "TLSv1.2",
+    });
+    this.#agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? Infinity, scheduling: "lifo" });
+  }
+
+  /** Calls `method` on one minion; never throws: every failure is an outcome. */
+  async call(minion: MinionAddress, method: string, params: readonly unknown[], opts: CallOptions): Promise<HostResult> {
+    const started = performance.now();
+    const ms = () => Math.round((performance.now() - started) * 10) / 10;
+    let body: string;
+    try {
+      body = encodeCall(method, params);
+    } catch (err) {
+      return { outcome: "error", error: { code: FAULT.BAD_ARGUMENTS, type: "BadArguments", message: (err as Error).message }, ms: ms() };
+    }
+    let connected = false;
+    try {
+      const xml = await new Promise<Buffer>((resolve, reject) => {
+        const signal = AbortSignal.timeout(opts.timeoutMs);
+        const options: RequestOptions & { secureContext: SecureContext } = {
+          host: minion.host,
+          port: minion.port,
+          method: "POST",
+          path: "/",
+          agent: this.#agent,
+          secureContext: this.#context,
+          // the minion's cert must name the minion we meant to reach, whatever address it answered on
+          ...(isIP(minion.name) ? {} : { servername: minion.name }),
+          signal,
+          headers: {
+            "Content-Type": "text/xml",
+            "Content-Length": Buffer.byteLength(body),
+            ...opts.headers,
+          },
+        };
+        const req = request(options);
+        req.on("socket", (socket) => {
+          // "connected" means the TCP connection is up: a host that accepts and then never answers
+          // (hung, stopped) is a timeout, one we could not connect to at all is unreachable
+          const s = socket as TLSSocket;
+          if (!s.connecting) connected = true;
+          else s.once("connect", () => (connected = true));
+        });
+        req.on("response", (res) => {
+          connected = true;
+          if (res.statusCode !== 200) {
+            res.resume();
+            reject(Object.assign(new Error(`HTTP ${res.statusCode} from minion`), { code: "HTTP_STATUS" }));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on("data", (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_RESPONSE_BYTES) {
+              req.destroy(Object.assign(new Error(`response over ${MAX_RESPONSE_BYTES} bytes`), { code: "TOO_LARGE" }));
+              return;
+            }
+            chunks.push(c);
+          });
+          res.on("end", () => resolve(Buffer.concat(chunks)));
+          res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+      const value: WireValue = await decodeResponse(xml, { bytesAsText: true, limits: RESPONSE_LIMITS });
+      return { outcome: "ok", value, ms: ms() };
+    } catch (err) {
+      return { ...classify(err, connected), ms: ms() };
+    }
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** Maps a transport failure or a fault to the outcome vocabulary (DESIGN section 7). */
+export function classify(err: unknown, connected: boolean): HostResult {
+  if (err instanceof XmlRpcFault) {
+    const { type, message } = parseFaultString(err.faultString);
+    const outcome = err.faultCode === FAULT.ACCESS_DENIED ? "denied" : "error";
+    return { outcome, error: { code: err.faultCode, type, message } };
+  }
+  const e = err as NodeJS.ErrnoException & { cause?: unknown };
+  const code = e.code ?? "";
+  if (e.name === "AbortError" || e.name === "TimeoutError" || code === "ABORT_ERR") {
+    return connected
+      ? { outcome: "timeout", error: { code: 0, type: "Timeout", message: "no answer within the per-host timeout" } }
+      : { outcome: "unreachable", error: { code: 0, type: "ConnectTimeout", message: "could not connect within the per-host timeout" } };
+  }
+  if (UNREACHABLE_CODES.has(code) || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /certificate|ssl|tls|handshake/i.test(e.message ?? "")) {
+    return { outcome: "unreachable", error: { code: 0, type: code || "TransportError", message: e.message } };
+  }
+  if (code === "HTTP_STATUS" || code === "TOO_LARGE") {
+    return { outcome: "error", error: { code: 0, type: "ProtocolError", message: e.message } };
+  }
+  if (!connected) return { outcome: "unreachable", error: { code: 0, type: code || "TransportError", message: e.message ?? String(err) } };
+  return { outcome: "error", error: { code: 0, type: code || e.name || "TransportError", message: e.message ?? String(err) } };
+}

@@ -1,0 +1,69 @@
+// Per-host outcomes as data (DESIGN section 7) and the CLI exit code they add up to. Every targeted host
+// ends in exactly one outcome; the fan-out, the job store and the CLI all speak this vocabulary.
+
+import type { WireValue } from "./codec.js";
+
+export const OUTCOMES = ["ok", "error", "denied", "unreachable", "timeout", "lost"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface HostError {
+  /** the fault code, or a local error code (ERRORS table) */
+  code: number;
+  type: string;
+  message: string;
+}
+
+export type HostResult =
+  | { outcome: "ok"; value: WireValue; ms?: number }
+  | { outcome: Exclude<Outcome, "ok">; error: HostError; ms?: number };
+
+/** Exit code bits; the CLI ORs them over every host (DESIGN section 7). */
+export const EXIT = {
+  OK: 0,
+  /** a usage or configuration error: nothing was run */
+  USAGE: 1,
+  /** some host answered `error` or `denied` */
+  ERROR: 2,
+  /** some host was `unreachable` */
+  UNREACHABLE: 4,
+  /** some host hit `timeout` or was `lost` */
+  TIMEOUT: 8,
+  /** no minion matched the target spec */
+  NO_MATCH: 16,
+} as const;
+
+const OUTCOME_BITS: Record<Outcome, number> = {
+  ok: EXIT.OK,
+  error: EXIT.ERROR,
+  denied: EXIT.ERROR,
+  unreachable: EXIT.UNREACHABLE,
+  timeout: EXIT.TIMEOUT,
+  lost: EXIT.TIMEOUT,
+};
+
+export function exitCodeFor(outcomes: Iterable<Outcome>): number {
+  let code = 0;
+  for (const outcome of outcomes) code |= OUTCOME_BITS[outcome];
+  return code;
+}
+
+export type Summary = Record<Outcome, number>;
+
+export function emptySummary(): Summary {
+  return { ok: 0, error: 0, denied: 0, unreachable: 0, timeout: 0, lost: 0 };
+}
+
+export function summarize(outcomes: Iterable<Outcome>): Summary {
+  const summary = emptySummary();
+  for (const outcome of outcomes) summary[outcome] += 1;
+  return summary;
+}
+
+export function isOutcome(value: unknown): value is Outcome {
+  return typeof value === "string" && (OUTCOMES as readonly string[]).includes(value);
+}
+
+/** A failed host result, built from an error type and message. */
+export function failure(outcome: Exclude<Outcome, "ok">, type: string, message: string, code = 0): HostResult {
+  return { outcome, error: { code, type, message } };
+}

@@ -1,0 +1,162 @@
+// End to end through the real CLI and the Overlord API against a real 5-minion fleet over mutual TLS.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EXIT } from "@func/shared";
+import { Overlord } from "@func/overlord";
+import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
+
+describe("func CLI and API against a 5-minion fleet", function () {
+  this.timeout(120_000);
+  let fleet: TestFleet;
+
+  before(async () => {
+    fleet = await startFleet("e2e", 11, 5);
+  });
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  it("ping --json shows every host ok", async () => {
+    const r = await func(fleet.home, ["*", "call", "test", "ping", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.job, null);
+    assert.deepEqual(Object.keys(doc.hosts), fleet.minions.map((m) => m.name).sort());
+    for (const res of Object.values(doc.hosts) as { outcome: string; value: unknown }[]) assert.deepEqual([res.outcome, res.value], ["ok", 1]);
+    assert.equal(doc.summary.ok, 5);
+  });
+
+  it("types arguments: test add 1 2 gives 3, --str gives '12'", async () => {
+    const r = await func(fleet.home, ["*", "call", "test", "add", "1", "2", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const res of Object.values(JSON.parse(r.stdout).hosts) as { value: unknown }[]) assert.equal(res.value, 3);
+    const s = await func(fleet.home, ["*", "call", "--str", "test", "add", "1", "2", "--json"]);
+    for (const res of Object.values(JSON.parse(s.stdout).hosts) as { value: unknown }[]) assert.equal(res.value, "12");
+  });
+
+  it("runs a shell command on each host and prints one line per host, sorted", async () => {
+    const kernel = spawnSync("uname", ["-r"]).stdout.toString().trim();
+    const r = await func(fleet.home, ["*", "call", "command", "run", "uname -r"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines.length, 5);
+    const names = fleet.minions.map((m) => m.name).sort();
+    lines.forEach((line, i) => assert.match(line, new RegExp(`^${names[i]}\\s+ok\\s+${kernel.replace(/\./g, "\\.")}$`)));
+    assert.match(r.stderr, /5 hosts: 5 ok/);
+  });
+
+  it("passes option-looking arguments through to the command (ls -la)", async () => {
+    const r = await func(fleet.home, ["minion01", "call", "command", "run", "ls", "-la", "--jsonl"]);
+    // "ls" is the command and "-la" arrives as the options argument: not a struct, so a BadArguments fault
+    assert.equal(r.code, EXIT.ERROR, r.stderr);
+    assert.match(r.stdout, /BadArguments/);
+  });
+
+  it("test explode: error on every host, exit bit 2", async () => {
+    const r = await func(fleet.home, ["*", "call", "test", "explode", "--json"]);
+    assert.equal(r.code & EXIT.ERROR, EXIT.ERROR);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.summary.error, 5);
+    for (const res of Object.values(doc.hosts) as { outcome: string; error: { code: number; message: string } }[]) {
+      assert.equal(res.outcome, "error");
+      assert.equal(res.error.code, 1);
+      assert.match(res.error.message, /test\.explode/);
+    }
+  });
+
+  it("unknown method and wrong argument count are faults 2 and 4, and the minions keep serving", async () => {
+    const r = await func(fleet.home, ["minion01", "call", "nosuch", "method", "--json"]);
+    assert.equal(JSON.parse(r.stdout).hosts.minion01.error.code, 2);
+    const r2 = await func(fleet.home, ["minion01", "call", "test", "add", "1", "--json"]);
+    assert.equal(JSON.parse(r2.stdout).hosts.minion01.error.code, 4);
+    const r3 = await func(fleet.home, ["minion01", "ping"]);
+    assert.equal(r3.code, 0);
+  });
+
+  it("no match exits 16 and names the spec", async () => {
+    const r = await func(fleet.home, ["web*", "ping"]);
+    assert.equal(r.code, EXIT.NO_MATCH);
+    assert.match(r.stderr, /web\*/);
+  });
+
+  it("globs, --exclude, groups and list_minions", async () => {
+    writeFileSync(join(fleet.home, "groups"), "[db]\nhosts = minion04, minion05\n");
+    const r = await func(fleet.home, ["minion0[1-3];@db", "--exclude", "minion02", "list_minions"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n"), ["minion01", "minion03", "minion04", "minion05"]);
+    const g = await func(fleet.home, ["@db:*5", "list_minions"]);
+    assert.equal(g.stdout.trim(), "minion05");
+  });
+
+  it("--forks 1 and --forks 3 give identical results", async () => {
+    const a = await func(fleet.home, ["*", "call", "test", "add", "[1]", "[2,3]", "--json", "--forks", "1"]);
+    const b = await func(fleet.home, ["*", "call", "test", "add", "[1]", "[2,3]", "--json", "--forks", "3"]);
+    const strip = (s: string) => JSON.stringify(JSON.parse(s).hosts, (k, v) => (k === "ms" ? undefined : v));
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(strip(a.stdout), strip(b.stdout));
+    assert.match(strip(a.stdout), /\[1,2,3\]/);
+  });
+
+  it("a minion that does not answer in time is `timeout`, within the timeout plus a margin", async () => {
+    const started = Date.now();
+    const r = await func(fleet.home, ["minion02", "call", "test", "sleep", "10", "--timeout", "1", "--json"]);
+    const elapsed = Date.now() - started;
+    assert.equal(JSON.parse(r.stdout).hosts.minion02.outcome, "timeout");
+    assert.equal(r.code & EXIT.TIMEOUT, EXIT.TIMEOUT);
+    // process start and CLI load included: generous margin, the point is "not 10 s"
+    assert.ok(elapsed < 6000, `took ${elapsed} ms`);
+  });
+
+  it("the API: call() gives one result per host, stream() yields each host once", async () => {
+    const o = new Overlord("*", { home: fleet.home });
+    try {
+      const res = await o.call("test", "add", [2, 40]);
+      assert.deepEqual(Object.keys(res), fleet.minions.map((m) => m.name).sort());
+      for (const r of Object.values(res)) assert.deepEqual(r.outcome === "ok" && r.value, 42);
+      const seen: string[] = [];
+      for await (const ev of o.stream("test", "echo", [{ a: [1, 2.5, true, null], s: "\x1b[31mred\x1b[0m" }])) {
+        seen.push(ev.host);
+        assert.equal(ev.result.outcome, "ok");
+        assert.deepEqual(ev.result.outcome === "ok" && ev.result.value, { a: [1, 2.5, true, null], s: "\x1b[31mred\x1b[0m" });
+      }
+      assert.equal(seen.length, 5);
+      assert.equal(new Set(seen).size, 5);
+    } finally {
+      o.close();
+    }
+  });
+
+  it("a Python xmlrpc.client with the overlord's cert can call test.ping", function () {
+    const py = spawnSync("python3", ["--version"]);
+    if (py.status !== 0) this.skip();
+    const m = fleet.minions[0]!;
+    const script = `
+import ssl, xmlrpc.client, sys
+home = sys.argv[1]
+ctx = ssl.create_default_context(cafile=home + "/pki/ca/ca.crt")
+ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+ctx.load_cert_chain(home + "/pki/overlord.crt", home + "/pki/overlord.key")
+ctx.check_hostname = False
+p = xmlrpc.client.ServerProxy("https://${m.address}:${m.port}/", context=ctx, allow_none=True)
+print(p.test.ping(), p.test.add(1, 2), p.test.bigint())
+`;
+    const r = spawnSync("python3", ["-c", script, fleet.home], { encoding: "utf8", timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "1 3 4294967296");
+  });
+
+  it("a stopped minion is `unreachable` and the others still answer", async () => {
+    const victim = fleet.minions.find((m) => m.name === "minion05")!;
+    process.kill(victim.pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await func(fleet.home, ["*", "ping", "--json"]);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.hosts.minion05.outcome, "unreachable");
+    assert.equal(doc.summary.ok, 4);
+    assert.equal(r.code, EXIT.UNREACHABLE);
+  });
+});
