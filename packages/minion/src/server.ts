@@ -17,6 +17,7 @@ import {
 } from "@func/shared";
 import { Acl } from "./acl.js";
 import { AuditLog } from "./audit.js";
+import { ByteBudget } from "./byte-budget.js";
 import { MODULES } from "./modules/index.js";
 import { Registry, type CallContext } from "./registry.js";
 
@@ -28,6 +29,20 @@ export const IDEMPOTENCY_HEADER = "x-func-job";
 const RPC_PATHS = new Set(["/", "/RPC2"]);
 /** Time allowed for a TLS handshake before the socket is dropped, ms. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * Longest gap between checks of header and request deadlines, ms. Node checks them on a timer (30 s by
+ * default), so without this a slowloris or an idle connection holds its slot far past headers_timeout_ms.
+ */
+const DEADLINE_CHECK_MAX_MS = 1000;
+/** At most one log line per this many ms about connections dropped at the connection cap. */
+const DROP_LOG_EVERY_MS = 10_000;
+/** How long a refused connection may take to flush its 4xx before it is destroyed, ms. */
+const CLIENT_ERROR_LINGER_MS = 1000;
+/** Answers for requests Node's HTTP parser refused before our handler saw them (then the socket closes). */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+};
 
 export interface TlsMaterial {
   key: string;
@@ -56,6 +71,7 @@ export class MinionServer {
   readonly #server: Server;
   readonly #acl: Acl;
   readonly #audit: AuditLog;
+  readonly #budget: ByteBudget;
   readonly registry: Registry;
   #tls: TlsMaterial;
 
@@ -67,6 +83,8 @@ export class MinionServer {
     for (const e of this.#acl.errors) opts.log?.(`acl: ${e}`);
     this.#audit = new AuditLog(opts.config.auditLog);
     const c = opts.config;
+    // one largest request must always fit, or the body limit would be a lie
+    this.#budget = new ByteBudget(Math.max(c.maxInflightBytes, c.maxBodyBytes));
     this.#server = createServer(
       {
         ...this.#tlsOptions(opts.tls),
@@ -74,6 +92,7 @@ export class MinionServer {
         headersTimeout: c.headersTimeoutMs,
         requestTimeout: c.requestTimeoutMs,
         keepAliveTimeout: c.keepAliveTimeoutMs,
+        connectionsCheckingInterval: Math.max(50, Math.min(DEADLINE_CHECK_MAX_MS, Math.floor(c.headersTimeoutMs / 4))),
         maxHeaderSize: 16 * 1024,
       },
       (req, res) => void this.#handle(req, res),
@@ -82,7 +101,46 @@ export class MinionServer {
     this.#server.on("tlsClientError", () => {
       // refused at TLS (no cert, another CA, expired, revoked): nothing reached us to audit
     });
-    this.#server.on("clientError", (_err, socket) => socket.destroy());
+    this.#server.on("clientError", (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket as TLSSocket));
+    // over max_connections Node closes the socket at accept, before TLS: no peer to audit, so count and log
+    let dropped = 0;
+    let droppedLogAt = 0;
+    this.#server.on("drop", () => {
+      dropped++;
+      const now = Date.now();
+      if (now - droppedLogAt >= DROP_LOG_EVERY_MS) {
+        opts.log?.(`${dropped} connection(s) closed at accept: over max_connections (${c.maxConnections})`);
+        dropped = 0;
+        droppedLogAt = now;
+      }
+    });
+  }
+
+  /**
+   * A connection that got past TLS but never made a request our handler could see: headers too slow
+   * (slowloris) or never sent (idle), malformed HTTP, headers too large. Audited, answered when the socket
+   * can still take it, closed.
+   */
+  #clientError(err: NodeJS.ErrnoException, socket: TLSSocket): void {
+    const code = err.code ?? "ERR";
+    if (code !== "ECONNRESET" && socket.authorized) {
+      const peer = socket.getPeerCertificate();
+      this.#audit.write({
+        cn: typeof peer.subject?.CN === "string" ? peer.subject.CN : "?",
+        addr: socket.remoteAddress ?? "?",
+        method: "-",
+        outcome: code === "ERR_HTTP_REQUEST_TIMEOUT" ? "timeout" : "bad-request",
+        ms: 0,
+        detail: code,
+      });
+    }
+    if (socket.writable && !socket.writableEnded) {
+      const status = CLIENT_ERROR_STATUS[code] ?? "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroySoon();
+    // a peer that never reads must not keep the slot either
+    setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
   }
 
   #tlsOptions(tls: TlsMaterial) {
@@ -147,10 +205,31 @@ export class MinionServer {
       audit("-", "too-large", { detail: `content-length ${declared}` });
       return httpError(res, 413);
     }
-    const body = await readBody(req, limit);
-    if (body === null) {
+    // the request's share of the in-flight budget, given back when its answer is done or the peer is gone
+    let held = 0;
+    const take = (n: number): boolean => {
+      if (!this.#budget.tryTake(n)) return false;
+      held += n;
+      return true;
+    };
+    res.once("close", () => this.#budget.give(held));
+    const hasLength = Number.isFinite(declared);
+    if (hasLength && !take(declared)) {
+      audit("-", "busy", { detail: `in-flight bytes over max_inflight_bytes (${this.#budget.limit})` });
+      return httpError(res, 503, { "Retry-After": "1" });
+    }
+    const body = await readBody(req, limit, hasLength ? null : take);
+    if (body === "too-large") {
       audit("-", "too-large", { detail: "body over limit" });
       return httpError(res, 413);
+    }
+    if (body === "busy") {
+      audit("-", "busy", { detail: `in-flight bytes over max_inflight_bytes (${this.#budget.limit})` });
+      return httpError(res, 503, { "Retry-After": "1" });
+    }
+    if (body === "aborted") {
+      audit("-", "aborted", { detail: "the peer went away while sending" });
+      return;
     }
 
     let method = "-";
@@ -223,21 +302,26 @@ function httpError(res: ServerResponse, status: number, headers: Record<string, 
   res.once("finish", () => res.socket?.destroy());
 }
 
-/** Reads the body, or null as soon as it passes `limit` bytes (the rest is never buffered). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+/**
+ * Reads the body, or says why not as soon as it knows: over `limit` bytes, or `reserve` (given for a body of
+ * undeclared length) refused a chunk. The rest of a refused body is never buffered.
+ */
+function readBody(req: IncomingMessage, limit: number, reserve: ((n: number) => boolean) | null): Promise<Buffer | "too-large" | "busy" | "aborted"> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const stop = (why: "too-large" | "busy" | "aborted") => {
+      done = true;
+      req.pause();
+      chunks.length = 0;
+      resolve(why);
+    };
     req.on("data", (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
-      if (size > limit) {
-        done = true;
-        req.pause();
-        resolve(null);
-        return;
-      }
+      if (size > limit) return stop("too-large");
+      if (reserve && !reserve(chunk.length)) return stop("busy");
       chunks.push(chunk);
     });
     req.on("end", () => {
@@ -247,10 +331,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
       }
     });
     req.on("error", () => {
-      if (!done) {
-        done = true;
-        resolve(null);
-      }
+      if (!done) stop("aborted");
+    });
+    req.on("aborted", () => {
+      if (!done) stop("aborted");
     });
   });
 }

@@ -25,6 +25,8 @@ export interface MinionConfig {
   maxElements: number;
   /** most TLS connections open at once; more are closed at accept */
   maxConnections: number;
+  /** request bytes being read, decoded and answered at once, over all connections; more answer HTTP 503 */
+  maxInflightBytes: number;
   /** time allowed to receive request headers (slowloris guard), ms */
   headersTimeoutMs: number;
   /** time allowed for a whole request including the body, ms */
@@ -82,6 +84,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     maxDepth: 64,
     maxElements: 100_000,
     maxConnections: 512,
+    maxInflightBytes: 16 * MIB,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 30_000,
@@ -164,6 +167,7 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     maxDepth: s.num("max_depth", d.maxDepth, 2),
     maxElements: s.num("max_elements", d.maxElements, 16),
     maxConnections: s.num("max_connections", d.maxConnections, 1),
+    maxInflightBytes: s.num("max_inflight_bytes", d.maxInflightBytes, 1024),
     headersTimeoutMs: s.num("headers_timeout_ms", d.headersTimeoutMs, 100),
     requestTimeoutMs: s.num("request_timeout_ms", d.requestTimeoutMs, 100),
     keepAliveTimeoutMs: s.num("keepalive_timeout_ms", d.keepAliveTimeoutMs, 100),

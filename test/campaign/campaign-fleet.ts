@@ -1,0 +1,122 @@
+// The fleets the campaign runs against: real funcd processes from func-fleet's own code, with limits
+// set low enough that slowloris, idle and slow-body cases finish in seconds; plus ways to kill, stop and
+// restart one minion's funcd and to find the files each case watches.
+
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { homePaths, type HomePaths } from "@func/shared";
+import { fleetFile, funcdPath, type FleetMinion } from "@func/overlord/fleet";
+import { startFleet, type TestFleet } from "../helpers/fleet.js";
+import { alive } from "./observe.js";
+import { rawCall, type Identity, type Target } from "./probe.js";
+import { encodeCall } from "@func/shared";
+
+/** Header deadline of campaign minions, ms: a slowloris or idle connection must be cut within this (plus a check tick). */
+export const CAMPAIGN_HEADERS_TIMEOUT_MS = 2000;
+/** Whole-request deadline of campaign minions, ms: a body that stalls is cut within this. */
+export const CAMPAIGN_REQUEST_TIMEOUT_MS = 4000;
+/** Connection cap of campaign minions: small, so "many idle connections" passes it without a huge client. */
+export const CAMPAIGN_MAX_CONNECTIONS = 32;
+
+/** minion.conf keys every campaign minion gets; the other limits keep their defaults (what operators run). */
+export const CAMPAIGN_MINION_CONF: Record<string, string> = {
+  headers_timeout_ms: String(CAMPAIGN_HEADERS_TIMEOUT_MS),
+  request_timeout_ms: String(CAMPAIGN_REQUEST_TIMEOUT_MS),
+  max_connections: String(CAMPAIGN_MAX_CONNECTIONS),
+};
+
+export class CampaignFleet {
+  readonly fleet: TestFleet;
+  readonly overlord: Identity;
+  readonly paths: HomePaths;
+
+  private constructor(fleet: TestFleet) {
+    this.fleet = fleet;
+    this.paths = homePaths(fleet.home);
+    this.overlord = {
+      key: readFileSync(this.paths.overlordKey, "utf8"),
+      cert: readFileSync(this.paths.overlordCert, "utf8"),
+      ca: readFileSync(this.paths.caCert, "utf8"),
+    };
+  }
+
+  static async start(tag: string, subnet: number, count: number, perProcess = 1): Promise<CampaignFleet> {
+    const fleet = await startFleet(tag, subnet, count, { minionConf: CAMPAIGN_MINION_CONF, perProcess });
+    return new CampaignFleet(fleet);
+  }
+
+  get home(): string {
+    return this.fleet.home;
+  }
+
+  get minions(): FleetMinion[] {
+    return this.fleet.minions;
+  }
+
+  minion(i = 0): FleetMinion {
+    return this.fleet.minions[i]!;
+  }
+
+  target(i = 0): Target {
+    const m = this.minion(i);
+    return { name: m.name, address: m.address, port: m.port };
+  }
+
+  minionPaths(i = 0): HomePaths {
+    return homePaths(this.minion(i).home);
+  }
+
+  /** A minion's own identity: signed by the func CA, but with the minion role (no ACL grants it anything). */
+  minionIdentity(i: number): Identity {
+    const p = this.minionPaths(i);
+    return { key: readFileSync(p.minionKey, "utf8"), cert: readFileSync(p.minionCert, "utf8"), ca: this.overlord.ca };
+  }
+
+  /** Whether minion i answers test.ping to the overlord within `maxMs`. */
+  async answers(i = 0, maxMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + maxMs;
+    const body = encodeCall("test.ping", []);
+    do {
+      const r = await rawCall(this.target(i), this.overlord, { body });
+      if (r.kind === "ok" && r.value === 1) return true;
+      await sleep(200);
+    } while (Date.now() < deadline);
+    return false;
+  }
+
+  /** The funcd pids that serve the given minions. */
+  pidsOf(indexes: readonly number[]): number[] {
+    return [...new Set(indexes.map((i) => this.minion(i).pid))];
+  }
+
+  /**
+   * Starts a new funcd for the minions that `pid` served (after a kill), records it in fleet.json so
+   * func-fleet down stops it, and waits until they answer.
+   */
+  async restart(pid: number): Promise<number> {
+    const served = this.fleet.minions.filter((m) => m.pid === pid);
+    const logFile = join(this.home, "log", `funcd-${served[0]!.name}.log`);
+    const fd = openSync(logFile, "a");
+    const child = spawn(process.execPath, [funcdPath(), "--multi", ...served.map((m) => m.home)], { detached: true, stdio: ["ignore", fd, fd] });
+    closeSync(fd);
+    child.unref();
+    const newPid = child.pid!;
+    for (const m of served) m.pid = newPid;
+    this.fleet.pids = this.fleet.pids.filter((p) => p !== pid).concat(newPid);
+    writeFileSync(fleetFile(this.home), JSON.stringify({ home: this.home, minions: this.fleet.minions, pids: this.fleet.pids }, null, 2) + "\n");
+    for (const m of served) {
+      if (!(await this.answers(this.fleet.minions.indexOf(m), 20_000))) throw new Error(`restarted funcd ${newPid} does not answer for ${m.name}`);
+    }
+    return newPid;
+  }
+
+  /** SIGCONT every funcd (a case that stopped one and failed must not leave it stopped), then stop the fleet. */
+  async stop(): Promise<void> {
+    for (const pid of this.fleet.pids) {
+      if (alive(pid)) process.kill(pid, "SIGCONT");
+    }
+    await this.fleet.stop();
+  }
+}
