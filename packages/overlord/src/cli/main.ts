@@ -91,7 +91,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .example('$0 "*" ping', "is every minion up?")
     .example('$0 "web*" call command run "uname -r"', "run a shell command")
     .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
-    .example('$0 "web*;@db" --exclude web3 call service restart nginx', "globs, groups and exclusions")
+    .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
     .epilog(EPILOG)
     .strictOptions(false)
@@ -101,7 +101,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new FuncError("UsageError", msg);
+      throw err ?? new FuncError("UsageError", `${msg} (see func --help)`);
     });
   await parser.parseAsync();
   return code;
