@@ -55,6 +55,12 @@ describe("func CLI and API against a 5-minion fleet", function () {
     assert.match(r.stdout, /BadArguments/);
   });
 
+  it("--fold prints identical results once under a folded node set", async () => {
+    const r = await func(fleet.home, ["*", "--fold", "call", "test", "add", "1", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.trim(), /^minion\[01-05\] \(5\)\s+ok\s+3$/);
+  });
+
   it("test explode: error on every host, exit bit 2", async () => {
     const r = await func(fleet.home, ["*", "call", "test", "explode", "--json"]);
     assert.equal(r.code & EXIT.ERROR, EXIT.ERROR);

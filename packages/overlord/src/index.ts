@@ -3,3 +3,4 @@ export { fanOut, buckets, type FanOutCall, type FanOutOptions } from "./fan-out.
 export { MinionTransport, classify, type TlsIdentity, type CallOptions } from "./transport.js";
 export { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
 export { coerceArg, coerceArgs } from "./cli/args.js";
+export { foldNames } from "./cli/fold.js";

@@ -23,6 +23,7 @@ interface GlobalArgs {
   jsonl: boolean;
   str: boolean;
   color?: boolean;
+  fold: boolean;
 }
 
 function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
@@ -46,7 +47,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
   let code: number = EXIT.OK;
   const output = (a: GlobalArgs): OutputOptions => {
     if (a.json && a.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
-    return { json: a.json, jsonl: a.jsonl, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+    return { json: a.json, jsonl: a.jsonl, fold: a.fold, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
   };
   const parser = yargs(argv)
     .scriptName("func")
@@ -58,6 +59,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .option("json", { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" })
     .option("jsonl", { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" })
     .option("str", { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" })
+    .option("fold", { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" })
     .option("color", { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" })
     .command(
       "$0 <target> <action> [args..]",
@@ -93,6 +95,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
     .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
+    .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
