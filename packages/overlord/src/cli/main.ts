@@ -6,8 +6,9 @@ import { EXIT, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
+import { copyFile, getFile } from "./files.js";
 
-const ACTIONS = ["call", "ping", "list_minions"] as const;
+const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
 16 no minion matched, 1 usage or configuration error.
@@ -67,7 +68,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
       (y) =>
         y
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
-          .positional("action", { choices: ACTIONS, describe: "call <module> <method> [args..] | ping | list_minions" })
+          .positional("action", {
+            choices: ACTIONS,
+            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> | getfile <remote> <localdir>",
+          })
           .positional("args", { type: "string", array: true }),
       async (a) => {
         const g = a as unknown as GlobalArgs;
@@ -81,6 +85,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
           case "ping":
             code = await callCommand(target, "test", "ping", [], opts, output(g), io);
             return;
+          case "copyfile":
+          case "getfile": {
+            const [from, to] = rest.map(String);
+            if (!from || !to || rest.length !== 2) throw new FuncError("UsageError", `${a.action} needs two paths, e.g. func "web*" ${a.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
+            code = a.action === "copyfile" ? await copyFile(target, from, to, opts, output(g), io) : await getFile(target, from, to, opts, output(g), io);
+            return;
+          }
           case "call": {
             const [module, method, ...args] = rest.map(String);
             if (!module || !method) throw new FuncError("UsageError", "call needs <module> <method> [args..], e.g. func \"*\" call test ping");
@@ -96,6 +107,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
     .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
+    .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
+    .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
