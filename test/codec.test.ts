@@ -403,6 +403,14 @@ describe("codec: hostile input", () => {
     await rejectsWith(decodeResponse(encodeResponse("abc").replace("abc", "a\ud800")), "NotXmlRpc");
   });
 
+  it("refuses raw characters XML 1.0 forbids anywhere in the body", async () => {
+    for (const c of ["\u0000", "\u0001", "\u000b", "\u001b", "\ufffe", "\uffff"]) {
+      await rejectsWith(decodeResponse(responseXml(`<string>a${c}b</string>`)), "NotXmlRpc", /forbids/);
+      await rejectsWith(decodeCall(callXml(`<param><value><string>a${c}b</string></value></param>`)), "NotXmlRpc", /forbids/);
+    }
+    assert.equal(await decodeResponse(responseXml("<string>tab\tCR\rLF\n</string>")), "tab\tCR\rLF\n");
+  });
+
   it("refuses method names with /, .., NUL, 10,000 characters and other non-identifiers", async () => {
     for (const name of ["a/b", "../etc/passwd", "a..b", "a\x00b", "a&#0;b", "x".repeat(10_000), "", " a", "a.b.c.d.e.f", "1x", "a-b"]) {
       await rejectsWith(decodeCall(callXml("", name)), "NotXmlRpc");

@@ -6,12 +6,11 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { homePaths, type HomePaths } from "@func/shared";
+import { encodeCall, homePaths, type HomePaths } from "@func/shared";
 import { fleetFile, funcdPath, type FleetMinion } from "@func/overlord/fleet";
 import { startFleet, type TestFleet } from "../helpers/fleet.js";
 import { alive } from "./observe.js";
 import { rawCall, type Identity, type Target } from "./probe.js";
-import { encodeCall } from "@func/shared";
 
 /** Header deadline of campaign minions, ms: a slowloris or idle connection must be cut within this (plus a check tick). */
 export const CAMPAIGN_HEADERS_TIMEOUT_MS = 2000;
@@ -27,13 +26,22 @@ export const CAMPAIGN_MINION_CONF: Record<string, string> = {
   max_connections: String(CAMPAIGN_MAX_CONNECTIONS),
 };
 
+export interface CampaignFleetOptions {
+  /** the file module's only root (file_roots) for every minion of the fleet */
+  fileRoot: string;
+  /** minions per funcd process (default 1: each its own process, so one can be killed alone) */
+  perProcess?: number;
+}
+
 export class CampaignFleet {
   readonly fleet: TestFleet;
   readonly overlord: Identity;
   readonly paths: HomePaths;
+  readonly fileRoot: string;
 
-  private constructor(fleet: TestFleet) {
+  private constructor(fleet: TestFleet, fileRoot: string) {
     this.fleet = fleet;
+    this.fileRoot = fileRoot;
     this.paths = homePaths(fleet.home);
     this.overlord = {
       key: readFileSync(this.paths.overlordKey, "utf8"),
@@ -42,9 +50,12 @@ export class CampaignFleet {
     };
   }
 
-  static async start(tag: string, subnet: number, count: number, perProcess = 1): Promise<CampaignFleet> {
-    const fleet = await startFleet(tag, subnet, count, { minionConf: CAMPAIGN_MINION_CONF, perProcess });
-    return new CampaignFleet(fleet);
+  static async start(tag: string, subnet: number, count: number, opts: CampaignFleetOptions): Promise<CampaignFleet> {
+    const fleet = await startFleet(tag, subnet, count, {
+      minionConf: { ...CAMPAIGN_MINION_CONF, file_roots: opts.fileRoot },
+      perProcess: opts.perProcess ?? 1,
+    });
+    return new CampaignFleet(fleet, opts.fileRoot);
   }
 
   get home(): string {

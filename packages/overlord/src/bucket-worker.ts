@@ -1,5 +1,5 @@
 // A forked bucket worker: receives one task, calls its minions with bounded concurrency, sends each
-// result to the parent as it completes, then exits.
+// result to the parent as it completes, then exits (at once if the parent goes away).
 
 import type { WorkerMessage, WorkerTask } from "./fan-out.js";
 import { runBucket } from "./fan-out.js";
@@ -11,6 +11,10 @@ function send(msg: WorkerMessage): Promise<void> {
     process.send(msg, undefined, {}, () => resolve());
   });
 }
+
+// The IPC channel closes when the parent is done with us or when it died (killed overlord): either way no
+// result can be delivered any more, so stop at once rather than keep calling minions for nobody.
+process.once("disconnect", () => process.exit(0));
 
 process.once("message", (task: WorkerTask) => {
   const transport = new MinionTransport(task.identity);

@@ -332,7 +332,7 @@ const COUNTED_TAG = /<\s*(\/?)\s*(array|struct|value)(?=[\s/>])([^<>]*)>/gi;
 const MARKUP_DECLARATION = /<!\s*(?:doctype|entity)/i;
 
 /**
- * The guard run before any parsing: size, UTF-8, DOCTYPE/ENTITY, entity references, and an over-approximate count of nesting
+ * The guard run before any parsing: size, UTF-8, characters XML forbids, DOCTYPE/ENTITY, entity references, and an over-approximate count of nesting
  * and values (case-insensitive, counting inside CDATA and comments too), all in one linear pass that stops
  * at the first limit. The parser re-checks depth and values exactly as it goes.
  */
@@ -356,6 +356,9 @@ function preScan(body: string | Buffer, limits: CodecLimits): string {
     throw notXmlRpc("body is neither a string nor a Buffer");
   }
   if (XML_WHITESPACE.test(text.replace(/^\uFEFF/, ""))) throw notXmlRpc("empty body");
+  // sax lets raw control characters through; XML 1.0 (and Python's expat) refuse them anywhere in a document
+  const illegal = XML_ILLEGAL_CHAR.exec(text);
+  if (illegal) throw notXmlRpc(`body has a character XML 1.0 forbids (U+${illegal[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`);
   // sax leaves entities unexpanded, but nothing legitimate carries a DTD: refuse it outright
   if (MARKUP_DECLARATION.test(text)) throw notXmlRpc("DOCTYPE and ENTITY declarations are not accepted");
 

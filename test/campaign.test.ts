@@ -1,0 +1,73 @@
+// The campaign's cases in their short form (issue 6): hostile input against a running funcd, faults during
+// real calls, and a 20 s soak. The same code runs in full with `npm run campaign`; each case is one test.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CampaignFleet } from "./campaign/campaign-fleet.js";
+import type { Row } from "./campaign/case.js";
+import { FAULT_CASES, runFaultCase } from "./campaign/fault-cases.js";
+import { HOSTILE_CASES, runHostileCase } from "./campaign/hostile-cases.js";
+import { runSoak } from "./campaign/soak.js";
+import { formatTable } from "./campaign/campaign.js";
+
+/** Subnets of this file: hostile fleet, fault fleet, soak fleet. */
+const HOSTILE_SUBNET = 40;
+const FAULT_SUBNET = 41;
+const SOAK_SUBNET = 42;
+
+function held(row: Row): void {
+  assert.ok(row.held, `\n${formatTable([row])}`);
+}
+
+describe("campaign (short form)", function () {
+  this.timeout(120_000);
+  let fileRoot: string;
+  before(() => {
+    fileRoot = mkdtempSync(join(tmpdir(), "func-campaign-root-"));
+  });
+  after(() => {
+    rmSync(fileRoot, { recursive: true, force: true });
+    rmSync(`${fileRoot}-outside`, { recursive: true, force: true });
+  });
+
+  describe("hostile input against a running funcd", () => {
+    let fleet: CampaignFleet;
+    before(async () => {
+      fleet = await CampaignFleet.start("campaign-hostile", HOSTILE_SUBNET, 2, { fileRoot });
+    });
+    after(async () => {
+      await fleet?.stop();
+    });
+    for (const c of HOSTILE_CASES) {
+      it(c.name, async () => held(await runHostileCase(c, { fleet, quick: true })));
+    }
+  });
+
+  describe("faults during calls", () => {
+    let fleet: CampaignFleet;
+    before(async () => {
+      fleet = await CampaignFleet.start("campaign-faults", FAULT_SUBNET, 4, { fileRoot });
+    });
+    after(async () => {
+      await fleet?.stop();
+    });
+    for (const c of FAULT_CASES) {
+      it(c.name, async () => held(await runFaultCase(c, { fleet, quick: true })));
+    }
+  });
+
+  describe("soak", () => {
+    let fleet: CampaignFleet;
+    before(async () => {
+      fleet = await CampaignFleet.start("campaign-soak", SOAK_SUBNET, 4, { fileRoot, perProcess: 2 });
+    });
+    after(async () => {
+      await fleet?.stop();
+    });
+    it("20 s of mixed calls: nothing lost or doubled, RSS and fds flat, no zombies", async () => {
+      held(await runSoak({ fleet, durationMs: 20_000, warmupMs: 6000, ratePerS: 5 }));
+    });
+  });
+});

@@ -1,0 +1,186 @@
+// The soak (issue 6): mixed calls against a fleet at a bounded rate for a set time, through the Overlord
+// API (in-process and forked buckets). Every call must give each host exactly one correct result; funcd's
+// RSS must not grow by 10% after warm-up, its descriptors must not grow, and nothing may leave zombies.
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { Overlord } from "@func/overlord";
+import type { HostResult } from "@func/shared";
+import type { CampaignFleet } from "./campaign-fleet.js";
+import { secs, type Row } from "./case.js";
+import { fdCount, rssKib, settle, zombies } from "./observe.js";
+
+/** Most funcd RSS may grow from the end of warm-up to the end of the soak, as a fraction. */
+export const SOAK_RSS_GROWTH_MAX = 0.1;
+/** Most operations in flight at once: the rate is bounded even when the fleet slows down. */
+const MAX_IN_FLIGHT = 4;
+
+export interface SoakOptions {
+  fleet: CampaignFleet;
+  /** measured part of the soak, ms */
+  durationMs: number;
+  /** warm-up before the baseline is taken, ms (the same load, not measured) */
+  warmupMs: number;
+  /** operations started per second; each goes to every minion */
+  ratePerS: number;
+  /** async operations to mix in; null when async jobs are not available (the row says so) */
+  asyncOps?: readonly SoakOp[] | null;
+  log?: (line: string) => void;
+}
+
+/** One kind of operation: a call to every minion, and the check of one host's value. */
+export interface SoakOp {
+  name: string;
+  forks: number;
+  run(o: Overlord, seq: number): Promise<Record<string, HostResult>>;
+  check(value: unknown, seq: number): boolean;
+}
+
+interface Tallies {
+  ops: number;
+  results: number;
+  wrong: number;
+  missing: number;
+  doubled: number;
+  skipped: number;
+  failures: string[];
+}
+
+export const SYNC_SOAK_OPS: readonly SoakOp[] = [
+  { name: "ping", forks: 1, run: (o) => o.call("test", "ping"), check: (v) => v === 1 },
+  {
+    name: "echo",
+    forks: 1,
+    run: (o, seq) => o.call("test", "echo", [{ seq, text: `soak ${seq} é\u001b[0m`, list: [seq, seq / 2, true, null] }]),
+    check: (v, seq) => {
+      const s = v as { seq?: unknown; list?: unknown[]; text?: unknown } | null;
+      return s?.seq === seq && s.list?.[0] === seq && s.text === `soak ${seq} é\u001b[0m`;
+    },
+  },
+  {
+    name: "command",
+    forks: 1,
+    run: (o, seq) => o.call("command", "run", [`echo soak-${seq}`]),
+    check: (v, seq) => (v as { rc?: unknown; stdout?: unknown } | null)?.rc === 0 && (v as { stdout?: unknown }).stdout === `soak-${seq}\n`,
+  },
+  { name: "add (2 forks)", forks: 2, run: (o, seq) => o.call("test", "add", [seq, 1]), check: (v, seq) => v === seq + 1 },
+];
+
+function funcdPids(fleet: CampaignFleet): number[] {
+  return fleet.pidsOf(fleet.minions.map((_, i) => i));
+}
+
+/** RSS and fds of each funcd, taken with no connection of ours open (they are closed and given time to go). */
+async function measure(fleet: CampaignFleet, settleFds: Map<number, number> | null): Promise<{ rss: Map<number, number>; fds: Map<number, number> }> {
+  const rss = new Map<number, number>();
+  const fds = new Map<number, number>();
+  for (const pid of funcdPids(fleet)) {
+    const f = settleFds ? await settle(() => fdCount(pid), settleFds.get(pid) ?? 0, 10_000) : fdCount(pid);
+    fds.set(pid, f ?? 0);
+    rss.set(pid, rssKib(pid) ?? 0);
+  }
+  return { rss, fds };
+}
+
+async function runPhase(fleet: CampaignFleet, ops: readonly SoakOp[], untilMs: number, ratePerS: number, t: Tallies, seqStart: number): Promise<number> {
+  const names = fleet.minions.map((m) => m.name).sort();
+  const overlords = new Map<number, Overlord>();
+  const overlordFor = (forks: number) => {
+    let o = overlords.get(forks);
+    if (!o) overlords.set(forks, (o = new Overlord("*", { home: fleet.home, forks, timeout: 30 })));
+    return o;
+  };
+  let seq = seqStart;
+  let inFlight = 0;
+  const pending = new Set<Promise<void>>();
+  const interval = 1000 / ratePerS;
+  let nextAt = performance.now();
+  while (performance.now() < untilMs) {
+    if (inFlight >= MAX_IN_FLIGHT) t.skipped++;
+    else {
+      const op = ops[seq % ops.length]!;
+      const mySeq = seq++;
+      inFlight++;
+      const p = op
+        .run(overlordFor(op.forks), mySeq)
+        .then((results) => {
+          t.ops++;
+          const got = Object.keys(results).sort();
+          const missing = names.filter((n) => !got.includes(n));
+          t.missing += missing.length;
+          t.doubled += got.length - new Set(got).size + got.filter((n) => !names.includes(n)).length;
+          for (const [host, r] of Object.entries(results)) {
+            t.results++;
+            if (r.outcome !== "ok" || !op.check(r.value, mySeq)) {
+              t.wrong++;
+              if (t.failures.length < 5) t.failures.push(`${op.name} #${mySeq} on ${host}: ${JSON.stringify(r).slice(0, 160)}`);
+            }
+          }
+        })
+        .catch((err: unknown) => {
+          t.wrong += names.length;
+          if (t.failures.length < 5) t.failures.push(`${op.name} #${mySeq} threw: ${(err as Error).message}`);
+        })
+        .finally(() => {
+          inFlight--;
+          pending.delete(p);
+        });
+      pending.add(p);
+    }
+    nextAt += interval;
+    await sleep(Math.max(0, nextAt - performance.now()));
+  }
+  await Promise.all(pending);
+  for (const o of overlords.values()) o.close();
+  return seq;
+}
+
+export async function runSoak(opts: SoakOptions): Promise<Row> {
+  const { fleet } = opts;
+  const ops = [...SYNC_SOAK_OPS, ...(opts.asyncOps ?? [])];
+  const t: Tallies = { ops: 0, results: 0, wrong: 0, missing: 0, doubled: 0, skipped: 0, failures: [] };
+  const problems: string[] = [];
+  const idle = await measure(fleet, null);
+
+  opts.log?.(`soak: warm-up ${secs(opts.warmupMs)} against ${fleet.minions.length} minions`);
+  let seq = await runPhase(fleet, ops, performance.now() + opts.warmupMs, opts.ratePerS, t, 0);
+  const base = await measure(fleet, idle.fds);
+  opts.log?.(`soak: measured run of ${secs(opts.durationMs)} at ${opts.ratePerS} calls/s x ${fleet.minions.length} minions`);
+  const started = performance.now();
+  seq = await runPhase(fleet, ops, started + opts.durationMs, opts.ratePerS, t, seq);
+  const end = await measure(fleet, base.fds);
+
+  let worstGrowth = 0;
+  for (const pid of funcdPids(fleet)) {
+    const before = base.rss.get(pid) ?? 0;
+    const after = end.rss.get(pid) ?? 0;
+    const growth = before > 0 ? (after - before) / before : 0;
+    worstGrowth = Math.max(worstGrowth, growth);
+    if (growth >= SOAK_RSS_GROWTH_MAX) problems.push(`funcd ${pid} RSS grew ${(growth * 100).toFixed(1)}% (${before} -> ${after} KiB)`);
+    const fdGrowth = (end.fds.get(pid) ?? 0) - (base.fds.get(pid) ?? 0);
+    if (fdGrowth > 0) problems.push(`funcd ${pid} holds ${fdGrowth} more file descriptors`);
+    const z = zombies(pid);
+    if (z) problems.push(`funcd ${pid} has ${z} zombie children`);
+  }
+  const mine = await settle(() => zombies(process.pid), 0, 3000);
+  if (mine) problems.push(`the soak process has ${mine} zombie children`);
+  if (t.missing) problems.push(`${t.missing} host results missing`);
+  if (t.doubled) problems.push(`${t.doubled} host results doubled or for hosts not targeted`);
+  if (t.wrong) problems.push(`${t.wrong} host results not ok or wrong: ${t.failures.join("; ")}`);
+  if (t.ops === 0) problems.push("no operation completed");
+
+  const pids = funcdPids(fleet);
+  const sum = (m: Map<number, number>) => pids.reduce((a, p) => a + (m.get(p) ?? 0), 0);
+  const asyncNote = opts.asyncOps ? "" : " (sync only: async not on main yet)";
+  return {
+    group: "soak",
+    name: `soak ${secs(opts.durationMs)}, ${fleet.minions.length} minions${asyncNote}`,
+    tries: t.ops,
+    outcome: `${t.results} host results, ${t.wrong} wrong, ${t.missing} missing, ${t.doubled} doubled; RSS +${(worstGrowth * 100).toFixed(1)}% worst funcd; fds ${sum(base.fds)} -> ${sum(end.fds)}; ${t.skipped} ticks skipped at the in-flight cap`,
+    up: t.wrong === 0 && t.missing === 0,
+    rssBeforeKib: Math.round(sum(base.rss) / pids.length),
+    rssAfterKib: Math.round(sum(end.rss) / pids.length),
+    rssPeakKib: null,
+    held: problems.length === 0,
+    problems,
+  };
+}
