@@ -123,6 +123,17 @@ export class CampaignFleet {
     return newPid;
   }
 
+  /** Stops the funcd serving minion i (SIGTERM, then SIGKILL after 5 s); returns its pid for restart(). */
+  async terminate(i: number): Promise<number> {
+    const pid = this.minion(i).pid;
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await sleep(50);
+    if (alive(pid)) process.kill(pid, "SIGKILL");
+    while (alive(pid)) await sleep(20);
+    return pid;
+  }
+
   /** SIGCONT every funcd (a case that stopped one and failed must not leave it stopped), then stop the fleet. */
   async stop(): Promise<void> {
     for (const pid of this.fleet.pids) {

@@ -123,8 +123,9 @@ export const FAULT_CASES: readonly FaultCase[] = [
       problems.push(...expectOutcomes(hosts, { [fleet.minion(victim).name]: "unreachable" }));
       if (r.ms > 2000 + PROMPT_SLACK_MS) problems.push(`took ${secs(r.ms)}: the killed minion was not reported promptly`);
       if (r.code !== 4) problems.push(`exit ${r.code}, expected 4 (some unreachable)`);
+      const victimMs = hosts[fleet.minion(victim).name]?.ms ?? NaN;
       await fleet.restart(pid);
-      return { tries: 1, outcome: `${outcomesLine(hosts)} in ${secs(r.ms)}, exit ${r.code}`, problems, victim };
+      return { tries: 1, outcome: `${outcomesLine(hosts)}; the killed one after ${secs(victimMs)} (killed at 0.7 s, timeout 20 s), exit ${r.code}`, problems, victim };
     },
   },
   {
@@ -185,14 +186,15 @@ export const FAULT_CASES: readonly FaultCase[] = [
       const problems: string[] = [];
       const started = Date.now();
       const lingering = await settle(() => workers.filter(alive).length, 0, 5000);
-      if (lingering) problems.push(`${lingering} bucket worker(s) outlived the killed overlord by ${secs(Date.now() - started)}`);
+      const workersGoneMs = Date.now() - started;
+      if (lingering) problems.push(`${lingering} bucket worker(s) outlived the killed overlord by ${secs(workersGoneMs)}`);
       for (const w of workers.filter(alive)) process.kill(w, "SIGKILL");
       // the minions notice the callers are gone: the sleeps are aborted and their sockets closed
       for (const p of pids) {
         const after = await settle(() => fdCount(p), fdsBefore.get(p)!, 8000);
         if (after !== null && after > fdsBefore.get(p)!) problems.push(`funcd ${p} holds ${after - fdsBefore.get(p)!} more fds after the overlord died`);
       }
-      return { tries: 1, outcome: `workers gone in ${secs(Date.now() - started)}, minion sockets released`, problems };
+      return { tries: 1, outcome: `${workers.length} bucket workers gone ${secs(workersGoneMs)} after the kill; minion sockets released in ${secs(Date.now() - started)}`, problems };
     },
   },
 ];

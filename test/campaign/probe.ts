@@ -25,6 +25,11 @@ export type Reply =
   | { kind: "http"; status: number }
   | { kind: "closed"; detail: string };
 
+/** Whether the attempt got past TLS (only such attempts can be audited by the minion). */
+export function pastTls(r: Reply): boolean {
+  return !(r.kind === "closed" && r.detail.startsWith("TLS:"));
+}
+
 /** Time any single probe may take before it counts as a hang, ms. */
 export const PROBE_TIMEOUT_MS = 20_000;
 

@@ -1,6 +1,6 @@
 // The soak (issue 6): mixed calls against a fleet at a bounded rate for a set time, through the Overlord
 // API (in-process and forked buckets). Every call must give each host exactly one correct result; funcd's
-// RSS must not grow by 10% after warm-up, its descriptors must not grow, and nothing may leave zombies.
+// RSS must not grow by 10% over the measured run, its descriptors must not grow, and nothing may leave zombies.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { Overlord } from "@func/overlord";
@@ -9,8 +9,14 @@ import type { CampaignFleet } from "./campaign-fleet.js";
 import { secs, type Row } from "./case.js";
 import { fdCount, rssKib, settle, zombies } from "./observe.js";
 
-/** Most funcd RSS may grow from the end of warm-up to the end of the soak, as a fraction. */
+/**
+ * Most funcd RSS may grow over the soak, as a fraction: the highest RSS in the last window of the measured
+ * run against the highest in its first window. Peaks under the same load compare like with like, where two
+ * single readings would mostly measure where the garbage collector happened to be.
+ */
 export const SOAK_RSS_GROWTH_MAX = 0.1;
+/** How often RSS is sampled during the soak, ms. */
+const RSS_SAMPLE_MS = 500;
 /** Most operations in flight at once: the rate is bounded even when the fleet slows down. */
 const MAX_IN_FLIGHT = 4;
 
@@ -69,16 +75,39 @@ function funcdPids(fleet: CampaignFleet): number[] {
   return fleet.pidsOf(fleet.minions.map((_, i) => i));
 }
 
-/** RSS and fds of each funcd, taken with no connection of ours open (they are closed and given time to go). */
-async function measure(fleet: CampaignFleet, settleFds: Map<number, number> | null): Promise<{ rss: Map<number, number>; fds: Map<number, number> }> {
-  const rss = new Map<number, number>();
+/** File descriptors of each funcd, taken with no connection of ours open (they are closed and given time to go). */
+async function measureFds(fleet: CampaignFleet, settleTo: Map<number, number> | null): Promise<Map<number, number>> {
   const fds = new Map<number, number>();
   for (const pid of funcdPids(fleet)) {
-    const f = settleFds ? await settle(() => fdCount(pid), settleFds.get(pid) ?? 0, 10_000) : fdCount(pid);
+    const f = settleTo ? await settle(() => fdCount(pid), settleTo.get(pid) ?? 0, 10_000) : fdCount(pid);
     fds.set(pid, f ?? 0);
-    rss.set(pid, rssKib(pid) ?? 0);
   }
-  return { rss, fds };
+  return fds;
+}
+
+/** RSS samples of each funcd over time, KiB, with their time (ms since the sampler started). */
+function sampleRss(pids: readonly number[]): { stop(): Map<number, { t: number; kib: number }[]> } {
+  const samples = new Map(pids.map((p) => [p, [] as { t: number; kib: number }[]]));
+  const started = performance.now();
+  const take = () => {
+    for (const p of pids) {
+      const kib = rssKib(p);
+      if (kib !== null) samples.get(p)!.push({ t: performance.now() - started, kib });
+    }
+  };
+  take();
+  const timer = setInterval(take, RSS_SAMPLE_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}
+
+function maxIn(samples: readonly { t: number; kib: number }[], from: number, to: number): number {
+  return samples.filter((s) => s.t >= from && s.t <= to).reduce((m, s) => Math.max(m, s.kib), 0);
 }
 
 async function runPhase(fleet: CampaignFleet, ops: readonly SoakOp[], untilMs: number, ratePerS: number, t: Tallies, seqStart: number): Promise<number> {
@@ -139,24 +168,34 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
   const ops = [...SYNC_SOAK_OPS, ...(opts.asyncOps ?? [])];
   const t: Tallies = { ops: 0, results: 0, wrong: 0, missing: 0, doubled: 0, skipped: 0, failures: [] };
   const problems: string[] = [];
-  const idle = await measure(fleet, null);
+  const idleFds = await measureFds(fleet, null);
 
   opts.log?.(`soak: warm-up ${secs(opts.warmupMs)} against ${fleet.minions.length} minions`);
   let seq = await runPhase(fleet, ops, performance.now() + opts.warmupMs, opts.ratePerS, t, 0);
-  const base = await measure(fleet, idle.fds);
+  const baseFds = await measureFds(fleet, idleFds);
   opts.log?.(`soak: measured run of ${secs(opts.durationMs)} at ${opts.ratePerS} calls/s x ${fleet.minions.length} minions`);
-  const started = performance.now();
-  seq = await runPhase(fleet, ops, started + opts.durationMs, opts.ratePerS, t, seq);
-  const end = await measure(fleet, base.fds);
+  const pids = funcdPids(fleet);
+  const sampler = sampleRss(pids);
+  seq = await runPhase(fleet, ops, performance.now() + opts.durationMs, opts.ratePerS, t, seq);
+  const samples = sampler.stop();
+  const endFds = await measureFds(fleet, baseFds);
 
-  let worstGrowth = 0;
-  for (const pid of funcdPids(fleet)) {
-    const before = base.rss.get(pid) ?? 0;
-    const after = end.rss.get(pid) ?? 0;
+  // first and last fifth of the measured run (at most a minute each)
+  const window = Math.min(60_000, opts.durationMs / 5);
+  const firstPeak = new Map<number, number>();
+  const lastPeak = new Map<number, number>();
+  let worstGrowth = -Infinity;
+  for (const pid of pids) {
+    const own = samples.get(pid) ?? [];
+    const end = own.at(-1)?.t ?? 0;
+    const before = maxIn(own, 0, window);
+    const after = maxIn(own, end - window, end);
+    firstPeak.set(pid, before);
+    lastPeak.set(pid, after);
     const growth = before > 0 ? (after - before) / before : 0;
     worstGrowth = Math.max(worstGrowth, growth);
-    if (growth >= SOAK_RSS_GROWTH_MAX) problems.push(`funcd ${pid} RSS grew ${(growth * 100).toFixed(1)}% (${before} -> ${after} KiB)`);
-    const fdGrowth = (end.fds.get(pid) ?? 0) - (base.fds.get(pid) ?? 0);
+    if (growth >= SOAK_RSS_GROWTH_MAX) problems.push(`funcd ${pid} RSS grew ${(growth * 100).toFixed(1)}% (peak ${before} KiB in the first ${secs(window)}, ${after} KiB in the last)`);
+    const fdGrowth = (endFds.get(pid) ?? 0) - (baseFds.get(pid) ?? 0);
     if (fdGrowth > 0) problems.push(`funcd ${pid} holds ${fdGrowth} more file descriptors`);
     const z = zombies(pid);
     if (z) problems.push(`funcd ${pid} has ${z} zombie children`);
@@ -168,17 +207,16 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
   if (t.wrong) problems.push(`${t.wrong} host results not ok or wrong: ${t.failures.join("; ")}`);
   if (t.ops === 0) problems.push("no operation completed");
 
-  const pids = funcdPids(fleet);
   const sum = (m: Map<number, number>) => pids.reduce((a, p) => a + (m.get(p) ?? 0), 0);
   const asyncNote = opts.asyncOps ? "" : " (sync only: async not on main yet)";
   return {
     group: "soak",
     name: `soak ${secs(opts.durationMs)}, ${fleet.minions.length} minions${asyncNote}`,
     tries: t.ops,
-    outcome: `${t.results} host results, ${t.wrong} wrong, ${t.missing} missing, ${t.doubled} doubled; RSS +${(worstGrowth * 100).toFixed(1)}% worst funcd; fds ${sum(base.fds)} -> ${sum(end.fds)}; ${t.skipped} ticks skipped at the in-flight cap`,
+    outcome: `${t.results} host results, ${t.wrong} wrong, ${t.missing} missing, ${t.doubled} doubled; RSS peak ${worstGrowth >= 0 ? "+" : ""}${(worstGrowth * 100).toFixed(1)}% worst of ${pids.length} funcd; fds ${sum(baseFds)} -> ${sum(endFds)}; ${t.skipped} ticks skipped at the in-flight cap`,
     up: t.wrong === 0 && t.missing === 0,
-    rssBeforeKib: Math.round(sum(base.rss) / pids.length),
-    rssAfterKib: Math.round(sum(end.rss) / pids.length),
+    rssBeforeKib: Math.round(sum(firstPeak) / pids.length),
+    rssAfterKib: Math.round(sum(lastPeak) / pids.length),
     rssPeakKib: null,
     held: problems.length === 0,
     problems,
