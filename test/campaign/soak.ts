@@ -7,7 +7,7 @@ import { Overlord } from "@func/overlord";
 import type { HostResult } from "@func/shared";
 import type { CampaignFleet } from "./campaign-fleet.js";
 import { secs, type Row } from "./case.js";
-import { fdCount, rssKib, settle, zombies } from "./observe.js";
+import { alive, fdCount, rssKib, settle, zombies } from "./observe.js";
 
 /**
  * Most funcd RSS may grow over the soak, as a fraction: the highest RSS in the last window of the measured
@@ -41,9 +41,19 @@ export interface SoakOp {
   check(value: unknown, seq: number): boolean;
 }
 
+/**
+ * Outcomes that say the load was too much for the machine (a TLS handshake or an answer that did not come in
+ * time), not that a minion misbehaved: counted and shown, not failed, as long as every funcd stays up. A wrong
+ * value, an `error` answer to a valid call, a missing or a doubled result always fails the soak.
+ */
+const LOAD_OUTCOMES: ReadonlySet<string> = new Set(["unreachable", "timeout"]);
+
 interface Tallies {
   ops: number;
   results: number;
+  /** host results by outcome */
+  outcomes: Map<string, number>;
+  /** ok with a wrong value, or an outcome that means a minion misbehaved */
   wrong: number;
   missing: number;
   doubled: number;
@@ -139,6 +149,8 @@ async function runPhase(fleet: CampaignFleet, ops: readonly SoakOp[], untilMs: n
           t.doubled += got.length - new Set(got).size + got.filter((n) => !names.includes(n)).length;
           for (const [host, r] of Object.entries(results)) {
             t.results++;
+            t.outcomes.set(r.outcome, (t.outcomes.get(r.outcome) ?? 0) + 1);
+            if (LOAD_OUTCOMES.has(r.outcome)) continue;
             if (r.outcome !== "ok" || !op.check(r.value, mySeq)) {
               t.wrong++;
               if (t.failures.length < 5) t.failures.push(`${op.name} #${mySeq} on ${host}: ${JSON.stringify(r).slice(0, 160)}`);
@@ -166,7 +178,7 @@ async function runPhase(fleet: CampaignFleet, ops: readonly SoakOp[], untilMs: n
 export async function runSoak(opts: SoakOptions): Promise<Row> {
   const { fleet } = opts;
   const ops = [...SYNC_SOAK_OPS, ...(opts.asyncOps ?? [])];
-  const t: Tallies = { ops: 0, results: 0, wrong: 0, missing: 0, doubled: 0, skipped: 0, failures: [] };
+  const t: Tallies = { ops: 0, results: 0, outcomes: new Map(), wrong: 0, missing: 0, doubled: 0, skipped: 0, failures: [] };
   const problems: string[] = [];
   const idleFds = await measureFds(fleet, null);
 
@@ -204,7 +216,17 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
   if (mine) problems.push(`the soak process has ${mine} zombie children`);
   if (t.missing) problems.push(`${t.missing} host results missing`);
   if (t.doubled) problems.push(`${t.doubled} host results doubled or for hosts not targeted`);
-  if (t.wrong) problems.push(`${t.wrong} host results not ok or wrong: ${t.failures.join("; ")}`);
+  if (t.wrong) problems.push(`${t.wrong} host results wrong or failed by a minion: ${t.failures.join("; ")}`);
+  let up = true;
+  for (const pid of pids) {
+    if (!alive(pid)) problems.push(`funcd ${pid} died during the soak`);
+  }
+  for (let i = 0; i < fleet.minions.length; i++) {
+    if (!(await fleet.answers(i, 15_000))) {
+      up = false;
+      problems.push(`${fleet.minion(i).name} does not answer after the soak`);
+    }
+  }
   if (t.ops === 0) problems.push("no operation completed");
 
   const sum = (m: Map<number, number>) => pids.reduce((a, p) => a + (m.get(p) ?? 0), 0);
@@ -213,8 +235,8 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
     group: "soak",
     name: `soak ${secs(opts.durationMs)}, ${fleet.minions.length} minions${asyncNote}`,
     tries: t.ops,
-    outcome: `${t.results} host results, ${t.wrong} wrong, ${t.missing} missing, ${t.doubled} doubled; RSS peak ${worstGrowth >= 0 ? "+" : ""}${(worstGrowth * 100).toFixed(1)}% worst of ${pids.length} funcd; fds ${sum(baseFds)} -> ${sum(endFds)}; ${t.skipped} ticks skipped at the in-flight cap`,
-    up: t.wrong === 0 && t.missing === 0,
+    outcome: `${t.results} host results (${[...t.outcomes].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${o} x${n}`).join(", ")}), ${t.wrong} wrong, ${t.missing} missing, ${t.doubled} doubled; RSS peak ${worstGrowth >= 0 ? "+" : ""}${(worstGrowth * 100).toFixed(1)}% worst of ${pids.length} funcd; fds ${sum(baseFds)} -> ${sum(endFds)}; ${t.skipped} ticks skipped at the in-flight cap`,
+    up,
     rssBeforeKib: Math.round(sum(firstPeak) / pids.length),
     rssAfterKib: Math.round(sum(lastPeak) / pids.length),
     rssPeakKib: null,

@@ -72,6 +72,8 @@ export class MinionServer {
   readonly #acl: Acl;
   readonly #audit: AuditLog;
   readonly #budget: ByteBudget;
+  /** sockets with a request in our handler, and its response, until that response is done */
+  readonly #active = new WeakMap<TLSSocket, ServerResponse>();
   readonly registry: Registry;
   #tls: TlsMaterial;
 
@@ -118,25 +120,32 @@ export class MinionServer {
 
   /**
    * A connection that got past TLS but never made a request our handler could see: headers too slow
-   * (slowloris) or never sent (idle), malformed HTTP, headers too large. Audited, answered when the socket
-   * can still take it, closed.
+   * (slowloris) or never sent (idle), a body that stalls, malformed HTTP, headers too large. Audited, answered
+   * when the socket can still take it, closed. A socket-level error (the peer reset or broke the TLS stream)
+   * gets no HTTP answer: there is nobody to read it. A request our handler already holds (a body that
+   * stalls) writes its own audit line, and gets the 4xx only while its response has not started.
    */
   #clientError(err: NodeJS.ErrnoException, socket: TLSSocket): void {
     const code = err.code ?? "ERR";
-    if (code !== "ECONNRESET" && socket.authorized) {
-      const peer = socket.getPeerCertificate();
-      this.#audit.write({
-        cn: typeof peer.subject?.CN === "string" ? peer.subject.CN : "?",
-        addr: socket.remoteAddress ?? "?",
-        method: "-",
-        outcome: code === "ERR_HTTP_REQUEST_TIMEOUT" ? "timeout" : "bad-request",
-        ms: 0,
-        detail: code,
-      });
-    }
-    if (socket.writable && !socket.writableEnded) {
-      const status = CLIENT_ERROR_STATUS[code] ?? "400 Bad Request";
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const timeout = code === "ERR_HTTP_REQUEST_TIMEOUT";
+    const httpError = timeout || code.startsWith("HPE_");
+    const inFlight = this.#active.get(socket);
+    if (httpError && !inFlight?.headersSent) {
+      if (socket.authorized && !inFlight) {
+        const peer = socket.getPeerCertificate();
+        this.#audit.write({
+          cn: typeof peer.subject?.CN === "string" ? peer.subject.CN : "?",
+          addr: socket.remoteAddress ?? "?",
+          method: "-",
+          outcome: timeout ? "timeout" : "bad-request",
+          ms: 0,
+          detail: code,
+        });
+      }
+      if (socket.writable && !socket.writableEnded) {
+        const status = CLIENT_ERROR_STATUS[code] ?? "400 Bad Request";
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      }
     }
     socket.destroySoon();
     // a peer that never reads must not keep the slot either
@@ -184,6 +193,8 @@ export class MinionServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const socket = req.socket as TLSSocket;
+    this.#active.set(socket, res);
+    res.once("close", () => this.#active.delete(socket));
     const peer = socket.getPeerCertificate();
     const cn = typeof peer.subject?.CN === "string" ? peer.subject.CN : "?";
     const role = typeof peer.subject?.OU === "string" ? peer.subject.OU : null;
