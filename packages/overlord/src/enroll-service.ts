@@ -131,7 +131,10 @@ export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOp
       throw err;
     }
     if (r.status === "signed" || !announced.has(r.name)) log(`submit ${r.name} from ${source}: ${r.status}`);
-    if (r.status === "waiting") announced.add(r.name);
+    if (r.status === "waiting") {
+      if (announced.size >= RATE_TABLE_MAX) announced.clear();
+      announced.add(r.name);
+    }
     else announced.delete(r.name);
     return r.status === "signed" ? { status: "signed", cert: r.certPem, ca: caPem, crl: crl.get() } : { status: "waiting", fingerprint: r.fingerprint };
   };
