@@ -195,6 +195,14 @@ describe("enrollment service and client", function () {
     assert.equal(f3.faultCode, FAULT.NOT_XMLRPC);
     const f4 = await faultOf(await post(svc, caPem, encodeCall("enroll.submit", ["-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "", 0])));
     assert.equal(f4.faultCode, FAULT.BAD_ARGUMENTS);
+    for (const cn of ["../../etc/passwd", "a/b", "web*"]) {
+      const hostile = (await createKeyAndCsr({ commonName: cn })).csrPem;
+      assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [hostile, "", 0])))).faultCode, FAULT.BAD_ARGUMENTS, cn);
+    }
+    const badAddress = (await createKeyAndCsr({ commonName: "autoaddr" })).csrPem;
+    assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [badAddress, "1.2.3.4; reboot", 0])))).faultCode, FAULT.BAD_ARGUMENTS);
+    assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [badAddress, "", 99999])))).faultCode, FAULT.BAD_ARGUMENTS);
+    assert.equal(existsSync(join(ca.signedDir, "autoaddr.crt")), false);
     const nested = encodeCall("enroll.submit", [[[[[["deep"]]]]], "", 0]);
     assert.equal((await faultOf(await post(svc, caPem, nested))).faultCode, FAULT.LIMIT_EXCEEDED);
     const big = await post(svc, caPem, Buffer.alloc(ENROLL_MAX_BODY_BYTES + 10, 0x20));

@@ -183,6 +183,7 @@ async function startAndWait(
   // ready when every minion answers test.ping with this overlord's own identity
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000 + opts.count * 50);
   let waiting = minions.map((m) => m.name);
+  let lastProgress = "";
   const overlord = new Overlord("*", { home: paths, timeout: 5 });
   try {
     while (waiting.length > 0) {
@@ -200,7 +201,10 @@ async function startAndWait(
       waiting = waiting.filter((n) => !results[n]);
       if (waiting.length === 0) break;
       if (Date.now() > deadline) throw new FuncError("Timeout", `${waiting.length} minion(s) did not answer: ${waiting.slice(0, 5).join(", ")}`);
-      log(`waiting for ${waiting.length} minion(s)`);
+      const starting = enrolled.filter((n) => !results[n]).length;
+      const progress = `${minions.length - waiting.length}/${minions.length} answering, ${starting} enrolled and starting, ${waiting.length - starting} enrolling`;
+      if (progress !== lastProgress) log(progress);
+      lastProgress = progress;
       await sleep(200);
     }
   } finally {
