@@ -31,3 +31,4 @@ export {
   type MinionRecord,
 } from "./ca-store.js";
 export { startEnrollService, DEFAULT_RATE_LIMIT, type EnrollService, type EnrollServiceOptions, type RateLimit } from "./enroll-service.js";
+export { foldNames } from "./cli/fold.js";

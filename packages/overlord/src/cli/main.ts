@@ -6,8 +6,9 @@ import { EXIT, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
+import { copyFile, getFile } from "./files.js";
 
-const ACTIONS = ["call", "ping", "list_minions"] as const;
+const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
 16 no minion matched, 1 usage or configuration error.
@@ -23,6 +24,7 @@ interface GlobalArgs {
   jsonl: boolean;
   str: boolean;
   color?: boolean;
+  fold: boolean;
 }
 
 function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
@@ -46,7 +48,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
   let code: number = EXIT.OK;
   const output = (a: GlobalArgs): OutputOptions => {
     if (a.json && a.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
-    return { json: a.json, jsonl: a.jsonl, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+    return { json: a.json, jsonl: a.jsonl, fold: a.fold, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
   };
   const parser = yargs(argv)
     .scriptName("func")
@@ -58,6 +60,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .option("json", { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" })
     .option("jsonl", { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" })
     .option("str", { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" })
+    .option("fold", { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" })
     .option("color", { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" })
     .command(
       "$0 <target> <action> [args..]",
@@ -65,7 +68,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
       (y) =>
         y
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
-          .positional("action", { choices: ACTIONS, describe: "call <module> <method> [args..] | ping | list_minions" })
+          .positional("action", {
+            choices: ACTIONS,
+            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> | getfile <remote> <localdir>",
+          })
           .positional("args", { type: "string", array: true }),
       async (a) => {
         const g = a as unknown as GlobalArgs;
@@ -79,6 +85,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
           case "ping":
             code = await callCommand(target, "test", "ping", [], opts, output(g), io);
             return;
+          case "copyfile":
+          case "getfile": {
+            const [from, to] = rest.map(String);
+            if (!from || !to || rest.length !== 2) throw new FuncError("UsageError", `${a.action} needs two paths, e.g. func "web*" ${a.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
+            code = a.action === "copyfile" ? await copyFile(target, from, to, opts, output(g), io) : await getFile(target, from, to, opts, output(g), io);
+            return;
+          }
           case "call": {
             const [module, method, ...args] = rest.map(String);
             if (!module || !method) throw new FuncError("UsageError", "call needs <module> <method> [args..], e.g. func \"*\" call test ping");
@@ -93,6 +106,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
     .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
+    .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
+    .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
+    .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
