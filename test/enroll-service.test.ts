@@ -162,6 +162,25 @@ describe("enrollment service and client", function () {
     assert.deepEqual([rec.address, rec.port], ["127.30.0.2", 51234]);
   });
 
+  it("a minion restarted while waiting sends the same request again (same key), not a conflicting one", async () => {
+    const paths = minionHome("web2");
+    const config = minionConfig(paths, "web2", "127.30.0.7");
+    const stop = new AbortController();
+    const first = enrollMinion(paths, config, { client: client(), signal: stop.signal, ...FAST_POLL });
+    assert.ok(await eventually(() => listWaiting(ca).some((w) => w.name === "web2")));
+    const keyBefore = readFileSync(paths.minionKey, "utf8");
+    const fpBefore = listWaiting(ca).find((w) => w.name === "web2")!.fingerprint;
+    stop.abort();
+    await rejectsWith(first, "EnrollError", /stopped before the cert was signed/);
+    const second = enrollMinion(paths, config, { client: client(), ...FAST_POLL });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(readFileSync(paths.minionKey, "utf8"), keyBefore, "the key is kept");
+    assert.deepEqual(listWaiting(ca).filter((w) => w.name === "web2").map((w) => w.fingerprint), [fpBefore]);
+    await signWaiting(ca, "web2");
+    await second;
+    assert.ok(existsSync(paths.minionCert));
+  });
+
   it("autosign enrolls matching names at once; a wildcard listen address records the source address", async () => {
     const paths = minionHome("auto1");
     const config = { ...minionConfig(paths, "auto1", "0.0.0.0") };
