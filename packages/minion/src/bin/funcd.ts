@@ -31,6 +31,9 @@ mode 0600, never sent anywhere) and a CSR, checks that the service's CA has the 
 polls until an admin runs "func-ca sign NAME" (or autosign matches), then stores the cert and serves. The CRL is
 fetched from the same service at start and every crl_refresh seconds (default 300).
 
+Exit codes: 0 stopped by a signal, 1 failed, 2 configuration error, 3 enrollment refused for good (the systemd
+unit does not restart on 2 or 3).
+
 Examples:
   funcd --enroll overlord.example.com --ca-fingerprint SHA256:4B:D3:...:1E
   FUNC_HOME=/srv/minion1 funcd
@@ -109,6 +112,15 @@ async function main(): Promise<number> {
   return -1;
 }
 
+/** Exit codes a supervisor can act on: 2 and 3 will not fix themselves, so systemd should not restart. */
+const FUNCD_EXIT = { FAILED: 1, CONFIG: 2, ENROLL_REFUSED: 3 } as const;
+
+function exitCodeFor(err: unknown): number {
+  if (!(err instanceof FuncError)) return FUNCD_EXIT.FAILED;
+  if (err.type === "EnrollError") return FUNCD_EXIT.ENROLL_REFUSED;
+  return err.type === "ConfigError" || err.type === "UsageError" ? FUNCD_EXIT.CONFIG : FUNCD_EXIT.FAILED;
+}
+
 main().then(
   (code) => {
     if (code >= 0) process.exit(code);
@@ -116,6 +128,6 @@ main().then(
   (err: unknown) => {
     if (stopping) return;
     process.stderr.write(`funcd: ${err instanceof FuncError ? err.message : (err as Error).stack}\n`);
-    process.exit(1);
+    process.exit(exitCodeFor(err));
   },
 );
