@@ -1,7 +1,7 @@
 // The Overlord client API: a target spec resolved against the signed certs, calls fanned out to the
 // matching minions, one HostResult per host as data. The CLI is a thin layer over this class.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import {
   FuncError,
   homePaths,
@@ -13,6 +13,7 @@ import {
   type HostResult,
   type OverlordConfig,
 } from "@func/shared";
+import { refreshCrlIfStale } from "./ca-store.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
 import { MinionTransport, type TlsIdentity } from "./transport.js";
@@ -45,6 +46,7 @@ export class Overlord {
   readonly config: OverlordConfig;
   readonly #opts: OverlordOptions;
   #identity: TlsIdentity | undefined;
+  #crlStamp = "";
   #transport: MinionTransport | undefined;
 
   constructor(spec: string, options: OverlordOptions = {}) {
@@ -81,6 +83,7 @@ export class Overlord {
     for (const f of [p.overlordKey, p.overlordCert, p.caCert]) {
       if (!existsSync(f)) throw new FuncError("ConfigError", `missing ${f}: run "func-ca init" on this overlord first`);
     }
+    this.#crlStamp = fileStamp(p.crl);
     this.#identity = {
       key: readFileSync(p.overlordKey, "utf8"),
       cert: readFileSync(p.overlordCert, "utf8"),
@@ -96,6 +99,7 @@ export class Overlord {
 
   /** Fans `module.method(args)` out to the given minions; `onResult` sees each host once, as it finishes. */
   async fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: (host: string, result: HostResult) => void): Promise<void> {
+    await this.#followCrl();
     const identity = this.identity();
     if (this.forks <= 1) this.#transport ??= new MinionTransport(identity);
     await fanOut(
@@ -151,9 +155,35 @@ export class Overlord {
     if (failure) throw failure;
   }
 
+  /**
+   * A revocation takes effect on this instance's next call: a changed CRL drops the cached identity and the
+   * kept-alive connections made under the old one. On the CA host a CRL past half its life is re-signed first,
+   * since an expired CRL would make every minion unreachable.
+   */
+  async #followCrl(): Promise<void> {
+    try {
+      await refreshCrlIfStale(this.paths);
+    } catch {
+      // not this user's CA, or read-only: the CRL as it is still applies
+    }
+    if (this.#identity && fileStamp(this.paths.crl) !== this.#crlStamp) {
+      this.#identity = undefined;
+      this.close();
+    }
+  }
+
   /** Closes kept-alive connections; the instance can still be used (it reconnects). */
   close(): void {
     this.#transport?.close();
     this.#transport = undefined;
+  }
+}
+
+function fileStamp(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return "none";
   }
 }
