@@ -10,8 +10,8 @@ import type { CampaignFleet } from "./campaign-fleet.js";
 import { secs, tally, type Row } from "./case.js";
 import { alive, children, fdCount, rssKib, settle, zombies } from "./observe.js";
 
-/** Slack on top of what a fault may cost (the call's own length, the per-host timeout), ms. */
-const PROMPT_SLACK_MS = 3000;
+/** Slack on top of what a fault may cost (the call's own length, the per-host timeout), ms: generous for loaded machines. */
+const PROMPT_SLACK_MS = 8000;
 
 export interface FaultEnv {
   fleet: CampaignFleet;
@@ -121,9 +121,10 @@ export const FAULT_CASES: readonly FaultCase[] = [
       const r = await call.done;
       const { hosts, problems } = checkOneOutcomeEach(r.stdout, names);
       problems.push(...expectOutcomes(hosts, { [fleet.minion(victim).name]: "unreachable" }));
-      if (r.ms > 2000 + PROMPT_SLACK_MS) problems.push(`took ${secs(r.ms)}: the killed minion was not reported promptly`);
+      const victimMs = hosts[fleet.minion(victim).name]?.ms ?? Infinity;
+      // prompt: the reset is seen at once, long before the 20 s per-host timeout would fire
+      if (victimMs > 700 + PROMPT_SLACK_MS) problems.push(`the killed minion was reported after ${secs(victimMs)}, not promptly`);
       if (r.code !== 4) problems.push(`exit ${r.code}, expected 4 (some unreachable)`);
-      const victimMs = hosts[fleet.minion(victim).name]?.ms ?? NaN;
       await fleet.restart(pid);
       return { tries: 1, outcome: `${outcomesLine(hosts)}; the killed one after ${secs(victimMs)} (killed at 0.7 s, timeout 20 s), exit ${r.code}`, problems, victim };
     },

@@ -30,8 +30,11 @@ import { openIdle, pastTls, rawCall, trickleHeaders, type Identity, type RawRequ
 
 /** Most a hostile case may raise funcd's peak RSS over where it started, KiB (a flood of 4 MiB bodies peaks near 150 MiB). */
 export const HOSTILE_RSS_GROWTH_BOUND_KIB = 256 * 1024;
-/** Slack on top of a configured deadline before a connection that outlives it counts as a failure, ms. */
-const DEADLINE_SLACK_MS = 2500;
+/**
+ * Slack on top of a configured deadline before a connection that outlives it counts as a failure, ms.
+ * Generous (a loaded machine delays the check), yet well under the 30 s Node waits without the fix.
+ */
+const DEADLINE_SLACK_MS = 8000;
 
 export interface HostileEnv {
   fleet: CampaignFleet;
@@ -469,7 +472,8 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
         Array.from({ length: total }, (_, i) => rawCall(env.fleet.target(0), env.fleet.overlord, { body: big, chunked: i % 2 === 1 })),
       );
       const labels = results.map(replyLabel);
-      const bad = labels.filter((l) => !["ok", "HTTP 503", "closed"].includes(l));
+      // 408: on a loaded machine a body may take longer than request_timeout_ms to arrive, and is cut
+      const bad = labels.filter((l) => !["ok", "HTTP 503", "HTTP 408", "closed"].includes(l));
       const problems = bad.length ? [`${bad.length} got ${tally(bad)}`] : [];
       if (!labels.includes("ok")) problems.push("not one large call was served");
       // a body refused while still being sent may end in a reset before the 503 is read: audited all the

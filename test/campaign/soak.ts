@@ -183,12 +183,12 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
   const idleFds = await measureFds(fleet, null);
 
   opts.log?.(`soak: warm-up ${secs(opts.warmupMs)} against ${fleet.minions.length} minions`);
-  let seq = await runPhase(fleet, ops, performance.now() + opts.warmupMs, opts.ratePerS, t, 0);
+  const seq = await runPhase(fleet, ops, performance.now() + opts.warmupMs, opts.ratePerS, t, 0);
   const baseFds = await measureFds(fleet, idleFds);
   opts.log?.(`soak: measured run of ${secs(opts.durationMs)} at ${opts.ratePerS} calls/s x ${fleet.minions.length} minions`);
   const pids = funcdPids(fleet);
   const sampler = sampleRss(pids);
-  seq = await runPhase(fleet, ops, performance.now() + opts.durationMs, opts.ratePerS, t, seq);
+  await runPhase(fleet, ops, performance.now() + opts.durationMs, opts.ratePerS, t, seq);
   const samples = sampler.stop();
   const endFds = await measureFds(fleet, baseFds);
 
