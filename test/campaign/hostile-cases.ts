@@ -153,6 +153,12 @@ function wrongTypeCalls(): RawRequest[] {
       if (!spec.rest) out.push(body(callXml(method, [...good, SAMPLE_BY_TYPE.int].map((g) => `<param><value>${g}</value></param>`).join(""))));
     }
   }
+  // wrong types one level down: inside option structs (the command would be `true` if one got through)
+  const opt = (members: string) => `<param><value><string>true</string></value></param><param><value><struct>${members}</struct></value></param>`;
+  const member = (name: string, value: string) => `<member><name>${name}</name><value>${value}</value></member>`;
+  for (const m of [member("timeout", "<string>x</string>"), member("env", "<struct>" + member("A", "<int>1</int>") + "</struct>"), member("env", "<struct>" + member("A=B", "<string>x</string>") + "</struct>"), member("cwd", "<int>5</int>"), member("bogus", "<int>1</int>")]) {
+    out.push(body(callXml("command.run", opt(m))));
+  }
   return out;
 }
 
