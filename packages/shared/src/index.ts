@@ -11,3 +11,4 @@ export * from "./names.js";
 export * from "./codec.js";
 export * from "./enroll-wire.js";
 export * from "./files.js";
+export * from "./lmdb-check.js";
