@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CampaignFleet } from "./campaign-fleet.js";
 import { notRunRow, type Row } from "./case.js";
-import { ASYNC_FAULT_CASES, runAsyncFaultCase, asyncSoakOps, asyncAvailable } from "./async-cases.js";
+import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./async-cases.js";
 import { FAULT_CASES, runFaultCase } from "./fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./hostile-cases.js";
 import { runSoak } from "./soak.js";
@@ -35,6 +35,8 @@ export interface CampaignOptions {
 const HOSTILE_MINIONS = 2;
 /** Minions in the fault fleet: enough that a killed bucket leaves survivors, and one victim per fault. */
 const FAULT_MINIONS = 4;
+/** Minions in the async fault fleet: the one whose store is hurt, and one that stays well. */
+const ASYNC_MINIONS = 2;
 
 export async function runCampaign(opts: CampaignOptions): Promise<Row[]> {
   const rows: Row[] = [];
@@ -75,10 +77,15 @@ export async function runCampaign(opts: CampaignOptions): Promise<Row[]> {
       if (!asyncAvailable()) {
         for (const c of asyncCases) push(notRunRow("fault", c.name, "async not on main yet"));
       } else {
-        log(`async faults: on 127.${opts.subnetBase + 3}.0.x`);
-        for (const c of asyncCases) {
-          log(`fault: ${c.name}`);
-          push(await runAsyncFaultCase(c, { subnet: opts.subnetBase + 3, quick: opts.quick, fileRoot }));
+        log(`async faults: starting ${ASYNC_MINIONS} minions on 127.${opts.subnetBase + 3}.0.x`);
+        const fleet = await CampaignFleet.start("campaign-async", opts.subnetBase + 3, ASYNC_MINIONS, { fileRoot });
+        try {
+          for (const c of asyncCases) {
+            log(`fault: ${c.name}`);
+            push(await runAsyncFaultCase(c, { fleet, quick: opts.quick }));
+          }
+        } finally {
+          await fleet.stop();
         }
       }
     }
@@ -94,7 +101,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<Row[]> {
             durationMs,
             warmupMs: Math.min(60_000, Math.max(5000, durationMs / 5)),
             ratePerS: opts.soakRate,
-            asyncOps: asyncAvailable() ? asyncSoakOps() : null,
+            asyncOps: null,
             log,
           }),
         );

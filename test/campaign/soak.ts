@@ -33,8 +33,8 @@ export interface SoakOptions {
   warmupMs: number;
   /** operations started per second; each goes to every minion */
   ratePerS: number;
-  /** async operations to mix in; null when async jobs are not available (the row says so) */
-  asyncOps?: readonly SoakOp[] | null;
+  /** async operations to mix in, and what to check once they are all done; null when async jobs are not available (the row says so) */
+  asyncOps?: { ops: readonly SoakOp[]; finalCheck(fleet: CampaignFleet): Promise<string[]> } | null;
   log?: (line: string) => void;
 }
 
@@ -42,7 +42,8 @@ export interface SoakOptions {
 export interface SoakOp {
   name: string;
   forks: number;
-  run(o: Overlord, seq: number): Promise<Record<string, HostResult>>;
+  /** every host result as reported, in order: a host reported twice appears twice */
+  run(o: Overlord, seq: number): Promise<[string, HostResult][]>;
   check(value: unknown, seq: number): boolean;
 }
 
@@ -67,11 +68,11 @@ interface Tallies {
 }
 
 export const SYNC_SOAK_OPS: readonly SoakOp[] = [
-  { name: "ping", forks: 1, run: (o) => o.call("test", "ping"), check: (v) => v === 1 },
+  { name: "ping", forks: 1, run: async (o) => Object.entries(await o.call("test", "ping")), check: (v) => v === 1 },
   {
     name: "echo",
     forks: 1,
-    run: (o, seq) => o.call("test", "echo", [{ seq, text: `soak ${seq} é\u001b[0m`, list: [seq, seq / 2, true, null] }]),
+    run: async (o, seq) => Object.entries(await o.call("test", "echo", [{ seq, text: `soak ${seq} é\u001b[0m`, list: [seq, seq / 2, true, null] }])),
     check: (v, seq) => {
       const s = v as { seq?: unknown; list?: unknown[]; text?: unknown } | null;
       return s?.seq === seq && s.list?.[0] === seq && s.text === `soak ${seq} é\u001b[0m`;
@@ -80,10 +81,10 @@ export const SYNC_SOAK_OPS: readonly SoakOp[] = [
   {
     name: "command",
     forks: 1,
-    run: (o, seq) => o.call("command", "run", [`echo soak-${seq}`]),
+    run: async (o, seq) => Object.entries(await o.call("command", "run", [`echo soak-${seq}`])),
     check: (v, seq) => (v as { rc?: unknown; stdout?: unknown } | null)?.rc === 0 && (v as { stdout?: unknown }).stdout === `soak-${seq}\n`,
   },
-  { name: "add (2 forks)", forks: 2, run: (o, seq) => o.call("test", "add", [seq, 1]), check: (v, seq) => v === seq + 1 },
+  { name: "add (2 forks)", forks: 2, run: async (o, seq) => Object.entries(await o.call("test", "add", [seq, 1])), check: (v, seq) => v === seq + 1 },
 ];
 
 function funcdPids(fleet: CampaignFleet): number[] {
@@ -156,11 +157,11 @@ async function runPhase(
         .run(overlordFor(op.forks), mySeq)
         .then((results) => {
           t.ops++;
-          const got = Object.keys(results).sort();
+          const got = results.map(([host]) => host);
           const missing = names.filter((n) => !got.includes(n));
           t.missing += missing.length;
           t.doubled += got.length - new Set(got).size + got.filter((n) => !names.includes(n)).length;
-          for (const [host, r] of Object.entries(results)) {
+          for (const [host, r] of results) {
             t.results++;
             t.outcomes.set(r.outcome, (t.outcomes.get(r.outcome) ?? 0) + 1);
             if (LOAD_OUTCOMES.has(r.outcome)) continue;
@@ -184,13 +185,13 @@ async function runPhase(
     await sleep(Math.max(0, nextAt - performance.now()));
   }
   await Promise.all(pending);
-  for (const o of overlords.values()) o.close();
+  for (const o of overlords.values()) await o.close();
   return seq;
 }
 
 export async function runSoak(opts: SoakOptions): Promise<Row> {
   const { fleet } = opts;
-  const ops = [...SYNC_SOAK_OPS, ...(opts.asyncOps ?? [])];
+  const ops = [...SYNC_SOAK_OPS, ...(opts.asyncOps?.ops ?? [])];
   const t: Tallies = { ops: 0, results: 0, outcomes: new Map(), wrong: 0, missing: 0, doubled: 0, skipped: 0, failures: [] };
   const problems: string[] = [];
   const idleFds = await measureFds(fleet, null);
@@ -250,6 +251,7 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
     }
   }
   if (t.ops === 0) problems.push("no operation completed");
+  if (opts.asyncOps) problems.push(...(await opts.asyncOps.finalCheck(fleet)));
 
   const sum = (m: Map<number, number>) => pids.reduce((a, p) => a + (m.get(p) ?? 0), 0);
   const asyncNote = opts.asyncOps ? "" : " (sync only: async not on main yet)";
