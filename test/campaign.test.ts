@@ -7,15 +7,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CampaignFleet } from "./campaign/campaign-fleet.js";
 import type { Row } from "./campaign/case.js";
+import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./campaign/async-cases.js";
 import { FAULT_CASES, runFaultCase } from "./campaign/fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./campaign/hostile-cases.js";
 import { runSoak } from "./campaign/soak.js";
 import { formatTable } from "./campaign/campaign.js";
 
-/** Subnets of this file: hostile fleet, fault fleet, soak fleet. */
+/** Subnets of this file: hostile fleet, fault fleet, soak fleet, async fault fleet. */
 const HOSTILE_SUBNET = 40;
 const FAULT_SUBNET = 41;
 const SOAK_SUBNET = 42;
+const ASYNC_SUBNET = 43;
 
 function held(row: Row): void {
   assert.ok(row.held, `\n${formatTable([row])}`);
@@ -55,6 +57,24 @@ describe("campaign (short form)", function () {
     });
     for (const c of FAULT_CASES) {
       it(c.name, async () => held(await runFaultCase(c, { fleet, quick: true })));
+    }
+  });
+
+  describe("async faults", () => {
+    let fleet: CampaignFleet | undefined;
+    before(async () => {
+      if (asyncAvailable()) fleet = await CampaignFleet.start("campaign-async", ASYNC_SUBNET, 2, { fileRoot });
+    });
+    after(async () => {
+      await fleet?.stop();
+    });
+    for (const c of ASYNC_FAULT_CASES) {
+      it(c.name, async function () {
+        if (!fleet) return this.skip(); // async jobs are not in this build: the campaign reports "not run"
+        const row = await runAsyncFaultCase(c, { fleet, quick: true });
+        if (row.notRun) return this.skip();
+        held(row);
+      });
     }
   });
 

@@ -3,6 +3,7 @@
 // and leave the fleet serving with no leaked descriptors or zombie processes.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { constants as osConstants } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isOutcome, type HostResult } from "@func/shared";
 import { FUNC_BIN, type RunResult } from "../helpers/fleet.js";
@@ -50,7 +51,8 @@ export function startFunc(home: string, args: string[], timeoutMs = 60_000): Fun
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, ms: performance.now() - started });
+      // a signal shows as the shell would: 128 + its number (139 SIGSEGV, 135 SIGBUS, 137 SIGKILL)
+      resolve({ code: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : -1), stdout, stderr, ms: performance.now() - started });
     });
   });
   return { child, started, done };
