@@ -3,15 +3,28 @@
 // Everything is PEM (PKCS#8 keys) and feeds Node's `tls` options (`key`, `cert`, `ca`, `crl`) unchanged.
 
 import { createHash, createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
+import { createRequire } from "node:module";
 import { isIP } from "node:net";
 import { inspect } from "node:util";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { FuncError } from "./errors.js";
 
-// The library's default provider is whatever global `crypto` it finds at load; pin Node's webcrypto so
-// signing never depends on load order or on another module swapping the provider.
 const CRYPTO = webcrypto;
-x509.cryptoProvider.set(CRYPTO);
+
+let x509lib: typeof X509 | undefined;
+// @peculiar/x509 takes ~85 ms to load, more than a whole 10-host `func` run: it is loaded on first use, so the
+// CLI's calls and a minion's requests (which never touch it) do not pay for it.
+const x509 = new Proxy({} as typeof X509, {
+  get(_target, key) {
+    if (!x509lib) {
+      x509lib = createRequire(import.meta.url)("@peculiar/x509") as typeof X509;
+      // the library's default provider is whatever global `crypto` it finds at load; pin Node's webcrypto so
+      // signing never depends on load order or on another module swapping the provider
+      x509lib.cryptoProvider.set(CRYPTO);
+    }
+    return Reflect.get(x509lib, key) as unknown;
+  },
+});
 
 export type CertRole = "minion" | "overlord" | "service";
 
@@ -192,21 +205,21 @@ function checkIpAddresses(ips: readonly string[]): string[] {
 
 // Values go in as explicit UTF8String objects: the library's plain-string path unescapes backslashes, strips quotes
 // and turns a leading "#" into raw hex, which would let a requested CN rewrite the subject.
-function subjectName(commonName: string, role?: CertRole): x509.Name {
-  const name: x509.JsonNameParams = [{ O: [{ utf8String: ORGANISATION }] }];
+function subjectName(commonName: string, role?: CertRole): X509.Name {
+  const name: X509.JsonNameParams = [{ O: [{ utf8String: ORGANISATION }] }];
   if (role) name.push({ OU: [{ utf8String: role }] });
   name.push({ CN: [{ utf8String: commonName }] });
   return new x509.Name(name);
 }
 
-function sanExtension(dnsNames: readonly string[], ipAddresses: readonly string[]): x509.SubjectAlternativeNameExtension {
+function sanExtension(dnsNames: readonly string[], ipAddresses: readonly string[]): X509.SubjectAlternativeNameExtension {
   return new x509.SubjectAlternativeNameExtension([
     ...dnsNames.map((value) => ({ type: "dns" as const, value })),
     ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
   ]);
 }
 
-function readSan(ext: x509.Extension | null): { dnsNames: string[]; ipAddresses: string[] } {
+function readSan(ext: X509.Extension | null): { dnsNames: string[]; ipAddresses: string[] } {
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
   if (!ext) return { dnsNames, ipAddresses };
@@ -219,7 +232,7 @@ function readSan(ext: x509.Extension | null): { dnsNames: string[]; ipAddresses:
   return { dnsNames, ipAddresses };
 }
 
-function firstField(name: x509.Name, field: string): string {
+function firstField(name: X509.Name, field: string): string {
   return name.getField(field)[0] ?? "";
 }
 
@@ -235,7 +248,7 @@ async function keyPairToPem(keys: webcrypto.CryptoKeyPair): Promise<string> {
 }
 
 /** Loads the CA's signing key and checks it is the key of `caCert` (a mismatched pair would sign certs nobody can verify). */
-async function loadCaSigner(ca: CertPair): Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> {
+async function loadCaSigner(ca: CertPair): Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey }> {
   const cert = parseCert(ca.certPem, "CA certificate");
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   if (!bc?.ca) throw pkiError("CA certificate: not a CA (basicConstraints CA:false or missing)");
@@ -261,7 +274,7 @@ async function loadCaSigner(ca: CertPair): Promise<{ cert: x509.X509Certificate;
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing
 
-function parseCert(pem: string, what = "certificate"): x509.X509Certificate {
+function parseCert(pem: string, what = "certificate"): X509.X509Certificate {
   const der = pemToDer(pem, ["CERTIFICATE"], what);
   try {
     return new x509.X509Certificate(der);
@@ -270,7 +283,7 @@ function parseCert(pem: string, what = "certificate"): x509.X509Certificate {
   }
 }
 
-function parseCsr(pem: string): x509.Pkcs10CertificateRequest {
+function parseCsr(pem: string): X509.Pkcs10CertificateRequest {
   const der = pemToDer(pem, ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"], "CSR");
   try {
     return new x509.Pkcs10CertificateRequest(der);
@@ -470,7 +483,7 @@ export function fingerprint(pem: string): string {
 export async function createCrl(ca: CertPair, revoked: ReadonlyArray<{ serial: string; revokedAt: Date }>, opts?: { nextUpdateDays?: number }): Promise<string> {
   const nextUpdateDays = checkDays(opts?.nextUpdateDays ?? DEFAULT_CRL_DAYS, "nextUpdateDays");
   const seen = new Set<string>();
-  const entries: x509.X509CrlEntryParams[] = [];
+  const entries: X509.X509CrlEntryParams[] = [];
   for (const r of revoked) {
     // The generator writes the serial hex verbatim as INTEGER contents, so it must already be DER-correct.
     const serialNumber = serialIntegerHex(r.serial);
@@ -485,12 +498,12 @@ export async function createCrl(ca: CertPair, revoked: ReadonlyArray<{ serial: s
   const caSki = signer.cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const now = Date.now();
   const thisUpdate = wholeSeconds(new Date(now - CLOCK_SKEW_MS));
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     // RFC 5280 requires a monotonically increasing CRL number; milliseconds since the epoch are, for one CA clock.
     new x509.Extension(OID_CRL_NUMBER, false, derInteger(BigInt(now))),
   ];
   if (caSki) extensions.push(new x509.AuthorityKeyIdentifierExtension(caSki.keyId));
-  let crl: x509.X509Crl;
+  let crl: X509.X509Crl;
   try {
     crl = await x509.X509CrlGenerator.create(
       {
