@@ -1,6 +1,6 @@
 // The floor for warm API calls: raw keep-alive mutual-TLS POSTs of a fixed XML-RPC body to every minion in
 // rounds (all minions at once, wait for all), the same pattern as Overlord.call. Plain node:https, no func
-// code. Usage: node warm-posts.mjs HOME LIST.json ROUNDS; prints {"calls","ms","ok"} as one JSON line.
+// code. Usage: node warm-posts.mjs HOME LIST.json ROUNDS; prints {"calls","ms","cpuMs","ok"} as one JSON line.
 
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
@@ -46,8 +46,10 @@ function post(m) {
 const round = async () => (await Promise.all(minions.map(post))).filter(Boolean).length;
 await round(); // connect: the handshakes are the cold workload's business, not this one's
 let ok = 0;
+const cpu = process.cpuUsage();
 const started = performance.now();
 for (let r = 0; r < Number(rounds); r++) ok += await round();
 const ms = performance.now() - started;
+const used = process.cpuUsage(cpu);
 agent.destroy();
-process.stdout.write(JSON.stringify({ calls: minions.length * Number(rounds), ms, ok }) + "\n");
+process.stdout.write(JSON.stringify({ calls: minions.length * Number(rounds), ms, cpuMs: (used.user + used.system) / 1000, ok }) + "\n");

@@ -22,9 +22,15 @@ export function listMinionNames(paths: HomePaths): string[] {
 
 export function minionAddress(paths: HomePaths, name: string, defaultPort: number): MinionAddress {
   const file = minionAddressFile(paths, name);
-  if (existsSync(file)) {
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    // no record (or unreadable): dial the name
+  }
+  if (text !== undefined) {
     try {
-      const rec = JSON.parse(readFileSync(file, "utf8")) as { address?: unknown; port?: unknown };
+      const rec = JSON.parse(text) as { address?: unknown; port?: unknown };
       return {
         name,
         host: typeof rec.address === "string" && rec.address !== "" ? rec.address : name,

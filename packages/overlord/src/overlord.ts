@@ -15,6 +15,7 @@ import {
 } from "@func/shared";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
+import { TlsSessionStore } from "./tls-sessions.js";
 import { MinionTransport, type TlsIdentity } from "./transport.js";
 
 export interface OverlordOptions {
@@ -32,6 +33,8 @@ export interface OverlordOptions {
   timeout?: number;
   /** settings to use instead of reading overlord.conf */
   config?: OverlordConfig;
+  /** keep connections open between calls (default true); a one-shot caller such as the CLI turns it off */
+  keepAlive?: boolean;
 }
 
 interface Universe {
@@ -54,6 +57,7 @@ export class Overlord {
   #identity: TlsIdentity | undefined;
   #transport: MinionTransport | undefined;
   #universe: Universe | undefined;
+  #sessions: TlsSessionStore | undefined;
 
   constructor(spec: string, options: OverlordOptions = {}) {
     this.spec = spec;
@@ -127,7 +131,8 @@ export class Overlord {
   /** Fans `module.method(args)` out to the given minions; `onResult` sees each host once, as it finishes. */
   async fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: (host: string, result: HostResult) => void): Promise<void> {
     const identity = this.identity();
-    if (this.forks <= 1) this.#transport ??= new MinionTransport(identity);
+    this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
+    this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
     await fanOut(
       minions,
       call,
@@ -135,7 +140,8 @@ export class Overlord {
         identity,
         forks: this.forks,
         concurrency: this.#opts.concurrency ?? this.config.concurrency,
-        ...(this.#transport && this.forks <= 1 ? { transport: this.#transport } : {}),
+        sessions: this.#sessions,
+        transport: this.#transport,
       },
       onResult,
     );
@@ -181,9 +187,13 @@ export class Overlord {
     if (failure) throw failure;
   }
 
-  /** Closes kept-alive connections; the instance can still be used (it reconnects). */
+  /**
+   * Closes kept-alive connections and saves the TLS sessions received, so the next process resumes them;
+   * the instance can still be used (it reconnects).
+   */
   close(): void {
     this.#transport?.close();
     this.#transport = undefined;
+    this.#sessions?.save();
   }
 }
