@@ -2,3 +2,5 @@ export { Overlord, type OverlordOptions, type HostEvent } from "./overlord.js";
 export { fanOut, buckets, type FanOutCall, type FanOutOptions } from "./fan-out.js";
 export { MinionTransport, classify, type TlsIdentity, type CallOptions } from "./transport.js";
 export { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
+export { coerceArg, coerceArgs } from "./cli/args.js";
+export { foldNames } from "./cli/fold.js";

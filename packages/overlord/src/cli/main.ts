@@ -9,8 +9,9 @@ import { EXIT, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
+import { copyFile, getFile } from "./files.js";
 
-const ACTIONS = ["call", "ping", "list_minions"] as const;
+const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 type Action = (typeof ACTIONS)[number];
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
@@ -27,6 +28,7 @@ const OPTIONS = {
   json: { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" },
   jsonl: { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" },
   str: { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" },
+  fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" },
   color: { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" },
 } as const satisfies Record<string, Options>;
 
@@ -41,6 +43,7 @@ interface GlobalArgs {
   jsonl: boolean;
   str: boolean;
   color?: boolean;
+  fold: boolean;
 }
 
 /** One parsed command line of the default command. */
@@ -110,13 +113,21 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: { std
   const opts = overlordOptions(g, env);
   const output = (): OutputOptions => {
     if (g.json && g.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
-    return { json: g.json, jsonl: g.jsonl, color: g.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+    return { json: g.json, jsonl: g.jsonl, fold: g.fold, color: g.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
   };
   switch (inv.action) {
     case "list_minions":
       return listMinions(inv.target, opts, io);
     case "ping":
       return callCommand(inv.target, "test", "ping", [], opts, output(), io);
+    case "copyfile":
+    case "getfile": {
+      const [from, to] = inv.rest;
+      if (!from || !to || inv.rest.length !== 2) {
+        throw new FuncError("UsageError", `${inv.action} needs two paths, e.g. func "web*" ${inv.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
+      }
+      return inv.action === "copyfile" ? copyFile(inv.target, from, to, opts, output(), io) : getFile(inv.target, from, to, opts, output(), io);
+    }
     case "call": {
       const [module, method, ...args] = inv.rest;
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
@@ -139,7 +150,10 @@ export async function yargsParse(argv: readonly string[], onInvocation: (inv: In
       (y) =>
         y
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
-          .positional("action", { choices: ACTIONS, describe: "call <module> <method> [args..] | ping | list_minions" })
+          .positional("action", {
+            choices: ACTIONS,
+            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> | getfile <remote> <localdir>",
+          })
           .positional("args", { type: "string", array: true }),
       async (a) => {
         const rest = [...((a.args as (string | number)[] | undefined) ?? []), ...(((a as Record<string, unknown>)["--"] as string[] | undefined) ?? [])];
@@ -149,8 +163,11 @@ export async function yargsParse(argv: readonly string[], onInvocation: (inv: In
     .example('$0 "*" ping', "is every minion up?")
     .example('$0 "web*" call command run "uname -r"', "run a shell command")
     .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
-    .example('$0 "web*;@db" --exclude web3 call service restart nginx', "globs, groups and exclusions")
+    .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
+    .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
+    .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
+    .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
@@ -159,7 +176,7 @@ export async function yargsParse(argv: readonly string[], onInvocation: (inv: In
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new FuncError("UsageError", msg);
+      throw err ?? new FuncError("UsageError", `${msg} (see func --help)`);
     });
   await parser.parseAsync();
 }
