@@ -112,15 +112,16 @@ function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOu
 /** Fans one call out to every minion; `onResult` sees each host exactly once, as it finishes. */
 export async function fanOut(minions: readonly MinionAddress[], call: FanOutCall, opts: FanOutOptions, onResult: OnResult): Promise<void> {
   if (minions.length === 0) return;
-  const [own, ...others] = buckets(minions, opts.forks);
-  // the workers start first: they take ~100 ms to boot, during which this process works through its own bucket
-  const forked = others.map((group) => runForkedBucket(group, call, opts, onResult));
-  // a transport made for this one fan-out is closed at its end: keeping connections alive would only hoard them
-  const transport = opts.transport ?? new MinionTransport(opts.identity, { keepAlive: false, ...(opts.sessions ? { sessions: opts.sessions } : {}) });
-  try {
-    await runBucket(transport, own!, call, opts.concurrency, onResult);
-  } finally {
-    if (!opts.transport) transport.close();
+  const groups = buckets(minions, opts.forks);
+  if (groups.length === 1) {
+    // a transport made for this one fan-out is closed at its end: keeping connections alive would only hoard them
+    const transport = opts.transport ?? new MinionTransport(opts.identity, { keepAlive: false, ...(opts.sessions ? { sessions: opts.sessions } : {}) });
+    try {
+      await runBucket(transport, minions, call, opts.concurrency, onResult);
+    } finally {
+      if (!opts.transport) transport.close();
+    }
+    return;
   }
-  await Promise.all(forked);
+  await Promise.all(groups.map((group) => runForkedBucket(group, call, opts, onResult)));
 }

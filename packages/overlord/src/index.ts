@@ -4,3 +4,5 @@ export { MinionTransport, classify, type TlsIdentity, type CallOptions } from ".
 export { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
 export { coerceArg, coerceArgs } from "./cli/args.js";
 export { foldNames } from "./cli/fold.js";
+export { quickParse, yargsParse, type Invocation } from "./cli/main.js";
+export { TlsSessionStore, sessionKey, MAX_TLS_SESSIONS, type SessionCache } from "./tls-sessions.js";

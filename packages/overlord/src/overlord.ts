@@ -37,6 +37,9 @@ export interface OverlordOptions {
   keepAlive?: boolean;
 }
 
+/** How recent a change to certs/ or groups must be for its time stamps not to be trusted yet, ms. */
+const RACY_MS = 1000;
+
 interface Universe {
   /** when the certs/ directory and the groups file last changed */
   stamp: string;
@@ -100,12 +103,17 @@ export class Overlord {
    * Certs and address records are written by rename, so any enrollment or revocation changes the directory.
    */
   #currentUniverse(): Universe {
+    let recent = false;
     const stat = (f: string) => {
       const st = statSync(f, { throwIfNoEntry: false });
-      return st ? `${st.mtimeMs}/${st.ctimeMs}/${st.size}` : "-";
+      if (!st) return "-";
+      // file times tick coarsely (a few ms): a change right after another may leave them as they were, so
+      // what changed within the last second is read again every time
+      if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) recent = true;
+      return `${st.mtimeMs}/${st.ctimeMs}/${st.size}`;
     };
     const stamp = `${stat(this.paths.signedDir)} ${stat(this.paths.groupsFile)}`;
-    if (this.#universe?.stamp !== stamp) this.#universe = { stamp, addresses: new Map() };
+    if (recent || this.#universe?.stamp !== stamp) this.#universe = { stamp, addresses: new Map() };
     return this.#universe;
   }
 
@@ -132,7 +140,7 @@ export class Overlord {
   async fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: (host: string, result: HostResult) => void): Promise<void> {
     const identity = this.identity();
     this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
-    this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
+    if (this.forks <= 1) this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
     await fanOut(
       minions,
       call,
@@ -141,7 +149,7 @@ export class Overlord {
         forks: this.forks,
         concurrency: this.#opts.concurrency ?? this.config.concurrency,
         sessions: this.#sessions,
-        transport: this.#transport,
+        ...(this.#transport && this.forks <= 1 ? { transport: this.#transport } : {}),
       },
       onResult,
     );

@@ -38,15 +38,17 @@ export class TlsSessionStore implements SessionCache {
   readonly #file: string;
   readonly #owner: Buffer;
   readonly #lifetimeMs: number;
+  readonly #maxSessions: number;
   readonly #entries: Map<string, Entry>;
   readonly #fresh = new Map<string, Entry>();
 
   /** `identity` is the overlord's cert and CA (PEM): the sessions belong to that pair. */
-  constructor(file: string, identity: { cert: string; ca: string }, opts: { lifetimeS?: number; now?: number } = {}) {
+  constructor(file: string, identity: { cert: string; ca: string }, opts: { lifetimeS?: number; maxSessions?: number; now?: number } = {}) {
     this.#file = file;
     // the PEMs themselves, not a hash of them: loading a digest costs a cold process more than comparing 2 KB
     this.#owner = Buffer.from(`${identity.cert}\0${identity.ca}`, "utf8");
     this.#lifetimeMs = (opts.lifetimeS ?? TLS_SESSION_LIFETIME_S) * 1000;
+    this.#maxSessions = opts.maxSessions ?? MAX_TLS_SESSIONS;
     this.#entries = this.#read(opts.now ?? Date.now());
   }
 
@@ -74,7 +76,7 @@ export class TlsSessionStore implements SessionCache {
       const old = merged.get(k);
       if (!old || old.at <= e.at) merged.set(k, e);
     }
-    const kept = [...merged].sort((a, b) => b[1].at - a[1].at).slice(0, MAX_TLS_SESSIONS);
+    const kept = [...merged].sort((a, b) => b[1].at - a[1].at).slice(0, this.#maxSessions);
     const parts: Buffer[] = [];
     const head = Buffer.alloc(12);
     head.writeUInt32BE(MAGIC, 0);
