@@ -2,7 +2,6 @@
 // bucket runs in this process, more are forked workers that stream each host's result back over IPC as it
 // finishes. A worker that dies turns its unfinished hosts into `error` outcomes: no host is ever missing.
 
-import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { HostResult } from "@func/shared";
 import type { MinionAddress } from "./minions.js";
@@ -76,7 +75,9 @@ export async function runBucket(
 
 const WORKER_PATH = fileURLToPath(new URL("./bucket-worker.js", import.meta.url));
 
-function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOutOptions, onResult: OnResult): Promise<void> {
+async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOutOptions, onResult: OnResult): Promise<void> {
+  // loaded here: a fan-out without forks (the usual `func` run) need not pay for node:child_process
+  const { fork } = await import("node:child_process");
   return new Promise((resolve) => {
     const pending = new Set(minions.map((m) => m.name));
     const child = fork(WORKER_PATH, [], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"] });

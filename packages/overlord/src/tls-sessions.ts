@@ -93,9 +93,9 @@ export class TlsSessionStore implements SessionCache {
       rec.writeUInt32BE(e.session.length, 10);
       parts.push(rec.subarray(0, 2), key, rec.subarray(2), e.session);
     }
-    mkdirSync(dirname(this.#file), { recursive: true, mode: 0o700 });
     const tmp = `${this.#file}.${process.pid}.tmp`;
     try {
+      mkdirSync(dirname(this.#file), { recursive: true, mode: 0o700 });
       writeFileSync(tmp, Buffer.concat(parts), { mode: 0o600 });
       renameSync(tmp, this.#file);
     } catch {
