@@ -3,7 +3,7 @@
 // peer, a CRL/cert update ending old sessions, and `func` itself recording and resuming sessions.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request, type RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,13 +41,14 @@ describe("TLS session store", () => {
     assert.equal(b.get("m3@127.0.0.4:51234"), undefined);
   });
 
-  it("offers nothing saved under another overlord cert or CA", () => {
+  it("offers nothing saved under another overlord cert, CA or CRL", () => {
     const file = join(dir, "tls-sessions");
     const a = new TlsSessionStore(file, ID);
     a.set("m1@127.0.0.2:51234", Buffer.from("one"));
     a.save();
     assert.equal(new TlsSessionStore(file, { ...ID, cert: ID.cert + "x" }).size, 0);
     assert.equal(new TlsSessionStore(file, { ...ID, ca: ID.ca + "x" }).size, 0);
+    assert.equal(new TlsSessionStore(file, { ...ID, crl: "-----BEGIN X509 CRL-----\n" }).size, 0, "a new CRL ends them");
   });
 
   it("drops sessions older than the minions keep them resumable", () => {
@@ -178,7 +179,11 @@ describe("func keeps TLS sessions between runs", function () {
 
   const store = () => {
     const p = homePaths(fleet.home);
-    return new TlsSessionStore(p.tlsSessions, { cert: readFileSync(p.overlordCert, "utf8"), ca: readFileSync(p.caCert, "utf8") });
+    return new TlsSessionStore(p.tlsSessions, {
+      cert: readFileSync(p.overlordCert, "utf8"),
+      ca: readFileSync(p.caCert, "utf8"),
+      ...(existsSync(p.crl) ? { crl: readFileSync(p.crl, "utf8") } : {}),
+    });
   };
 
   it("a run records one session per minion, in-process or from forked buckets", async () => {

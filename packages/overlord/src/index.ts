@@ -3,6 +3,34 @@ export { fanOut, buckets, type FanOutCall, type FanOutOptions } from "./fan-out.
 export { MinionTransport, classify, type TlsIdentity, type CallOptions } from "./transport.js";
 export { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
 export { coerceArg, coerceArgs } from "./cli/args.js";
+export {
+  initCa,
+  loadCa,
+  caFingerprint,
+  submitCsr,
+  signMinionCsr,
+  signWaiting,
+  listWaiting,
+  listSigned,
+  listSignedInfo,
+  issueIdentity,
+  listIssued,
+  revokeName,
+  cleanName,
+  revokedSerials,
+  refreshCrlIfStale,
+  autosignMatcher,
+  overlordName,
+  MAX_WAITING_CSRS,
+  CRL_DAYS,
+  type SubmitResult,
+  type WaitingCsr,
+  type SignedInfo,
+  type Revoked,
+  type EnrollRequest,
+  type MinionRecord,
+} from "./ca-store.js";
+export { startEnrollService, DEFAULT_RATE_LIMIT, type EnrollService, type EnrollServiceOptions, type RateLimit } from "./enroll-service.js";
 export { foldNames } from "./cli/fold.js";
 export { quickParse, yargsParse, type Invocation } from "./cli/main.js";
 export { TlsSessionStore, sessionKey, MAX_TLS_SESSIONS, type SessionCache } from "./tls-sessions.js";

@@ -13,6 +13,7 @@ import {
   type HostResult,
   type OverlordConfig,
 } from "@func/shared";
+import { refreshCrlIfStale } from "./ca-store.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
 import { TlsSessionStore } from "./tls-sessions.js";
@@ -58,6 +59,7 @@ export class Overlord {
   readonly config: OverlordConfig;
   readonly #opts: OverlordOptions;
   #identity: TlsIdentity | undefined;
+  #crlStamp = "";
   #transport: MinionTransport | undefined;
   #universe: Universe | undefined;
   #sessions: TlsSessionStore | undefined;
@@ -123,6 +125,7 @@ export class Overlord {
     for (const f of [p.overlordKey, p.overlordCert, p.caCert]) {
       if (!existsSync(f)) throw new FuncError("ConfigError", `missing ${f}: run "func-ca init" on this overlord first`);
     }
+    this.#crlStamp = fileStamp(p.crl);
     this.#identity = {
       key: readFileSync(p.overlordKey, "utf8"),
       cert: readFileSync(p.overlordCert, "utf8"),
@@ -138,6 +141,7 @@ export class Overlord {
 
   /** Fans `module.method(args)` out to the given minions; `onResult` sees each host once, as it finishes. */
   async fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: (host: string, result: HostResult) => void): Promise<void> {
+    await this.#followCrl();
     const identity = this.identity();
     this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
     if (this.forks <= 1) this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
@@ -196,6 +200,25 @@ export class Overlord {
   }
 
   /**
+   * A revocation takes effect on this instance's next call: a changed CRL drops the cached identity, the
+   * kept-alive connections and the TLS sessions made under the old one (a resumed session skips the checks
+   * the new CRL would make). On the CA host a CRL past half its life is re-signed first, since an expired CRL
+   * would make every minion unreachable.
+   */
+  async #followCrl(): Promise<void> {
+    try {
+      await refreshCrlIfStale(this.paths);
+    } catch {
+      // not this user's CA, or read-only: the CRL as it is still applies
+    }
+    if (this.#identity && fileStamp(this.paths.crl) !== this.#crlStamp) {
+      this.#identity = undefined;
+      this.close();
+      this.#sessions = undefined;
+    }
+  }
+
+  /**
    * Closes kept-alive connections and saves the TLS sessions received, so the next process resumes them;
    * the instance can still be used (it reconnects).
    */
@@ -203,5 +226,14 @@ export class Overlord {
     this.#transport?.close();
     this.#transport = undefined;
     this.#sessions?.save();
+  }
+}
+
+function fileStamp(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return "none";
   }
 }

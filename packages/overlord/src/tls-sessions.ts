@@ -31,8 +31,9 @@ export interface SessionCache {
 
 /**
  * The store: loaded once, read and updated in memory, written back (merged with whatever another process
- * wrote meanwhile) by `save()`. Bound to the overlord's identity: sessions made with another cert, or by
- * another CA, are never offered. The file holds resumption secrets, so it is as private as overlord.key.
+ * wrote meanwhile) by `save()`. Bound to the overlord's identity and CRL: sessions made with another cert,
+ * another CA or before a revocation are never offered (a resumed session skips the certificate checks). The
+ * file holds resumption secrets, so it is as private as overlord.key.
  */
 export class TlsSessionStore implements SessionCache {
   readonly #file: string;
@@ -42,11 +43,11 @@ export class TlsSessionStore implements SessionCache {
   readonly #entries: Map<string, Entry>;
   readonly #fresh = new Map<string, Entry>();
 
-  /** `identity` is the overlord's cert and CA (PEM): the sessions belong to that pair. */
-  constructor(file: string, identity: { cert: string; ca: string }, opts: { lifetimeS?: number; maxSessions?: number; now?: number } = {}) {
+  /** `identity` is the overlord's cert, CA and CRL (PEM): the sessions belong to them. */
+  constructor(file: string, identity: { cert: string; ca: string; crl?: string }, opts: { lifetimeS?: number; maxSessions?: number; now?: number } = {}) {
     this.#file = file;
     // the PEMs themselves, not a hash of them: loading a digest costs a cold process more than comparing 2 KB
-    this.#owner = Buffer.from(`${identity.cert}\0${identity.ca}`, "utf8");
+    this.#owner = Buffer.from(`${identity.cert}\0${identity.ca}\0${identity.crl ?? ""}`, "utf8");
     this.#lifetimeMs = (opts.lifetimeS ?? TLS_SESSION_LIFETIME_S) * 1000;
     this.#maxSessions = opts.maxSessions ?? MAX_TLS_SESSIONS;
     this.#entries = this.#read(opts.now ?? Date.now());

@@ -9,3 +9,5 @@ export * from "./config.js";
 export * from "./pki.js";
 export * from "./names.js";
 export * from "./codec.js";
+export * from "./enroll-wire.js";
+export * from "./files.js";
