@@ -77,7 +77,9 @@ export class TlsSessionStore implements SessionCache {
       const old = merged.get(k);
       if (!old || old.at <= e.at) merged.set(k, e);
     }
-    const kept = [...merged].sort((a, b) => b[1].at - a[1].at).slice(0, this.#maxSessions);
+    // newest first; at equal times (one millisecond), this process's own before what the file had
+    const fresh = (k: string) => (this.#fresh.has(k) ? 1 : 0);
+    const kept = [...merged].sort((a, b) => b[1].at - a[1].at || fresh(b[0]) - fresh(a[0])).slice(0, this.#maxSessions);
     const parts: Buffer[] = [];
     const head = Buffer.alloc(12);
     head.writeUInt32BE(MAGIC, 0);
