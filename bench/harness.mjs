@@ -283,10 +283,17 @@ function rssMb(pid) {
   return { rss: round(kb("VmRSS") / 1024), hwm: round(kb("VmHWM") / 1024) };
 }
 
-/** A funcd serving one minion, alone in its process: RSS when idle and after `calls` calls. */
+/**
+ * A funcd serving one minion, alone in its process: RSS right after it enrolled itself, then (restarted, as
+ * a running minion is after its first restart) idle and after `calls` calls.
+ */
 async function footprint(ctx, p) {
   const home = mkdtempSync(join(tmpdir(), "func-bench-foot-"));
   try {
+    const enrolled = await fleetUp(home, { count: 1, baseAddress: ctx.footprintAddress, perProcess: 1 });
+    await sleep(1000);
+    const afterEnroll = rssMb(enrolled.pids[0]);
+    await fleetDown(home, { graceMs: 2000 });
     const started = performance.now();
     const state = await fleetUp(home, { count: 1, baseAddress: ctx.footprintAddress, perProcess: 1 });
     const readyMs = performance.now() - started;
@@ -308,20 +315,21 @@ async function footprint(ctx, p) {
     const callsMs = performance.now() - t0;
     overlord.close();
     const after = rssMb(pid);
-    ctx.log(`footprint: idle ${idle.rss} MB, after ${p.footprintCalls} calls ${after.rss} MB (peak ${after.hwm} MB)`);
+    ctx.log(`footprint: idle ${idle.rss} MB (${afterEnroll.rss} MB right after enrolling), after ${p.footprintCalls} calls ${after.rss} MB (peak ${after.hwm} MB)`);
     return [
       {
         workload: "minion-footprint",
         n: 1,
-        variant: "funcd, one minion per process",
+        variant: "funcd, one minion per process, restarted after enrolling",
         unit: "MB",
         idleRssMb: idle.rss,
+        afterEnrollRssMb: afterEnroll.rss,
         afterCallsRssMb: after.rss,
         peakRssMb: after.hwm,
         calls: p.footprintCalls,
         callsOk: ok,
         callsPerSec: round((p.footprintCalls / callsMs) * 1000, 0),
-        fleetUpMs: round(readyMs),
+        restartReadyMs: round(readyMs),
         asyncRunnerStartMs: null,
         asyncRunnerNote: NOT_ON_MAIN,
         target: `idle RSS < ${TARGETS.idleRssMb} MB`,
@@ -366,43 +374,51 @@ export async function runBench(opts = {}) {
     }
   });
   const fleetStarted = performance.now();
-  if (!alive) {
-    if (fleet) await fleetDown(home, { graceMs: 2000 });
-    log(`starting ${fleetSize} minions (${opts.perProcess ?? "default"} per funcd process) in ${home}`);
-    fleet = await fleetUp(home, {
-      count: fleetSize,
-      baseAddress: opts.baseAddress ?? "127.50.0.2",
-      ...(opts.perProcess ? { perProcess: opts.perProcess } : {}),
-      log,
-    });
-  }
-  const fleetUpMs = performance.now() - fleetStarted;
-  const sizes = p.sizes.filter((n) => n <= fleet.minions.length);
-  const warmN = Math.min(p.warmN, fleet.minions.length);
-  // one group per size: hosts spread over every funcd process, the same for func and its floor
-  const picks = new Map([...new Set([...sizes, warmN])].map((n) => [n, spread(fleet.minions, n)]));
-  writeFileSync(paths.groupsFile, [...picks].map(([n, ms]) => `[bench-n${n}]\nhosts = ${ms.map((m) => m.name).join(", ")}\n`).join("\n"));
-  const listDir = mkdtempSync(join(tmpdir(), "func-bench-lists-"));
-  for (const [n, ms] of picks) writeFileSync(join(listDir, `n${n}.json`), JSON.stringify(ms.map(({ name, address, port }) => ({ name, address, port }))));
-  const ctx = {
-    home,
-    sizes,
-    fleetSize: fleet.minions.length,
-    sessionsFile: paths.tlsSessions,
-    serverPids: fleet.pids,
-    listFile: (n) => join(listDir, `n${n}.json`),
-    footprintAddress: opts.footprintAddress ?? "127.60.0.2",
-    log,
-  };
+  let fleetUpMs = null;
+  let listDir = null;
   const rows = [];
   try {
-    rows.push(...(await coldFanOut(ctx, { ...p, sizes })));
-    rows.push(...(await warmApi(ctx, { ...p, warmN })));
+    if (!alive) {
+      if (fleet) await fleetDown(home, { graceMs: 2000 });
+      log(`starting ${fleetSize} minions (${opts.perProcess ?? "default"} per funcd process) in ${home}`);
+      fleet = await fleetUp(home, {
+        count: fleetSize,
+        baseAddress: opts.baseAddress ?? "127.50.0.2",
+        // every minion makes its key and enrolls through the fleet's service: minutes for 1000 on a busy machine
+        readyTimeoutMs: 120_000 + fleetSize * 400,
+        ...(opts.perProcess ? { perProcess: opts.perProcess } : {}),
+        log,
+      });
+      fleetUpMs = performance.now() - fleetStarted;
+      log(`fleet up in ${round(fleetUpMs / 1000)} s`);
+    }
+    const sizes = p.sizes.filter((n) => n <= fleet.minions.length);
+    const warmN = Math.min(p.warmN, fleet.minions.length);
+    // one group per size: hosts spread over every funcd process, the same for func and its floor
+    const picks = new Map([...new Set([...sizes, warmN])].map((n) => [n, spread(fleet.minions, n)]));
+    writeFileSync(paths.groupsFile, [...picks].map(([n, ms]) => `[bench-n${n}]\nhosts = ${ms.map((m) => m.name).join(", ")}\n`).join("\n"));
+    listDir = mkdtempSync(join(tmpdir(), "func-bench-lists-"));
+    for (const [n, ms] of picks) writeFileSync(join(listDir, `n${n}.json`), JSON.stringify(ms.map(({ name, address, port }) => ({ name, address, port }))));
+    const ctx = {
+      home,
+      sizes,
+      fleetSize: fleet.minions.length,
+      sessionsFile: paths.tlsSessions,
+      serverPids: fleet.pids,
+      listFile: (n) => join(listDir, `n${n}.json`),
+      footprintAddress: opts.footprintAddress ?? "127.60.0.2",
+      log,
+    };
+    p.sizes = sizes;
+    p.warmN = warmN;
+    rows.push(...(await coldFanOut(ctx, p)));
+    rows.push(...(await warmApi(ctx, p)));
     rows.push(...asyncWorkloads());
     rows.push(...(await footprint(ctx, p)));
   } finally {
-    rmSync(listDir, { recursive: true, force: true });
+    if (listDir) rmSync(listDir, { recursive: true, force: true });
     if (ownFleet) {
+      // also after a failed start: funcd processes are detached and would outlive us
       await fleetDown(home, { graceMs: 2000 });
       rmSync(home, { recursive: true, force: true });
     }
@@ -411,9 +427,9 @@ export async function runBench(opts = {}) {
     schema: RESULTS_SCHEMA,
     date: new Date().toISOString(),
     profile: opts.quick ? "quick" : "full",
-    settings: { ...p, sizes, warmN, concurrency: DEFAULTS.overlord.concurrency },
+    settings: { ...p, concurrency: DEFAULTS.overlord.concurrency },
     machine: { ...machine(), loadAvgStart: startLoad, loadAvgEnd: loadavg().map((x) => round(x, 2)) },
-    fleet: { minions: fleet.minions.length, funcdProcesses: fleet.pids.length, upMs: alive ? null : round(fleetUpMs, 0), reused: !!alive },
+    fleet: { minions: fleet.minions.length, funcdProcesses: fleet.pids.length, upMs: round(fleetUpMs, 0), reused: !!alive },
     targets: TARGETS,
     rows,
     durationS: round((performance.now() - started) / 1000),
