@@ -38,6 +38,9 @@ export const TARGETS = {
   idleRssMb: 60,
 };
 
+/** Workload groups, all run by default (`--workloads cold,warm` picks some). */
+export const WORKLOADS = ["cold", "warm", "async", "footprint"];
+
 /** The full run (`npm run bench`) and the short one (`-- --quick`). */
 export const PROFILES = {
   full: { sizes: [10, 100, 500, 1000], forks: [1, 2], runs: 5, warmN: 100, warmRounds: 60, warmRuns: 5, footprintCalls: 10_000 },
@@ -353,7 +356,7 @@ function asyncWorkloads() {
 /**
  * Runs the benchmark. Options: quick (the short profile), sizes/runs/... to override a profile, fleetHome (a
  * fleet to reuse and leave running; else one is made in a temp dir and removed), baseAddress (first minion
- * address), footprintAddress (the lone footprint minion), perProcess, log.
+ * address), footprintAddress (the lone footprint minion), perProcess, workloads (a subset of WORKLOADS), log.
  */
 export async function runBench(opts = {}) {
   const p = { ...(opts.quick ? PROFILES.quick : PROFILES.full), ...Object.fromEntries(Object.entries(opts).filter(([k]) => k in PROFILES.full)) };
@@ -411,10 +414,11 @@ export async function runBench(opts = {}) {
     };
     p.sizes = sizes;
     p.warmN = warmN;
-    rows.push(...(await coldFanOut(ctx, p)));
-    rows.push(...(await warmApi(ctx, p)));
-    rows.push(...asyncWorkloads());
-    rows.push(...(await footprint(ctx, p)));
+    const only = new Set(opts.workloads ?? WORKLOADS);
+    if (only.has("cold")) rows.push(...(await coldFanOut(ctx, p)));
+    if (only.has("warm")) rows.push(...(await warmApi(ctx, p)));
+    if (only.has("async")) rows.push(...asyncWorkloads());
+    if (only.has("footprint")) rows.push(...(await footprint(ctx, p)));
   } finally {
     if (listDir) rmSync(listDir, { recursive: true, force: true });
     if (ownFleet) {

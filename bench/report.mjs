@@ -32,6 +32,30 @@ export function tableMarkdown(results) {
   return lines.join("\n");
 }
 
+/**
+ * CPU time beside the wall times: the process measured (with its forked buckets) and the fleet's funcd
+ * processes meanwhile. On a shared machine these move less than wall time does.
+ */
+export function cpuMarkdown(results) {
+  const lines = [
+    "| workload | N | variant | func: own CPU | func: fleet CPU | floor: own CPU | floor: fleet CPU | own CPU ratio |",
+    "|---|---:|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of results.rows) {
+    if (r.workload === "cold-fanout") {
+      const ratio = r.func.cpuMs && r.floor.cpuMs ? r.func.cpuMs / r.floor.cpuMs : null;
+      lines.push(`| cold CLI fan-out | ${r.n} | \`${r.variant}\` | ${fmt(r.func.cpuMs)} ms | ${fmt(r.func.serverCpuMs)} ms | ${fmt(r.floor.cpuMs)} ms | ${fmt(r.floor.serverCpuMs)} ms | ${fmt(ratio, 2)}x |`);
+    } else if (r.workload === "repeat-cli") {
+      const ratio = r.func.cpuMs && r.cold.cpuMs ? r.func.cpuMs / r.cold.cpuMs : null;
+      lines.push(`| repeat CLI run (vs cold) | ${r.n} | resumed | ${fmt(r.func.cpuMs)} ms | ${fmt(r.func.serverCpuMs)} ms | cold: ${fmt(r.cold.cpuMs)} ms | cold: ${fmt(r.cold.serverCpuMs)} ms | ${fmt(ratio, 2)}x |`);
+    } else if (r.workload === "warm-api") {
+      const ratio = r.func.cpuMsPerCall && r.floor.cpuMsPerCall ? r.func.cpuMsPerCall / r.floor.cpuMsPerCall : null;
+      lines.push(`| warm API, per call | ${r.n} | | ${fmt(r.func.cpuMsPerCall, 3)} ms | ${fmt(r.func.serverCpuMsPerCall, 3)} ms | ${fmt(r.floor.cpuMsPerCall, 3)} ms | ${fmt(r.floor.serverCpuMsPerCall, 3)} ms | ${fmt(ratio, 2)}x |`);
+    }
+  }
+  return lines.join("\n");
+}
+
 export function machineMarkdown(results) {
   const m = results.machine;
   return [

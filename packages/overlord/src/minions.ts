@@ -2,7 +2,6 @@
 // address and port recorded at enrollment (none recorded: dial the name through DNS).
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { minionAddressFile, type HomePaths } from "@func/shared";
 
 export interface MinionAddress {
@@ -14,10 +13,9 @@ export interface MinionAddress {
 
 export function listMinionNames(paths: HomePaths): string[] {
   if (!existsSync(paths.signedDir)) return [];
-  return readdirSync(paths.signedDir)
-    .filter((f) => f.endsWith(".crt"))
-    .map((f) => basename(f, ".crt"))
-    .sort();
+  const names: string[] = [];
+  for (const f of readdirSync(paths.signedDir)) if (f.endsWith(".crt")) names.push(f.slice(0, -".crt".length));
+  return names.sort();
 }
 
 export function minionAddress(paths: HomePaths, name: string, defaultPort: number): MinionAddress {
