@@ -62,7 +62,7 @@ export function machineMarkdown(results) {
     `- Machine: ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${fmt(m.memTotalMb / 1024, 1)} GiB RAM, Linux ${m.kernel}`,
     `- Node ${m.node}, OpenSSL ${m.openssl}; fleet of ${results.fleet.minions} minions in ${results.fleet.funcdProcesses} funcd processes on the same cores`,
     `- Load average (1/5/15 min) at start ${m.loadAvgStart.join(" / ")}, at end ${m.loadAvgEnd.join(" / ")} (other jobs shared the machine)`,
-    `- ${results.settings.runs} runs per cold measurement, ${results.settings.warmRuns} per warm one, medians shown; concurrency ${results.settings.concurrency} per bucket; run took ${fmt(results.durationS)} s (${results.date})`,
+    `- ${results.settings.runs} runs per cold measurement (${results.settings.runsLarge} at N = 1000), ${results.settings.warmRuns} per warm one, medians shown; concurrency ${results.settings.concurrency} per bucket; run took ${fmt(results.durationS)} s (${results.date})`,
   ].join("\n");
 }
 
