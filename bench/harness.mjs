@@ -3,7 +3,7 @@
 // test/bench-smoke.test.ts runs it in its quickest mode against 3 minions.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,6 +18,8 @@ const COLD_FLOOR = join(HERE, "floor/cold-fanout.mjs");
 const WARM_FLOOR = join(HERE, "floor/warm-posts.mjs");
 const WARM_API = join(HERE, "workloads/warm-api.mjs");
 const CPU_PROBE = join(HERE, "cpu-probe.mjs");
+/** The line the warm workloads print once connected, before the timed rounds. */
+const WARM_MARK = "connected\n";
 /** Clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = 100;
 
@@ -91,9 +93,10 @@ function processCpuMs(pids) {
 
 /**
  * Runs a node script as a fresh process: wall time from spawn to exit, the CPU time it (and its forked
- * children) used, the CPU time the fleet's funcd processes used meanwhile, its stdout and stderr.
+ * children) used, the CPU time the fleet's funcd processes used meanwhile (from the line `mark` on its
+ * stdout, when given: the warm workloads print it once connected), its stdout and stderr.
  */
-function timeProcess(args, env = {}, serverPids = []) {
+function timeProcess(args, env = {}, serverPids = [], mark = null) {
   return new Promise((resolve, reject) => {
     const cpuFile = join(tmpdir(), `func-bench-cpu-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
     const serverBefore = processCpuMs(serverPids);
@@ -104,12 +107,16 @@ function timeProcess(args, env = {}, serverPids = []) {
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c.length + stdout.length < 1e6 ? c.toString() : ""));
+    let serverFrom = serverBefore;
+    child.stdout.on("data", (c) => {
+      if (mark && !stdout.includes(mark) && (stdout + c.toString()).includes(mark)) serverFrom = processCpuMs(serverPids);
+      stdout += c.length + stdout.length < 1e6 ? c.toString() : "";
+    });
     child.stderr.on("data", (c) => (stderr += c.toString()));
     child.on("error", reject);
     child.on("close", (code) => {
       const ms = performance.now() - started;
-      const serverCpuMs = processCpuMs(serverPids) - serverBefore;
+      const serverCpuMs = processCpuMs(serverPids) - serverFrom;
       let cpuMs = null;
       try {
         const c = JSON.parse(readFileSync(cpuFile, "utf8"));
@@ -127,6 +134,18 @@ function timeProcess(args, env = {}, serverPids = []) {
 function allOk(run, n) {
   const m = /(\d+) hosts?: (\d+) ok/.exec(run.stderr);
   return run.code === 0 && m !== null && Number(m[1]) === n && Number(m[2]) === n;
+}
+
+/** The last lines of each funcd log of a fleet home. */
+function funcdLogTail(home) {
+  const dir = join(home, "log");
+  try {
+    return readdirSync(dir)
+      .map((f) => `${f}: ${readFileSync(join(dir, f), "utf8").trim().split("\n").slice(-3).join(" | ")}`)
+      .join("\n");
+  } catch {
+    return "(no funcd logs)";
+  }
 }
 
 /** Evenly spread picks of `n` of the fleet's minions, so every size touches every funcd process. */
@@ -248,8 +267,8 @@ async function warmApi(ctx, p) {
   for (let r = 0; r < p.warmRuns; r++) {
     loads.push(load());
     const units = [
-      async () => parse(await timeProcess([WARM_API, ctx.home, `@bench-n${n}`, String(p.warmRounds)], {}, ctx.serverPids), func, "Overlord"),
-      async () => parse(await timeProcess([WARM_FLOOR, ctx.home, ctx.listFile(n), String(p.warmRounds)], {}, ctx.serverPids), floor, "floor"),
+      async () => parse(await timeProcess([WARM_API, ctx.home, `@bench-n${n}`, String(p.warmRounds)], {}, ctx.serverPids, WARM_MARK), func, "Overlord"),
+      async () => parse(await timeProcess([WARM_FLOOR, ctx.home, ctx.listFile(n), String(p.warmRounds)], {}, ctx.serverPids, WARM_MARK), floor, "floor"),
     ];
     for (let k = 0; k < units.length; k++) await units[(k + r) % units.length]();
   }
@@ -393,6 +412,9 @@ export async function runBench(opts = {}) {
         readyTimeoutMs: 120_000 + fleetSize * 400,
         ...(opts.perProcess ? { perProcess: opts.perProcess } : {}),
         log,
+      }).catch((err) => {
+        // the home (and its logs) goes away with the fleet: say what the funcd processes said first
+        throw new Error(`${err.message}\n${funcdLogTail(home)}`, { cause: err });
       });
       fleetUpMs = performance.now() - fleetStarted;
       log(`fleet up in ${round(fleetUpMs / 1000)} s`);

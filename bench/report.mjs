@@ -85,7 +85,7 @@ export function chartSvg(results) {
 
   const W = 720;
   const H = 420;
-  const pad = { l: 70, r: 20, t: 40, b: 60 };
+  const pad = { l: 70, r: 60, t: 40, b: 60 };
   const maxY = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.max ?? p.median ?? 0))) * 1.08;
   const logMin = Math.log10(Math.min(...sizes) / 1.5);
   const logMax = Math.log10(Math.max(...sizes) * 1.5);
@@ -104,6 +104,11 @@ export function chartSvg(results) {
   for (const n of sizes) {
     out.push(`<line x1="${x(n).toFixed(1)}" x2="${x(n).toFixed(1)}" y1="${pad.t}" y2="${H - pad.b}" stroke="#f0f0f0"/>`);
     out.push(`<text x="${x(n).toFixed(1)}" y="${H - pad.b + 18}" text-anchor="middle">${n}</text>`);
+  }
+  const target = results.targets?.cold1000Ms;
+  if (target && target < maxY) {
+    out.push(`<line x1="${x(1000 / 1.3).toFixed(1)}" x2="${(x(1000) + 12).toFixed(1)}" y1="${y(target).toFixed(1)}" y2="${y(target).toFixed(1)}" stroke="#888" stroke-dasharray="4 4"/>`);
+    out.push(`<text x="${(x(1000) + 16).toFixed(1)}" y="${(y(target) + 4).toFixed(1)}" fill="#666">target</text>`);
   }
   out.push(`<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="black"/>`);
   out.push(`<line x1="${pad.l}" x2="${pad.l}" y1="${pad.t}" y2="${H - pad.b}" stroke="black"/>`);
