@@ -3,7 +3,7 @@
 // by the funcd binary (one home, or several for a large local fleet) and by tests that start real minions.
 
 import { existsSync, readFileSync } from "node:fs";
-import { FuncError, crlInfo, fingerprint, loadMinionConfig, normalizeFingerprint, parseHostPort, type HomePaths, type MinionConfig } from "@func/shared";
+import { FuncError, crlNextUpdate, fingerprint, loadMinionConfig, normalizeFingerprint, parseHostPort, type HomePaths, type MinionConfig } from "@func/shared";
 import { CrlRefresher } from "./crl-refresh.js";
 import { EnrollClientPool, type EnrollClient } from "./enroll-client.js";
 import { enrollMinion } from "./enroll.js";
@@ -44,7 +44,7 @@ function readPki(paths: HomePaths, log: (m: string) => void): { key: string; cer
   if (existsSync(paths.minionCrl)) {
     crl = readFileSync(paths.minionCrl, "utf8");
     try {
-      const next = crlInfo(crl).nextUpdate;
+      const next = crlNextUpdate(crl);
       // an expired CRL fails every handshake (OpenSSL's rule): say why before the overlord sees only TLS errors
       if (next && next.getTime() < Date.now()) log(`CRL ${paths.minionCrl} expired at ${next.toISOString()}: every caller will be refused until a fresh one is fetched`);
     } catch {

@@ -2,12 +2,14 @@
 // body limits -> decode -> ACL -> registry -> method -> encoded answer. Every failure is a fault or a 4xx,
 // never a crash and never a hang; every call that got past TLS is audited.
 
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import {
   FAULT,
   FuncError,
+  TLS_SESSION_LIFETIME_S,
   decodeCall,
   encodeFault,
   encodeResponse,
@@ -27,6 +29,8 @@ export const ASYNC_PREFIX = "async.";
 export const IDEMPOTENCY_HEADER = "x-func-job";
 /** Paths a request may be posted to: `/` and Python's default `/RPC2`. */
 const RPC_PATHS = new Set(["/", "/RPC2"]);
+/** Size of Node's TLS session ticket keys (name, HMAC and AES keys). */
+const TICKET_KEYS_BYTES = 48;
 /** Time allowed for a TLS handshake before the socket is dropped, ms. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /**
@@ -66,6 +70,19 @@ export interface MinionServerOptions {
   log?: (message: string) => void;
 }
 
+/** Each connection's authenticated peer: its cert's CN and role (OU). */
+const PEERS = new WeakMap<TLSSocket, { cn: string; role: string | null }>();
+
+function peerOf(socket: TLSSocket): { cn: string; role: string | null } {
+  let peer = PEERS.get(socket);
+  if (!peer) {
+    const cert = socket.getPeerCertificate();
+    peer = { cn: typeof cert.subject?.CN === "string" ? cert.subject.CN : "?", role: typeof cert.subject?.OU === "string" ? cert.subject.OU : null };
+    PEERS.set(socket, peer);
+  }
+  return peer;
+}
+
 export class MinionServer {
   readonly #opts: MinionServerOptions;
   readonly #server: Server;
@@ -84,6 +101,7 @@ export class MinionServer {
     this.#acl = new Acl(opts.config.aclDir);
     for (const e of this.#acl.errors) opts.log?.(`acl: ${e}`);
     this.#audit = new AuditLog(opts.config.auditLog);
+    if (this.#audit.error) opts.log?.(`audit: ${this.#audit.error}`);
     const c = opts.config;
     // one largest request must always fit, or the body limit would be a lie
     this.#budget = new ByteBudget(Math.max(c.maxInflightBytes, c.maxBodyBytes));
@@ -91,6 +109,7 @@ export class MinionServer {
       {
         ...this.#tlsOptions(opts.tls),
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        sessionTimeout: TLS_SESSION_LIFETIME_S,
         headersTimeout: c.headersTimeoutMs,
         requestTimeout: c.requestTimeoutMs,
         keepAliveTimeout: c.keepAliveTimeoutMs,
@@ -100,6 +119,12 @@ export class MinionServer {
       (req, res) => void this.#handle(req, res),
     );
     this.#server.maxConnections = c.maxConnections;
+    this.#server.on("secureConnection", (socket: TLSSocket) => {
+      // the peer's identity is read once per connection, not once per request; with renegotiation off it
+      // cannot change under a kept-alive connection
+      socket.disableRenegotiation();
+      peerOf(socket);
+    });
     this.#server.on("tlsClientError", () => {
       // refused at TLS (no cert, another CA, expired, revoked): nothing reached us to audit
     });
@@ -164,10 +189,12 @@ export class MinionServer {
     };
   }
 
-  /** Swaps in a new CRL (or cert) for new connections. */
+  /** Swaps in a new CRL (or cert) for new connections; sessions issued before can no longer be resumed. */
   updateTls(update: Partial<TlsMaterial>): void {
     this.#tls = { ...this.#tls, ...update };
     this.#server.setSecureContext(this.#tlsOptions(this.#tls));
+    // a resumed session skips the certificate checks, so a peer revoked by this CRL must not resume one
+    this.#server.setTicketKeys(randomBytes(TICKET_KEYS_BYTES));
   }
 
   listen(port = this.#opts.config.listenPort, host = this.#opts.config.listenAddr): Promise<{ address: string; port: number }> {
@@ -195,9 +222,7 @@ export class MinionServer {
     const socket = req.socket as TLSSocket;
     this.#active.set(socket, res);
     res.once("close", () => this.#active.delete(socket));
-    const peer = socket.getPeerCertificate();
-    const cn = typeof peer.subject?.CN === "string" ? peer.subject.CN : "?";
-    const role = typeof peer.subject?.OU === "string" ? peer.subject.OU : null;
+    const { cn, role } = peerOf(socket);
     const addr = socket.remoteAddress ?? "?";
     const audit = (method: string, outcome: string, extra: { job?: string; detail?: string } = {}) =>
       this.#audit.write({ cn, addr, method, outcome, ms: Math.round((performance.now() - started) * 10) / 10, ...extra });

@@ -1,8 +1,10 @@
 // A forked bucket worker: receives one task, calls its minions with bounded concurrency, sends each
-// result to the parent as it completes, then exits (at once if the parent goes away).
+// result (and each new TLS session ticket) to the parent as it arrives, then exits (at once if the parent
+// goes away).
 
 import type { WorkerMessage, WorkerTask } from "./fan-out.js";
 import { runBucket } from "./fan-out.js";
+import type { SessionCache } from "./tls-sessions.js";
 import { MinionTransport } from "./transport.js";
 
 function send(msg: WorkerMessage): Promise<void> {
@@ -17,8 +19,14 @@ function send(msg: WorkerMessage): Promise<void> {
 process.once("disconnect", () => process.exit(0));
 
 process.once("message", (task: WorkerTask) => {
-  const transport = new MinionTransport(task.identity);
   const sends: Promise<void>[] = [];
+  const saved = new Map(task.sessions.map(([k, s]) => [k, Buffer.from(s)]));
+  const sessions: SessionCache = {
+    get: (key) => saved.get(key),
+    set: (key, session) => void sends.push(send({ type: "session", key, session })),
+  };
+  // one fan-out and exit: no connection is used twice
+  const transport = new MinionTransport(task.identity, { sessions, keepAlive: false });
   void runBucket(transport, task.minions, task.call, task.concurrency, (name, result) => {
     sends.push(send({ type: "result", name, result }));
   })

@@ -29,7 +29,7 @@ import {
   checkMinionName,
   createCa,
   createCrl,
-  crlInfo,
+  crlNextUpdate,
   csrFile,
   fingerprint,
   globToRegExp,
@@ -626,7 +626,7 @@ export async function refreshCrlIfStale(paths: HomePaths, now = Date.now()): Pro
     const pem = readIfExists(paths.crl);
     if (pem === null) return true;
     try {
-      const next = crlInfo(pem).nextUpdate;
+      const next = crlNextUpdate(pem);
       return next === null || next.getTime() - now < CRL_REFRESH_BEFORE_MS;
     } catch {
       return true;

@@ -2,11 +2,11 @@
 // bucket runs in this process, more are forked workers that stream each host's result back over IPC as it
 // finishes. A worker that dies turns its unfinished hosts into `error` outcomes: no host is ever missing.
 
-import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { HostResult } from "@func/shared";
 import type { MinionAddress } from "./minions.js";
-import { MinionTransport, type TlsIdentity } from "./transport.js";
+import { sessionKey, type SessionCache } from "./tls-sessions.js";
+import { MinionTransport, encodeRequest, type TlsIdentity } from "./transport.js";
 
 export interface FanOutCall {
   method: string;
@@ -23,18 +23,25 @@ export interface FanOutOptions {
   concurrency: number;
   /** reuse a transport for the in-process bucket (warm API calls keep their connections) */
   transport?: MinionTransport;
+  /** TLS sessions to resume from and to record new ones in (forked buckets get theirs over IPC) */
+  sessions?: SessionCache;
 }
 
 export type OnResult = (name: string, result: HostResult) => void;
 
 /** Messages a bucket worker sends to its parent. */
-export type WorkerMessage = { type: "result"; name: string; result: HostResult } | { type: "done" };
+export type WorkerMessage =
+  | { type: "result"; name: string; result: HostResult }
+  | { type: "session"; key: string; session: Uint8Array }
+  | { type: "done" };
 /** The one message a bucket worker receives. */
 export interface WorkerTask {
   minions: MinionAddress[];
   call: FanOutCall;
   identity: TlsIdentity;
   concurrency: number;
+  /** saved TLS sessions of this bucket's minions, by sessionKey */
+  sessions: [string, Uint8Array][];
 }
 
 /** Deals hosts round-robin into at most `forks` non-empty buckets. */
@@ -54,10 +61,12 @@ export async function runBucket(
   onResult: OnResult,
 ): Promise<void> {
   let next = 0;
+  const request = encodeRequest(call.method, call.params); // the same body for every host
+  const opts = { timeoutMs: call.timeoutMs, ...(call.headers ? { headers: call.headers } : {}) };
   const lane = async () => {
     while (next < minions.length) {
       const minion = minions[next++]!;
-      const result = await transport.call(minion, call.method, call.params, { timeoutMs: call.timeoutMs, ...(call.headers ? { headers: call.headers } : {}) });
+      const result = "body" in request ? await transport.send(minion, request.body, opts) : { ...request.failed };
       onResult(minion.name, result);
     }
   };
@@ -66,7 +75,9 @@ export async function runBucket(
 
 const WORKER_PATH = fileURLToPath(new URL("./bucket-worker.js", import.meta.url));
 
-function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOutOptions, onResult: OnResult): Promise<void> {
+async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOutOptions, onResult: OnResult): Promise<void> {
+  // loaded here: a fan-out without forks (the usual `func` run) need not pay for node:child_process
+  const { fork } = await import("node:child_process");
   return new Promise((resolve) => {
     const pending = new Set(minions.map((m) => m.name));
     const child = fork(WORKER_PATH, [], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"] });
@@ -76,6 +87,7 @@ function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOu
     });
     child.on("message", (msg: WorkerMessage) => {
       if (msg.type === "result" && pending.delete(msg.name)) onResult(msg.name, msg.result);
+      else if (msg.type === "session") opts.sessions?.set(msg.key, Buffer.from(msg.session));
       else if (msg.type === "done") child.disconnect();
     });
     child.on("exit", (code, signal) => {
@@ -87,7 +99,13 @@ function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOu
     child.on("error", () => {
       // 'exit' follows and accounts for every pending host
     });
-    const task: WorkerTask = { minions, call, identity: opts.identity, concurrency: opts.concurrency };
+    const sessions: [string, Uint8Array][] = [];
+    for (const m of minions) {
+      const key = sessionKey(m);
+      const session = opts.sessions?.get(key);
+      if (session) sessions.push([key, session]);
+    }
+    const task: WorkerTask = { minions, call, identity: opts.identity, concurrency: opts.concurrency, sessions };
     child.send(task);
   });
 }
@@ -97,7 +115,8 @@ export async function fanOut(minions: readonly MinionAddress[], call: FanOutCall
   if (minions.length === 0) return;
   const groups = buckets(minions, opts.forks);
   if (groups.length === 1) {
-    const transport = opts.transport ?? new MinionTransport(opts.identity);
+    // a transport made for this one fan-out is closed at its end: keeping connections alive would only hoard them
+    const transport = opts.transport ?? new MinionTransport(opts.identity, { keepAlive: false, ...(opts.sessions ? { sessions: opts.sessions } : {}) });
     try {
       await runBucket(transport, minions, call, opts.concurrency, onResult);
     } finally {

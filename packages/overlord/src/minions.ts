@@ -2,7 +2,6 @@
 // address and port recorded at enrollment (none recorded: dial the name through DNS).
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { minionAddressFile, type HomePaths } from "@func/shared";
 
 export interface MinionAddress {
@@ -14,17 +13,22 @@ export interface MinionAddress {
 
 export function listMinionNames(paths: HomePaths): string[] {
   if (!existsSync(paths.signedDir)) return [];
-  return readdirSync(paths.signedDir)
-    .filter((f) => f.endsWith(".crt"))
-    .map((f) => basename(f, ".crt"))
-    .sort();
+  const names: string[] = [];
+  for (const f of readdirSync(paths.signedDir)) if (f.endsWith(".crt")) names.push(f.slice(0, -".crt".length));
+  return names.sort();
 }
 
 export function minionAddress(paths: HomePaths, name: string, defaultPort: number): MinionAddress {
   const file = minionAddressFile(paths, name);
-  if (existsSync(file)) {
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    // no record (or unreadable): dial the name
+  }
+  if (text !== undefined) {
     try {
-      const rec = JSON.parse(readFileSync(file, "utf8")) as { address?: unknown; port?: unknown };
+      const rec = JSON.parse(text) as { address?: unknown; port?: unknown };
       return {
         name,
         host: typeof rec.address === "string" && rec.address !== "" ? rec.address : name,

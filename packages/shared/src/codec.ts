@@ -77,17 +77,29 @@ interface SaxTag {
   isSelfClosing: boolean;
 }
 
+/** Where Deserializer.deserializeMethod* pipe the text: sax's stream, or our adapter over its bare parser. */
 interface SaxStream {
-  write(chunk: string): boolean;
+  write(chunk: string): unknown;
   end(): void;
-  on(event: string, listener: (arg: never) => void): SaxStream;
+}
+
+interface SaxParser {
+  write(chunk: string): SaxParser;
+  close(): SaxParser;
+  error: Error | null;
+  onopentag: ((node: SaxTag) => void) | null;
+  onclosetag: ((name: string) => void) | null;
+  ontext: ((text: string) => void) | null;
+  oncdata: ((text: string) => void) | null;
+  onend: (() => void) | null;
+  onerror: ((err: Error) => void) | null;
 }
 
 interface SaxModule {
-  createStream(
+  parser(
     strict: boolean,
     options: { trim?: boolean; normalize?: boolean; position?: boolean; strictEntities?: boolean; xmlns?: boolean },
-  ): SaxStream;
+  ): SaxParser;
 }
 
 /** What Deserializer.deserializeMethod* read from their `stream` argument. */
@@ -100,6 +112,7 @@ interface SourceStream {
 type DeserializerCallback = (error: Error | null | undefined, a?: unknown, b?: unknown) => void;
 
 interface DeserializerInstance {
+  encoding: string;
   type: string | null;
   responseType: string | null;
   stack: unknown[];
@@ -459,6 +472,24 @@ interface Frame {
 const SAX_OPTIONS = { trim: false, normalize: false, position: true, strictEntities: true, xmlns: false };
 
 /**
+ * Deserializer's own constructor, minus the loose sax stream it builds and we would only replace: the same
+ * initial state (xmlrpc 1.3.2's constructor, field for field) on Deserializer's prototype.
+ */
+const DeserializerState = function (this: DeserializerInstance, encoding?: string) {
+  this.type = null;
+  this.responseType = null;
+  this.stack = [];
+  this.marks = [];
+  this.data = [];
+  this.methodname = null;
+  this.encoding = encoding || "utf8";
+  this.value = false;
+  this.callback = null;
+  this.error = null;
+} as unknown as DeserializerCtor;
+DeserializerState.prototype = Deserializer.prototype;
+
+/**
  * The xmlrpc Deserializer with its loose sax parser swapped for a strict one (mismatched or unclosed tags,
  * unknown entities and text outside the root become errors instead of being repaired silently), a grammar
  * check on every element, in-parse depth/value/string limits, and value rules of our own: int32 range for
@@ -466,7 +497,7 @@ const SAX_OPTIONS = { trim: false, normalize: false, position: true, strictEntit
  * ISO-8601 string, struct keys as own properties (its `struct[key] = v` lets "__proto__" replace the
  * prototype), and a method name check. Tag names reach the base class upper-cased, as its loose parser gave them.
  */
-class GuardedDeserializer extends Deserializer {
+class GuardedDeserializer extends DeserializerState {
   readonly #limits: CodecLimits;
   readonly #root: "methodCall" | "methodResponse";
   readonly #frames: Frame[] = [];
@@ -478,14 +509,19 @@ class GuardedDeserializer extends Deserializer {
     super("utf8");
     this.#limits = limits;
     this.#root = root;
-    const parser = sax.createStream(true, SAX_OPTIONS);
-    parser.on("opentag", (node: SaxTag) => this.onOpentag(node));
-    parser.on("closetag", (name: string) => this.onClosetag(name));
-    parser.on("text", (text: string) => this.onText(text));
-    parser.on("cdata", (text: string) => this.onCDATA(text));
-    parser.on("end", () => this.onDone());
-    parser.on("error", (err: Error) => this.onError(err));
-    this.parser = parser;
+    // sax's bare parser, not its stream wrapper: the wrapper costs more to build than a small body costs to
+    // parse (the handlers below are what it would have forwarded to, event for event)
+    const parser = sax.parser(true, SAX_OPTIONS);
+    parser.onopentag = (node) => this.onOpentag(node);
+    parser.onclosetag = (name) => this.onClosetag(name);
+    parser.ontext = (text) => this.onText(text);
+    parser.oncdata = (text) => this.onCDATA(text);
+    parser.onend = () => this.onDone();
+    parser.onerror = (err) => {
+      this.onError(err);
+      parser.error = null; // handled, as sax's stream does, so a later write does not throw it again
+    };
+    this.parser = { write: (chunk) => parser.write(chunk), end: () => parser.close() };
   }
 
   /** Runs `step`; anything it throws becomes the parse error instead of escaping through sax's emit. */

@@ -8,6 +8,11 @@ import { ENROLL_PORT, MINION_PORT, type HomePaths } from "./home.js";
 import { parseIni, splitList, type Ini } from "./ini.js";
 
 const MIB = 1024 * 1024;
+/**
+ * How long a minion keeps a TLS session resumable, s (Node's default). The overlord keeps session tickets no
+ * longer; a CRL update on the minion ends them sooner (a resumed session skips the certificate checks).
+ */
+export const TLS_SESSION_LIFETIME_S = 300;
 const DAY_S = 24 * 60 * 60;
 
 export interface MinionConfig {

@@ -45,6 +45,8 @@ export interface HomePaths {
   auditLog: string;
   /** spool for async runners: stdout/stderr files and args */
   runDir: string;
+  /** the overlord's saved TLS sessions, one per minion, so the next `func` resumes instead of a full handshake */
+  tlsSessions: string;
 }
 
 export function homePaths(configDir: string, stateDir: string = configDir): HomePaths {
@@ -79,6 +81,7 @@ export function homePaths(configDir: string, stateDir: string = configDir): Home
     logDir: join(stateDir, "log"),
     auditLog: join(stateDir, "log", "audit.log"),
     runDir: join(stateDir, "run"),
+    tlsSessions: join(stateDir, "tls-sessions"),
   };
 }
 

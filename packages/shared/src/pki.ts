@@ -3,15 +3,28 @@
 // Everything is PEM (PKCS#8 keys) and feeds Node's `tls` options (`key`, `cert`, `ca`, `crl`) unchanged.
 
 import { createHash, createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
+import { createRequire } from "node:module";
 import { isIP } from "node:net";
 import { inspect } from "node:util";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { FuncError } from "./errors.js";
 
-// The library's default provider is whatever global `crypto` it finds at load; pin Node's webcrypto so
-// signing never depends on load order or on another module swapping the provider.
 const CRYPTO = webcrypto;
-x509.cryptoProvider.set(CRYPTO);
+
+let x509lib: typeof X509 | undefined;
+// @peculiar/x509 takes ~85 ms to load, more than a whole 10-host `func` run: it is loaded on first use, so the
+// CLI's calls and a minion's requests (which never touch it) do not pay for it.
+const x509 = new Proxy({} as typeof X509, {
+  get(_target, key) {
+    if (!x509lib) {
+      x509lib = createRequire(import.meta.url)("@peculiar/x509") as typeof X509;
+      // the library's default provider is whatever global `crypto` it finds at load; pin Node's webcrypto so
+      // signing never depends on load order or on another module swapping the provider
+      x509lib.cryptoProvider.set(CRYPTO);
+    }
+    return Reflect.get(x509lib, key) as unknown;
+  },
+});
 
 /** minion: a managed host; overlord: the admin identity, allowed every method; service: the enrollment server;
  * user: an extra caller identity whose rights come from the minions' ACLs only. */
@@ -196,21 +209,21 @@ function checkIpAddresses(ips: readonly string[]): string[] {
 
 // Values go in as explicit UTF8String objects: the library's plain-string path unescapes backslashes, strips quotes
 // and turns a leading "#" into raw hex, which would let a requested CN rewrite the subject.
-function subjectName(commonName: string, role?: CertRole): x509.Name {
-  const name: x509.JsonNameParams = [{ O: [{ utf8String: ORGANISATION }] }];
+function subjectName(commonName: string, role?: CertRole): X509.Name {
+  const name: X509.JsonNameParams = [{ O: [{ utf8String: ORGANISATION }] }];
   if (role) name.push({ OU: [{ utf8String: role }] });
   name.push({ CN: [{ utf8String: commonName }] });
   return new x509.Name(name);
 }
 
-function sanExtension(dnsNames: readonly string[], ipAddresses: readonly string[]): x509.SubjectAlternativeNameExtension {
+function sanExtension(dnsNames: readonly string[], ipAddresses: readonly string[]): X509.SubjectAlternativeNameExtension {
   return new x509.SubjectAlternativeNameExtension([
     ...dnsNames.map((value) => ({ type: "dns" as const, value })),
     ...ipAddresses.map((value) => ({ type: "ip" as const, value })),
   ]);
 }
 
-function readSan(ext: x509.Extension | null): { dnsNames: string[]; ipAddresses: string[] } {
+function readSan(ext: X509.Extension | null): { dnsNames: string[]; ipAddresses: string[] } {
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
   if (!ext) return { dnsNames, ipAddresses };
@@ -223,7 +236,7 @@ function readSan(ext: x509.Extension | null): { dnsNames: string[]; ipAddresses:
   return { dnsNames, ipAddresses };
 }
 
-function firstField(name: x509.Name, field: string): string {
+function firstField(name: X509.Name, field: string): string {
   return name.getField(field)[0] ?? "";
 }
 
@@ -239,9 +252,9 @@ async function keyPairToPem(keys: webcrypto.CryptoKeyPair): Promise<string> {
 }
 
 /** The last CA signer loaded: one CA signs a whole fleet, and importing its key costs about as much as a signature. */
-let lastSigner: { keyPem: string; certPem: string; signer: Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> } | null = null;
+let lastSigner: { keyPem: string; certPem: string; signer: Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey }> } | null = null;
 
-function loadCaSigner(ca: CertPair): Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> {
+function loadCaSigner(ca: CertPair): Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey }> {
   if (lastSigner && lastSigner.keyPem === ca.keyPem && lastSigner.certPem === ca.certPem) return lastSigner.signer;
   const signer = loadCaSignerUncached(ca);
   lastSigner = { keyPem: ca.keyPem, certPem: ca.certPem, signer };
@@ -253,7 +266,7 @@ function loadCaSigner(ca: CertPair): Promise<{ cert: x509.X509Certificate; key: 
 }
 
 /** Loads the CA's signing key and checks it is the key of `caCert` (a mismatched pair would sign certs nobody can verify). */
-async function loadCaSignerUncached(ca: CertPair): Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> {
+async function loadCaSignerUncached(ca: CertPair): Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey }> {
   const cert = parseCert(ca.certPem, "CA certificate");
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   if (!bc?.ca) throw pkiError("CA certificate: not a CA (basicConstraints CA:false or missing)");
@@ -279,7 +292,7 @@ async function loadCaSignerUncached(ca: CertPair): Promise<{ cert: x509.X509Cert
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing
 
-function parseCert(pem: string, what = "certificate"): x509.X509Certificate {
+function parseCert(pem: string, what = "certificate"): X509.X509Certificate {
   const der = pemToDer(pem, ["CERTIFICATE"], what);
   try {
     return new x509.X509Certificate(der);
@@ -288,7 +301,7 @@ function parseCert(pem: string, what = "certificate"): x509.X509Certificate {
   }
 }
 
-function parseCsr(pem: string): x509.Pkcs10CertificateRequest {
+function parseCsr(pem: string): X509.Pkcs10CertificateRequest {
   const der = pemToDer(pem, ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"], "CSR");
   try {
     return new x509.Pkcs10CertificateRequest(der);
@@ -489,7 +502,7 @@ export function fingerprint(pem: string): string {
 export async function createCrl(ca: CertPair, revoked: ReadonlyArray<{ serial: string; revokedAt: Date }>, opts?: { nextUpdateDays?: number }): Promise<string> {
   const nextUpdateDays = checkDays(opts?.nextUpdateDays ?? DEFAULT_CRL_DAYS, "nextUpdateDays");
   const seen = new Set<string>();
-  const entries: x509.X509CrlEntryParams[] = [];
+  const entries: X509.X509CrlEntryParams[] = [];
   for (const r of revoked) {
     // The generator writes the serial hex verbatim as INTEGER contents, so it must already be DER-correct.
     const serialNumber = serialIntegerHex(r.serial);
@@ -504,12 +517,12 @@ export async function createCrl(ca: CertPair, revoked: ReadonlyArray<{ serial: s
   const caSki = signer.cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const now = Date.now();
   const thisUpdate = wholeSeconds(new Date(now - CLOCK_SKEW_MS));
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     // RFC 5280 requires a monotonically increasing CRL number; milliseconds since the epoch are, for one CA clock.
     new x509.Extension(OID_CRL_NUMBER, false, derInteger(BigInt(now))),
   ];
   if (caSki) extensions.push(new x509.AuthorityKeyIdentifierExtension(caSki.keyId));
-  let crl: x509.X509Crl;
+  let crl: X509.X509Crl;
   try {
     crl = await x509.X509CrlGenerator.create(
       {
@@ -577,6 +590,51 @@ export interface CrlInfo {
   /** the CRL number extension (grows with every CRL this CA issues); null when absent */
   number: bigint | null;
   issuerCommonName: string;
+}
+
+/**
+ * A CRL's nextUpdate (null when it has none), read straight from the DER: the checks that run on every `func`
+ * call and every funcd start need only this date, and must not load the x509 library (~85 ms) for it.
+ * Throws like crlInfo on anything that is not a CRL.
+ */
+export function crlNextUpdate(crlPem: string): Date | null {
+  const der = pemToDer(crlPem, ["X509 CRL"], "CRL");
+  const malformed = () => pkiError("CRL: malformed");
+  /** One DER element at `at`: its tag, where its content starts and ends. */
+  const element = (at: number): { tag: number; start: number; end: number } => {
+    const tag = der[at];
+    let len = der[at + 1];
+    if (tag === undefined || len === undefined) throw malformed();
+    let start = at + 2;
+    if (len & 0x80) {
+      const bytes = len & 0x7f;
+      if (bytes === 0 || bytes > 4) throw malformed();
+      len = 0;
+      for (let i = 0; i < bytes; i++) len = len * 256 + (der[start + i] ?? NaN);
+      start += bytes;
+    }
+    if (!Number.isInteger(len) || start + len > der.length) throw malformed();
+    return { tag, start, end: start + len };
+  };
+  const list = element(0);
+  const tbs = element(list.start);
+  if (list.tag !== 0x30 || tbs.tag !== 0x30) throw malformed();
+  let e = element(tbs.start);
+  if (e.tag === 0x02) e = element(e.end); // version
+  if (e.tag !== 0x30) throw malformed(); // signature algorithm
+  e = element(e.end);
+  if (e.tag !== 0x30) throw malformed(); // issuer
+  e = element(e.end);
+  if (e.tag !== 0x17 && e.tag !== 0x18) throw malformed(); // thisUpdate
+  if (e.end >= tbs.end) return null;
+  const next = element(e.end);
+  if (next.tag !== 0x17 && next.tag !== 0x18) return null; // nextUpdate is optional
+  const text = Buffer.from(der.subarray(next.start, next.end)).toString("latin1");
+  const m = (next.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/ : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/).exec(text);
+  if (!m) throw malformed();
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const year = next.tag === 0x17 ? (y >= 50 ? 1900 + y : 2000 + y) : y; // RFC 5280: UTCTime years 50-99 are 19xx
+  return new Date(Date.UTC(year, mo - 1, d, h, mi, s));
 }
 
 export function crlInfo(crlPem: string): CrlInfo {

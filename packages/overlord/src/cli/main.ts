@@ -1,7 +1,10 @@
 // The `func` command line: one place that registers the commands, parses arguments, and maps errors to
 // exit codes. Commands are typed async functions that return an exit code; only this file prints errors.
+// A plain `func <target> call|ping|list_minions ...` is parsed by yargs-parser alone (~10 ms to load) with
+// the very option table yargs gets; help, usage errors and anything else load the full yargs (~60 ms).
 
-import yargs from "yargs";
+import yargsParser from "yargs-parser";
+import type { Argv, Options } from "yargs";
 import { EXIT, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
@@ -9,12 +12,28 @@ import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js
 import { copyFile, getFile } from "./files.js";
 
 const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
+type Action = (typeof ACTIONS)[number];
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
 16 no minion matched, 1 usage or configuration error.
 
 Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
 --str keeps every argument a string. Put -- before arguments that look like options.`;
+
+/** The global options: yargs and the fast path both parse with this table. */
+const OPTIONS = {
+  forks: { alias: "f", type: "number", describe: "forked buckets to spread hosts over (default 1: in-process)" },
+  timeout: { alias: "t", type: "number", describe: "per-host timeout in seconds (default 30, overlord.conf socket_timeout)" },
+  exclude: { alias: "e", type: "string", describe: "spec of hosts to leave out" },
+  json: { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" },
+  jsonl: { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" },
+  str: { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" },
+  fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" },
+  color: { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" },
+} as const satisfies Record<string, Options>;
+
+/** yargs-parser settings shared by both paths: options may come anywhere, unknown ones are arguments. */
+const PARSER_CONFIGURATION = { "unknown-options-as-args": true, "populate--": true } as const;
 
 interface GlobalArgs {
   forks?: number;
@@ -25,6 +44,51 @@ interface GlobalArgs {
   str: boolean;
   color?: boolean;
   fold: boolean;
+}
+
+/** One parsed command line of the default command. */
+export interface Invocation {
+  target: string;
+  action: Action;
+  /** the action's arguments as typed on the command line (after `--` too) */
+  rest: string[];
+  options: GlobalArgs;
+}
+
+function pickOptions(a: Record<string, unknown>): GlobalArgs {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(OPTIONS)) if (a[name] !== undefined) out[name] = a[name];
+  return out as unknown as GlobalArgs;
+}
+
+/**
+ * The fast path: the common command lines, parsed as yargs would; null for anything else (help, too few
+ * arguments, an unknown action, an option-looking argument), which goes to yargs for its usage and errors.
+ */
+export function quickParse(argv: readonly string[]): Invocation | null {
+  const parserOpts: yargsParser.Options = {
+    alias: {},
+    boolean: ["help"],
+    number: [],
+    string: [],
+    default: {},
+    configuration: { ...PARSER_CONFIGURATION, "parse-positional-numbers": false },
+  };
+  for (const [name, o] of Object.entries(OPTIONS) as [string, Options][]) {
+    if (o.alias) parserOpts.alias![name] = [String(o.alias)];
+    if (o.type === "boolean") parserOpts.boolean!.push(name);
+    if (o.type === "number") parserOpts.number!.push(name);
+    if (o.type === "string") parserOpts.string!.push(name);
+    if (o.default !== undefined) parserOpts.default![name] = o.default;
+  }
+  parserOpts.alias!.help = ["h"];
+  const a = yargsParser([...argv], parserOpts);
+  if (a.help) return null;
+  const positional = a._.map(String);
+  const [target, action, ...args] = positional;
+  if (target === undefined || !(ACTIONS as readonly string[]).includes(action ?? "")) return null;
+  if (positional.some((p) => p.startsWith("-"))) return null;
+  return { target, action: action as Action, rest: [...args, ...(a["--"] ?? []).map(String)], options: pickOptions(a) };
 }
 
 function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
@@ -44,24 +108,42 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
   };
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
-  let code: number = EXIT.OK;
-  const output = (a: GlobalArgs): OutputOptions => {
-    if (a.json && a.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
-    return { json: a.json, jsonl: a.jsonl, fold: a.fold, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
+  const g = inv.options;
+  const opts = overlordOptions(g, env);
+  const output = (): OutputOptions => {
+    if (g.json && g.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
+    return { json: g.json, jsonl: g.jsonl, fold: g.fold, color: g.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
   };
-  const parser = yargs(argv)
+  switch (inv.action) {
+    case "list_minions":
+      return listMinions(inv.target, opts, io);
+    case "ping":
+      return callCommand(inv.target, "test", "ping", [], opts, output(), io);
+    case "copyfile":
+    case "getfile": {
+      const [from, to] = inv.rest;
+      if (!from || !to || inv.rest.length !== 2) {
+        throw new FuncError("UsageError", `${inv.action} needs two paths, e.g. func "web*" ${inv.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
+      }
+      return inv.action === "copyfile" ? copyFile(inv.target, from, to, opts, output(), io) : getFile(inv.target, from, to, opts, output(), io);
+    }
+    case "call": {
+      const [module, method, ...args] = inv.rest;
+      if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
+      return callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io);
+    }
+  }
+}
+
+/** Parses with the full yargs: help, usage errors, every command; calls `onInvocation` for the default one. */
+export async function yargsParse(argv: readonly string[], onInvocation: (inv: Invocation) => Promise<void>): Promise<void> {
+  const { default: yargs } = await import("yargs");
+  const parser: Argv = yargs([...argv])
     .scriptName("func")
-    .parserConfiguration({ "unknown-options-as-args": true, "populate--": true })
+    .parserConfiguration(PARSER_CONFIGURATION)
     .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, @group, @group:glob, ';'-separated).")
-    .option("forks", { alias: "f", type: "number", describe: "forked buckets to spread hosts over (default 1: in-process)" })
-    .option("timeout", { alias: "t", type: "number", describe: "per-host timeout in seconds (default 30, overlord.conf socket_timeout)" })
-    .option("exclude", { alias: "e", type: "string", describe: "spec of hosts to leave out" })
-    .option("json", { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" })
-    .option("jsonl", { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" })
-    .option("str", { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" })
-    .option("fold", { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" })
-    .option("color", { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" })
+    .options(OPTIONS)
     .command(
       "$0 <target> <action> [args..]",
       "run an action on the minions matching <target>",
@@ -74,31 +156,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
           })
           .positional("args", { type: "string", array: true }),
       async (a) => {
-        const g = a as unknown as GlobalArgs;
-        const target = String(a.target);
         const rest = [...((a.args as (string | number)[] | undefined) ?? []), ...(((a as Record<string, unknown>)["--"] as string[] | undefined) ?? [])];
-        const opts = overlordOptions(g, env);
-        switch (a.action) {
-          case "list_minions":
-            code = listMinions(target, opts, io);
-            return;
-          case "ping":
-            code = await callCommand(target, "test", "ping", [], opts, output(g), io);
-            return;
-          case "copyfile":
-          case "getfile": {
-            const [from, to] = rest.map(String);
-            if (!from || !to || rest.length !== 2) throw new FuncError("UsageError", `${a.action} needs two paths, e.g. func "web*" ${a.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
-            code = a.action === "copyfile" ? await copyFile(target, from, to, opts, output(g), io) : await getFile(target, from, to, opts, output(g), io);
-            return;
-          }
-          case "call": {
-            const [module, method, ...args] = rest.map(String);
-            if (!module || !method) throw new FuncError("UsageError", "call needs <module> <method> [args..], e.g. func \"*\" call test ping");
-            code = await callCommand(target, module, method, coerceArgs(args, g.str), opts, output(g), io);
-            return;
-          }
-        }
+        await onInvocation({ target: String(a.target), action: a.action as Action, rest: rest.map(String), options: pickOptions(a) });
       },
     )
     .example('$0 "*" ping', "is every minion up?")
@@ -120,5 +179,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
       throw err ?? new FuncError("UsageError", `${msg} (see func --help)`);
     });
   await parser.parseAsync();
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
+  const quick = quickParse(argv);
+  if (quick) return run(quick, env, io, isTty);
+  let code: number = EXIT.OK;
+  await yargsParse(argv, async (inv) => {
+    code = await run(inv, env, io, isTty);
+  });
   return code;
 }

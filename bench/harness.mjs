@@ -1,0 +1,465 @@
+// The benchmark harness: brings up one local fleet, runs every workload beside its floor (interleaved, several
+// runs each, load average recorded), and returns one results object. bench/run.mjs prints and records it;
+// test/bench-smoke.test.ts runs it in its quickest mode against 3 minions.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { DEFAULTS, homePaths } from "@func/shared";
+import { Overlord } from "@func/overlord";
+import { fleetDown, fleetUp, readFleet } from "@func/overlord/fleet";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+export const FUNC_BIN = join(HERE, "../packages/overlord/dist/bin/func.js");
+const COLD_FLOOR = join(HERE, "floor/cold-fanout.mjs");
+const WARM_FLOOR = join(HERE, "floor/warm-posts.mjs");
+const WARM_API = join(HERE, "workloads/warm-api.mjs");
+const CPU_PROBE = join(HERE, "cpu-probe.mjs");
+/** The line the warm workloads print once connected, before the timed rounds. */
+const WARM_MARK = "connected\n";
+/** Clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** Version of the results object's shape. */
+export const RESULTS_SCHEMA = 1;
+/** Marker for workloads whose code is not on main yet: never a made-up number. */
+export const NOT_ON_MAIN = "not measured: async store not on main yet";
+
+/** The issue's targets, in one place: the table and the `met` flags both read them. */
+export const TARGETS = {
+  coldRatio: 1.3,
+  cold1000Ms: 3000,
+  warmCallsPerSec: 5000,
+  warmRatio: 1.3,
+  repeatSpeedup: 1.5,
+  jobListMs: 50,
+  statusLookupMs: 1,
+  idleRssMb: 60,
+};
+
+/** Workload groups, all run by default (`--workloads cold,warm` picks some). */
+export const WORKLOADS = ["cold", "warm", "async", "footprint"];
+
+/** The full run (`npm run bench`) and the short one (`-- --quick`). */
+export const PROFILES = {
+  full: { sizes: [10, 100, 500, 1000], forks: [1, 2], runs: 5, runsLarge: 3, warmN: 100, warmRounds: 60, warmRuns: 5, footprintCalls: 10_000 },
+  quick: { sizes: [10, 100], forks: [1, 2], runs: 1, runsLarge: 1, warmN: 100, warmRounds: 10, warmRuns: 1, footprintCalls: 1000 },
+};
+
+const median = (xs) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x, digits = 1) => (x === null || x === undefined ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+const load = () => round(loadavg()[0], 2);
+
+/** What the numbers were measured on. */
+export function machine() {
+  let cpu = cpus()[0]?.model ?? "unknown";
+  try {
+    cpu = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpu;
+  } catch {
+    // not Linux: os.cpus() named it
+  }
+  return {
+    nproc: availableParallelism(),
+    cpu,
+    node: process.version,
+    openssl: process.versions.openssl,
+    kernel: release(),
+    memTotalMb: Math.round(totalmem() / 2 ** 20),
+    loadAvg: loadavg().map((x) => round(x, 2)),
+  };
+}
+
+/** CPU time the given processes have used so far, ms (0 for any that is gone or when /proc is missing). */
+function processCpuMs(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // gone
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/**
+ * Runs a node script as a fresh process: wall time from spawn to exit, the CPU time it (and its forked
+ * children) used, the CPU time the fleet's funcd processes used meanwhile (from the line `mark` on its
+ * stdout, when given: the warm workloads print it once connected), its stdout and stderr.
+ */
+function timeProcess(args, env = {}, serverPids = [], mark = null) {
+  return new Promise((resolve, reject) => {
+    const cpuFile = join(tmpdir(), `func-bench-cpu-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+    const serverBefore = processCpuMs(serverPids);
+    const started = performance.now();
+    const child = spawn(process.execPath, ["--import", CPU_PROBE, ...args], {
+      env: { ...process.env, NO_COLOR: "1", BENCH_CPU_FILE: cpuFile, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let serverFrom = serverBefore;
+    child.stdout.on("data", (c) => {
+      if (mark && !stdout.includes(mark) && (stdout + c.toString()).includes(mark)) serverFrom = processCpuMs(serverPids);
+      stdout += c.length + stdout.length < 1e6 ? c.toString() : "";
+    });
+    child.stderr.on("data", (c) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const ms = performance.now() - started;
+      const serverCpuMs = processCpuMs(serverPids) - serverFrom;
+      let cpuMs = null;
+      try {
+        const c = JSON.parse(readFileSync(cpuFile, "utf8"));
+        cpuMs = c.selfMs + c.childrenMs;
+      } catch {
+        // the probe did not run
+      }
+      rmSync(cpuFile, { force: true });
+      resolve({ ms, cpuMs, serverCpuMs, code, stdout, stderr });
+    });
+  });
+}
+
+/** `N hosts: K ok`, as both func and the cold floor print it on stderr. */
+function allOk(run, n) {
+  const m = /(\d+) hosts?: (\d+) ok/.exec(run.stderr);
+  return run.code === 0 && m !== null && Number(m[1]) === n && Number(m[2]) === n;
+}
+
+/** The last lines of each funcd log of a fleet home. */
+function funcdLogTail(home) {
+  const dir = join(home, "log");
+  try {
+    return readdirSync(dir)
+      .map((f) => `${f}: ${readFileSync(join(dir, f), "utf8").trim().split("\n").slice(-3).join(" | ")}`)
+      .join("\n");
+  } catch {
+    return "(no funcd logs)";
+  }
+}
+
+/** Evenly spread picks of `n` of the fleet's minions, so every size touches every funcd process. */
+function spread(minions, n) {
+  const step = minions.length / n;
+  return Array.from({ length: n }, (_, i) => minions[Math.floor(i * step)]);
+}
+
+/** Measurements of one series: wall time, the process's CPU, the fleet's CPU meanwhile. */
+const series = () => ({ ms: [], cpuMs: [], serverCpuMs: [] });
+
+function record(into, run) {
+  into.ms.push(run.ms);
+  if (run.cpuMs !== null) into.cpuMs.push(run.cpuMs);
+  into.serverCpuMs.push(run.serverCpuMs);
+}
+
+function summarize(s) {
+  return {
+    median: round(median(s.ms)),
+    min: s.ms.length ? round(Math.min(...s.ms)) : null,
+    max: s.ms.length ? round(Math.max(...s.ms)) : null,
+    runs: s.ms.map((v) => round(v)),
+    cpuMs: round(median(s.cpuMs)),
+    serverCpuMs: round(median(s.serverCpuMs)),
+  };
+}
+
+/**
+ * Cold CLI fan-out and the repeat run: per size and repetition, in rotating order, the floor script, func
+ * with no saved TLS sessions then again at once (the repeat resumes them), and func --forks 2 (cold).
+ */
+async function coldFanOut(ctx, p) {
+  const rows = [];
+  for (const n of ctx.sizes) {
+    const floor = series();
+    const repeat = series();
+    const cold = Object.fromEntries(p.forks.map((f) => [f, series()]));
+    const failures = [];
+    const loads = [];
+    const run = async (args, env, into, what) => {
+      const r = await timeProcess(args, env, ctx.serverPids);
+      if (allOk(r, n)) record(into, r);
+      else failures.push(`${what}: exit ${r.code}: ${r.stderr.trim().slice(-200)}`);
+    };
+    const func = (forks, into, what) =>
+      run([FUNC_BIN, `@bench-n${n}`, "call", "test", "ping", "--forks", String(forks)], { FUNC_HOME: ctx.home }, into, what);
+    const units = [
+      () => run([COLD_FLOOR, ctx.home, ctx.listFile(n), String(DEFAULTS.overlord.concurrency)], {}, floor, "floor"),
+      ...p.forks.map((forks) => async () => {
+        rmSync(ctx.sessionsFile, { force: true });
+        await func(forks, cold[forks], `func --forks ${forks}`);
+        if (forks === 1) await func(forks, repeat, "func repeat");
+      }),
+    ];
+    // the 1000-host runs take seconds each: fewer of them keep the whole run within a few minutes
+    const runs = n >= 1000 ? Math.min(p.runs, p.runsLarge) : p.runs;
+    for (let r = 0; r < runs; r++) {
+      loads.push(load());
+      for (let k = 0; k < units.length; k++) await units[(k + r) % units.length]();
+    }
+    const floorMs = median(floor.ms);
+    ctx.log(`cold fan-out N=${n}: floor ${round(floorMs)} ms, ${p.forks.map((f) => `--forks ${f} ${round(median(cold[f].ms))} ms`).join(", ")}, repeat ${round(median(repeat.ms))} ms`);
+    for (const forks of p.forks) {
+      const mine = median(cold[forks].ms);
+      const ratio = mine !== null && floorMs ? round(mine / floorMs, 2) : null;
+      const absolute = n >= 1000 ? mine !== null && mine < TARGETS.cold1000Ms : true;
+      rows.push({
+        workload: "cold-fanout",
+        n,
+        variant: `--forks ${forks}`,
+        unit: "ms",
+        func: summarize(cold[forks]),
+        floor: summarize(floor),
+        ratio,
+        target: `<= ${TARGETS.coldRatio}x floor` + (n >= 1000 ? `, < ${TARGETS.cold1000Ms} ms` : ""),
+        met: ratio !== null && ratio <= TARGETS.coldRatio && absolute,
+        load: loads,
+        failures,
+      });
+    }
+    const coldMs = median(cold[1]?.ms ?? []);
+    const repeatMs = median(repeat.ms);
+    const speedup = coldMs && repeatMs ? round(coldMs / repeatMs, 2) : null;
+    rows.push({
+      workload: "repeat-cli",
+      n,
+      variant: "--forks 1, resumed TLS sessions",
+      unit: "ms",
+      func: summarize(repeat),
+      cold: summarize(cold[1] ?? series()),
+      speedup,
+      target: `>= ${TARGETS.repeatSpeedup}x faster than cold`,
+      met: speedup !== null && speedup >= TARGETS.repeatSpeedup,
+      load: loads,
+    });
+  }
+  return rows;
+}
+
+/** Warm API: calls per second of one Overlord making repeated calls, beside raw keep-alive POSTs. */
+async function warmApi(ctx, p) {
+  const n = Math.min(p.warmN, ctx.fleetSize);
+  const func = { rate: [], cpuMsPerCall: [], serverCpuMsPerCall: [] };
+  const floor = { rate: [], cpuMsPerCall: [], serverCpuMsPerCall: [] };
+  const loads = [];
+  const failures = [];
+  const parse = (r, into, what) => {
+    try {
+      const out = JSON.parse(r.stdout.trim().split("\n").pop());
+      if (r.code !== 0 || out.ok !== out.calls || out.calls === 0) return failures.push(`${what}: ${out.ok}/${out.calls} ok`);
+      into.rate.push((out.calls / out.ms) * 1000);
+      into.cpuMsPerCall.push(out.cpuMs / out.calls);
+      into.serverCpuMsPerCall.push(r.serverCpuMs / out.calls);
+    } catch {
+      failures.push(`${what}: exit ${r.code}: ${r.stderr.trim().slice(-200)}`);
+    }
+  };
+  for (let r = 0; r < p.warmRuns; r++) {
+    loads.push(load());
+    const units = [
+      async () => parse(await timeProcess([WARM_API, ctx.home, `@bench-n${n}`, String(p.warmRounds)], {}, ctx.serverPids, WARM_MARK), func, "Overlord"),
+      async () => parse(await timeProcess([WARM_FLOOR, ctx.home, ctx.listFile(n), String(p.warmRounds)], {}, ctx.serverPids, WARM_MARK), floor, "floor"),
+    ];
+    for (let k = 0; k < units.length; k++) await units[(k + r) % units.length]();
+  }
+  const rate = (s) => ({
+    median: round(median(s.rate), 0),
+    min: s.rate.length ? round(Math.min(...s.rate), 0) : null,
+    max: s.rate.length ? round(Math.max(...s.rate), 0) : null,
+    runs: s.rate.map((v) => round(v, 0)),
+    cpuMsPerCall: round(median(s.cpuMsPerCall), 3),
+    serverCpuMsPerCall: round(median(s.serverCpuMsPerCall), 3),
+  });
+  const mine = median(func.rate);
+  const base = median(floor.rate);
+  const ratio = mine && base ? round(base / mine, 2) : null;
+  ctx.log(`warm API N=${n}: Overlord ${round(mine, 0)} calls/s, floor ${round(base, 0)} calls/s`);
+  return [
+    {
+      workload: "warm-api",
+      n,
+      variant: `${p.warmRounds} rounds of Overlord.call`,
+      unit: "calls/s",
+      func: rate(func),
+      floor: rate(floor),
+      ratio,
+      target: `>= ${TARGETS.warmCallsPerSec} calls/s, floor within ${TARGETS.warmRatio}x`,
+      met: mine !== null && mine >= TARGETS.warmCallsPerSec && ratio !== null && ratio <= TARGETS.warmRatio,
+      load: loads,
+      failures,
+    },
+  ];
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { rss: round(kb("VmRSS") / 1024), hwm: round(kb("VmHWM") / 1024) };
+}
+
+/**
+ * A funcd serving one minion, alone in its process: RSS right after it enrolled itself, then (restarted, as
+ * a running minion is after its first restart) idle and after `calls` calls.
+ */
+async function footprint(ctx, p) {
+  const home = mkdtempSync(join(tmpdir(), "func-bench-foot-"));
+  try {
+    const enrolled = await fleetUp(home, { count: 1, baseAddress: ctx.footprintAddress, perProcess: 1 });
+    await sleep(1000);
+    const afterEnroll = rssMb(enrolled.pids[0]);
+    await fleetDown(home, { graceMs: 2000 });
+    const started = performance.now();
+    const state = await fleetUp(home, { count: 1, baseAddress: ctx.footprintAddress, perProcess: 1 });
+    const readyMs = performance.now() - started;
+    const pid = state.pids[0];
+    await sleep(1000);
+    const idle = rssMb(pid);
+    const overlord = new Overlord("*", { home });
+    let ok = 0;
+    const lanes = 8;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: lanes }, async (_, lane) => {
+        for (let i = lane; i < p.footprintCalls; i += lanes) {
+          const res = await overlord.call("test", "ping");
+          if (Object.values(res).every((r) => r.outcome === "ok")) ok++;
+        }
+      }),
+    );
+    const callsMs = performance.now() - t0;
+    overlord.close();
+    const after = rssMb(pid);
+    ctx.log(`footprint: idle ${idle.rss} MB (${afterEnroll.rss} MB right after enrolling), after ${p.footprintCalls} calls ${after.rss} MB (peak ${after.hwm} MB)`);
+    return [
+      {
+        workload: "minion-footprint",
+        n: 1,
+        variant: "funcd, one minion per process, restarted after enrolling",
+        unit: "MB",
+        idleRssMb: idle.rss,
+        afterEnrollRssMb: afterEnroll.rss,
+        afterCallsRssMb: after.rss,
+        peakRssMb: after.hwm,
+        calls: p.footprintCalls,
+        callsOk: ok,
+        callsPerSec: round((p.footprintCalls / callsMs) * 1000, 0),
+        restartReadyMs: round(readyMs),
+        asyncRunnerStartMs: null,
+        asyncRunnerNote: NOT_ON_MAIN,
+        target: `idle RSS < ${TARGETS.idleRssMb} MB`,
+        met: idle.rss < TARGETS.idleRssMb,
+      },
+    ];
+  } finally {
+    await fleetDown(home, { graceMs: 2000 });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** The async and job-store workloads wait for the async work to land on main. */
+function asyncWorkloads() {
+  return [
+    { workload: "async", n: 100, variant: "submit + collect test.sleep 0", unit: "ms", status: NOT_ON_MAIN, met: null },
+    { workload: "job-store", n: 1_000_000, variant: "insert 1M, list newest 50, status lookup, purge 100k", unit: "ms", status: NOT_ON_MAIN, met: null },
+  ];
+}
+
+/**
+ * Runs the benchmark. Options: quick (the short profile), sizes/runs/... to override a profile, fleetHome (a
+ * fleet to reuse and leave running; else one is made in a temp dir and removed), baseAddress (first minion
+ * address), footprintAddress (the lone footprint minion), perProcess, workloads (a subset of WORKLOADS), log.
+ */
+export async function runBench(opts = {}) {
+  const p = { ...(opts.quick ? PROFILES.quick : PROFILES.full), ...Object.fromEntries(Object.entries(opts).filter(([k]) => k in PROFILES.full)) };
+  const log = opts.log ?? (() => {});
+  const started = performance.now();
+  const startLoad = loadavg().map((x) => round(x, 2));
+  const fleetSize = Math.max(...p.sizes, Math.min(p.warmN, Math.max(...p.sizes)));
+  const ownFleet = !opts.fleetHome;
+  const home = opts.fleetHome ?? mkdtempSync(join(tmpdir(), "func-bench-"));
+  const paths = homePaths(home);
+  let fleet = readFleet(home);
+  const alive = fleet && fleet.minions.length >= fleetSize && fleet.pids.every((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const fleetStarted = performance.now();
+  let fleetUpMs = null;
+  let listDir = null;
+  const rows = [];
+  try {
+    if (!alive) {
+      if (fleet) await fleetDown(home, { graceMs: 2000 });
+      log(`starting ${fleetSize} minions (${opts.perProcess ?? "default"} per funcd process) in ${home}`);
+      fleet = await fleetUp(home, {
+        count: fleetSize,
+        baseAddress: opts.baseAddress ?? "127.50.0.2",
+        // every minion makes its key and enrolls through the fleet's service: minutes for 1000 on a busy machine
+        readyTimeoutMs: 120_000 + fleetSize * 400,
+        ...(opts.perProcess ? { perProcess: opts.perProcess } : {}),
+        log,
+      }).catch((err) => {
+        // the home (and its logs) goes away with the fleet: say what the funcd processes said first
+        throw new Error(`${err.message}\n${funcdLogTail(home)}`, { cause: err });
+      });
+      fleetUpMs = performance.now() - fleetStarted;
+      log(`fleet up in ${round(fleetUpMs / 1000)} s`);
+    }
+    const sizes = p.sizes.filter((n) => n <= fleet.minions.length);
+    const warmN = Math.min(p.warmN, fleet.minions.length);
+    // one group per size: hosts spread over every funcd process, the same for func and its floor
+    const picks = new Map([...new Set([...sizes, warmN])].map((n) => [n, spread(fleet.minions, n)]));
+    writeFileSync(paths.groupsFile, [...picks].map(([n, ms]) => `[bench-n${n}]\nhosts = ${ms.map((m) => m.name).join(", ")}\n`).join("\n"));
+    listDir = mkdtempSync(join(tmpdir(), "func-bench-lists-"));
+    for (const [n, ms] of picks) writeFileSync(join(listDir, `n${n}.json`), JSON.stringify(ms.map(({ name, address, port }) => ({ name, address, port }))));
+    const ctx = {
+      home,
+      sizes,
+      fleetSize: fleet.minions.length,
+      sessionsFile: paths.tlsSessions,
+      serverPids: fleet.pids,
+      listFile: (n) => join(listDir, `n${n}.json`),
+      footprintAddress: opts.footprintAddress ?? "127.60.0.2",
+      log,
+    };
+    p.sizes = sizes;
+    p.warmN = warmN;
+    const only = new Set(opts.workloads ?? WORKLOADS);
+    if (only.has("cold")) rows.push(...(await coldFanOut(ctx, p)));
+    if (only.has("warm")) rows.push(...(await warmApi(ctx, p)));
+    if (only.has("async")) rows.push(...asyncWorkloads());
+    if (only.has("footprint")) rows.push(...(await footprint(ctx, p)));
+  } finally {
+    if (listDir) rmSync(listDir, { recursive: true, force: true });
+    if (ownFleet) {
+      // also after a failed start: funcd processes are detached and would outlive us
+      await fleetDown(home, { graceMs: 2000 });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  return {
+    schema: RESULTS_SCHEMA,
+    date: new Date().toISOString(),
+    profile: opts.quick ? "quick" : "full",
+    settings: { ...p, concurrency: DEFAULTS.overlord.concurrency },
+    machine: { ...machine(), loadAvgStart: startLoad, loadAvgEnd: loadavg().map((x) => round(x, 2)) },
+    fleet: { minions: fleet.minions.length, funcdProcesses: fleet.pids.length, upMs: round(fleetUpMs, 0), reused: !!alive },
+    targets: TARGETS,
+    rows,
+    durationS: round((performance.now() - started) / 1000),
+  };
+}

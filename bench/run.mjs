@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `npm run bench`: runs bench/harness.mjs, prints the table, and (full runs) records the results in
+// bench/results/<date>.json, the table in bench/README.md (between its markers) and bench/chart.svg.
+//
+//   npm run bench                      full run: N = 10, 100, 500, 1000; a few minutes on 2 cores
+//   npm run bench -- --quick           smoke run: N = 10, 100, one repetition, nothing recorded
+//   npm run bench -- --fleet DIR       reuse (or create and keep) the fleet in DIR across runs
+//   npm run bench -- --runs 3 --sizes 10,100 --workloads cold,warm --no-write
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runBench } from "./harness.mjs";
+import { chartSvg, cpuMarkdown, machineMarkdown, tableMarkdown } from "./report.mjs";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const START = "<!-- bench:results:start -->";
+const END = "<!-- bench:results:end -->";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    fleet: { type: "string" },
+    runs: { type: "string" },
+    sizes: { type: "string" },
+    "per-process": { type: "string" },
+    workloads: { type: "string" },
+    write: { type: "boolean" },
+    "no-write": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 9).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+  process.exit(0);
+}
+
+const results = await runBench({
+  quick: values.quick,
+  ...(values.fleet ? { fleetHome: values.fleet } : {}),
+  ...(values.runs ? { runs: Number(values.runs), warmRuns: Number(values.runs) } : {}),
+  ...(values.sizes ? { sizes: values.sizes.split(",").map(Number) } : {}),
+  ...(values["per-process"] ? { perProcess: Number(values["per-process"]) } : {}),
+  ...(values.workloads ? { workloads: values.workloads.split(",") } : {}),
+  log: (m) => process.stderr.write(`bench: ${m}\n`),
+});
+
+const table = tableMarkdown(results);
+const cpu = cpuMarkdown(results);
+process.stdout.write(`\n${table}\n\n${cpu}\n\n${machineMarkdown(results)}\n`);
+
+const write = values.write ?? (!values.quick && !values["no-write"]);
+if (write) {
+  const day = results.date.slice(0, 10);
+  const dir = join(HERE, "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${day}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(HERE, "chart.svg"), chartSvg(results));
+  const readme = join(HERE, "README.md");
+  const block = `${START}\nResults of ${results.date} ([results/${day}.json](results/${day}.json), chart: [chart.svg](chart.svg)):\n\n${table}\n\nCPU time, medians (own: the process and its forked buckets; fleet: the funcd processes meanwhile):\n\n${cpu}\n\n${machineMarkdown(results)}\n${END}`;
+  const text = existsSync(readme) ? readFileSync(readme, "utf8") : `# Benchmarks\n\n${START}\n${END}\n`;
+  writeFileSync(readme, text.includes(START) && text.includes(END) ? text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length) : `${text}\n${block}\n`);
+  process.stderr.write(`bench: wrote ${file}, bench/chart.svg and the table in bench/README.md\n`);
+}

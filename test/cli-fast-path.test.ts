@@ -1,0 +1,51 @@
+// The CLI's fast path: plain `func <target> call|ping|...` lines are parsed by yargs-parser alone, and must
+// come out exactly as the full yargs parses them; anything else (help, odd arguments) goes to yargs.
+
+import assert from "node:assert/strict";
+import { quickParse, yargsParse, type Invocation } from "@func/overlord";
+
+async function viaYargs(argv: string[]): Promise<Invocation | null> {
+  let inv: Invocation | null = null;
+  await yargsParse(argv, async (i) => {
+    inv = i;
+  });
+  return inv;
+}
+
+const SAME: string[][] = [
+  ["*", "ping"],
+  ["@web", "ping", "--forks", "2"],
+  ["*", "call", "test", "add", "1", "2"],
+  ["-f", "2", "*", "call", "test", "echo", "1.50", "--str"],
+  ["*", "call", "test", "echo", "1e3", "007", "0x10"],
+  ["*", "--json", "call", "test", "ping"],
+  ["*", "call", "test", "ping", "--jsonl", "-t", "5"],
+  ["*", "call", "command", "run", "--", "ls", "-la"],
+  ["--no-color", "web*", "call", "x", "y", "[1,2]", '{"a":1}'],
+  ["*", "list_minions", "-e", "m1"],
+  ["*", "ping", "--forks=3", "--timeout=0.5", "--exclude=a;b"],
+  ["123", "call", "test", "echo", "true", "null", '"12"'],
+  ["*", "ping", "-f2", "--color", "-b"],
+  ["*", "copyfile", "./a b", "/etc/motd"],
+  ["*", "call", "test", "echo", "a", "--", "--c", "-5"],
+];
+
+describe("CLI fast path", () => {
+  for (const argv of SAME) {
+    it(`parses ${JSON.stringify(argv)} exactly as yargs does`, async () => {
+      const quick = quickParse(argv);
+      assert.ok(quick, "taken by the fast path");
+      assert.deepEqual(quick, await viaYargs(argv));
+    });
+  }
+
+  it("leaves help, missing or unknown actions and option-looking arguments to yargs", () => {
+    for (const argv of [["--help"], ["*", "ping", "-h"], ["*"], [], ["*", "reboot"], ["job", "status", "x"], ["*", "call", "command", "run", "ls", "-la"]]) {
+      assert.equal(quickParse(argv), null, JSON.stringify(argv));
+    }
+  });
+
+  it("an unknown action still fails the yargs way", async () => {
+    await assert.rejects(viaYargs(["*", "reboot"]), /Invalid values|reboot/);
+  });
+});
