@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { FuncError, loadMinionConfig, type HomePaths, type MinionConfig } from "@func/shared";
+import { AsyncJobs } from "./async-jobs.js";
 import { MinionServer, type AsyncStarter } from "./server.js";
 
 export interface StartedMinion {
@@ -37,13 +38,22 @@ export async function startMinion(
   extra: { jobs?: (config: MinionConfig) => AsyncStarter; log?: (message: string) => void } = {},
 ): Promise<StartedMinion> {
   const config = { ...loadMinionConfig(paths), ...overrides };
+  const tls = readPki(paths);
+  // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
+  // fails job calls with a fault and never keeps funcd from serving
+  const own = extra.jobs ? undefined : new AsyncJobs(paths, config, extra.log ? { log: extra.log } : {});
   const server = new MinionServer({
     config,
     paths,
-    tls: readPki(paths),
-    ...(extra.jobs ? { jobs: extra.jobs(config) } : {}),
+    tls,
+    jobs: extra.jobs ? extra.jobs(config) : own!,
     ...(extra.log ? { log: extra.log } : {}),
   });
   const { address, port } = await server.listen(config.listenPort, config.listenAddr);
-  return { name: config.minionName, address, port, server, config, close: () => server.close() };
+  own?.startRetention();
+  const close = async () => {
+    await server.close();
+    await own?.close();
+  };
+  return { name: config.minionName, address, port, server, config, close };
 }

@@ -6,8 +6,10 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import {
+  ASYNC_METHOD_PREFIX,
   FAULT,
   FuncError,
+  JOB_ID_HEADER,
   decodeCall,
   encodeFault,
   encodeResponse,
@@ -18,12 +20,12 @@ import {
 import { Acl } from "./acl.js";
 import { AuditLog } from "./audit.js";
 import { MODULES } from "./modules/index.js";
-import { Registry, type CallContext } from "./registry.js";
+import { Registry, type CallContext, type JobsService } from "./registry.js";
 
 /** Prefix that turns a call into a background job on the minion. */
-export const ASYNC_PREFIX = "async.";
+export const ASYNC_PREFIX = ASYNC_METHOD_PREFIX;
 /** HTTP header carrying the overlord's job id: a repeat with the same key returns the existing minion job. */
-export const IDEMPOTENCY_HEADER = "x-func-job";
+export const IDEMPOTENCY_HEADER = JOB_ID_HEADER;
 /** Paths a request may be posted to: `/` and Python's default `/RPC2`. */
 const RPC_PATHS = new Set(["/", "/RPC2"]);
 /** Time allowed for a TLS handshake before the socket is dropped, ms. */
@@ -36,8 +38,8 @@ export interface TlsMaterial {
   crl?: string;
 }
 
-/** Starts async jobs (the jobs module provides it); absent, `async.` calls answer a fault. */
-export interface AsyncStarter {
+/** Starts and reports async jobs (AsyncJobs provides it); absent, `async.` and `jobs.` calls answer a fault. */
+export interface AsyncStarter extends JobsService {
   start(method: string, args: WireValue[], ctx: CallContext, idempotencyKey: string | null): Promise<string>;
 }
 
@@ -180,6 +182,7 @@ export class MinionServer {
         paths: this.#opts.paths,
         registry: this.registry,
         signal: abort.signal,
+        ...(this.#opts.jobs ? { jobs: this.#opts.jobs } : {}),
       };
       let value: WireValue;
       if (isAsync) {
@@ -200,7 +203,8 @@ export class MinionServer {
   }
 }
 
-function faultFor(err: unknown): { code: number; text: string; outcome: string } {
+/** Any error as the fault the caller gets (also used by the async runner for REMOTE_ERROR results). */
+export function faultFor(err: unknown): { code: number; text: string; outcome: string } {
   if (err instanceof FuncError) {
     const outcome = err.code === FAULT.ACCESS_DENIED ? "denied" : "error";
     return { code: err.code > 0 && err.code < 100 ? err.code : err.code === FAULT.NOT_XMLRPC ? err.code : FAULT.METHOD_RAISED, text: err.faultString, outcome };

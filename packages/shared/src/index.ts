@@ -9,3 +9,4 @@ export * from "./config.js";
 export * from "./pki.js";
 export * from "./names.js";
 export * from "./codec.js";
+export * from "./process-check.js";

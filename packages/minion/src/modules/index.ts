@@ -2,7 +2,8 @@
 
 import type { FuncModule } from "../registry.js";
 import { commandModule } from "./command.js";
+import { jobsModule } from "./jobs.js";
 import { systemModule } from "./system.js";
 import { testModule } from "./test.js";
 
-export const MODULES: readonly FuncModule[] = [testModule, commandModule, systemModule];
+export const MODULES: readonly FuncModule[] = [testModule, commandModule, systemModule, jobsModule];
