@@ -11,6 +11,8 @@ import { MinionTransport, type TlsIdentity } from "./transport.js";
 export interface FanOutCall {
   method: string;
   params: readonly unknown[];
+  /** params for particular hosts instead of `params` (polling asks each host about its own job id) */
+  perHostParams?: Readonly<Record<string, readonly unknown[]>>;
   timeoutMs: number;
   headers?: Record<string, string>;
 }
@@ -57,7 +59,8 @@ export async function runBucket(
   const lane = async () => {
     while (next < minions.length) {
       const minion = minions[next++]!;
-      const result = await transport.call(minion, call.method, call.params, { timeoutMs: call.timeoutMs, ...(call.headers ? { headers: call.headers } : {}) });
+      const params = call.perHostParams && Object.hasOwn(call.perHostParams, minion.name) ? call.perHostParams[minion.name]! : call.params;
+      const result = await transport.call(minion, call.method, params, { timeoutMs: call.timeoutMs, ...(call.headers ? { headers: call.headers } : {}) });
       onResult(minion.name, result);
     }
   };

@@ -6,14 +6,22 @@ import { EXIT, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
+import { LIST_LIMIT, asyncCallCommand, jobListCommand, jobPurgeCommand, jobStatusCommand, jobWaitCommand } from "./job.js";
 
 const ACTIONS = ["call", "ping", "list_minions"] as const;
+const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
 16 no minion matched, 1 usage or configuration error.
 
 Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
 --str keeps every argument a string. Put -- before arguments that look like options.`;
+
+interface CallArgs {
+  async: boolean;
+  nopoll: boolean;
+  jobstatus?: string;
+}
 
 interface GlobalArgs {
   forks?: number;
@@ -60,15 +68,58 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .option("str", { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" })
     .option("color", { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" })
     .command(
+      "job <action> [id]",
+      "async jobs: status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d]",
+      (y) =>
+        y
+          .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge" })
+          .positional("id", { type: "string", describe: "the job id that call --async printed" })
+          .option("limit", { type: "number", default: LIST_LIMIT, describe: "job list: how many (newest first)" })
+          .option("older-than", { type: "string", describe: "job purge: finished more than this long ago (90, 30s, 15m, 12h, 7d; default job_retention)" })
+          .epilog("In `job wait`, --timeout S bounds the whole wait: hosts still open then count as timeout (exit bit 8)."),
+      async (a) => {
+        const g = a as unknown as GlobalArgs;
+        const action = a.action as (typeof JOB_ACTIONS)[number];
+        const id = a.id === undefined ? undefined : String(a.id);
+        const needId = () => {
+          if (!id) throw new FuncError("UsageError", `job ${action} needs a job id, e.g. func job ${action} 20261122T201233-5f2a9c01b7`);
+          return id;
+        };
+        // in `job wait`, --timeout is the bound on the wait, not the per-host timeout
+        const { timeout: waitS, ...rest } = g;
+        const opts = overlordOptions(action === "wait" ? rest : g, env);
+        switch (action) {
+          case "status":
+            code = await jobStatusCommand(needId(), opts, output(g), io);
+            return;
+          case "wait":
+            code = await jobWaitCommand(needId(), waitS, opts, output(g), io);
+            return;
+          case "list": {
+            const limit = Number(a.limit);
+            if (!Number.isInteger(limit) || limit < 1) throw new FuncError("UsageError", "--limit must be a whole number >= 1");
+            code = await jobListCommand(limit, opts, output(g), io);
+            return;
+          }
+          case "purge":
+            code = await jobPurgeCommand(a["older-than"] as string | undefined, opts, io);
+            return;
+        }
+      },
+    )
+    .command(
       "$0 <target> <action> [args..]",
       "run an action on the minions matching <target>",
       (y) =>
         y
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
           .positional("action", { choices: ACTIONS, describe: "call <module> <method> [args..] | ping | list_minions" })
-          .positional("args", { type: "string", array: true }),
+          .positional("args", { type: "string", array: true })
+          .option("async", { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" })
+          .option("nopoll", { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" })
+          .option("jobstatus", { alias: "s", type: "string", describe: "call --jobstatus ID: the status of an async job (Func's spelling of func job status)" }),
       async (a) => {
-        const g = a as unknown as GlobalArgs;
+        const g = a as unknown as GlobalArgs & CallArgs;
         const target = String(a.target);
         const rest = [...((a.args as (string | number)[] | undefined) ?? []), ...(((a as Record<string, unknown>)["--"] as string[] | undefined) ?? [])];
         const opts = overlordOptions(g, env);
@@ -80,9 +131,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
             code = await callCommand(target, "test", "ping", [], opts, output(g), io);
             return;
           case "call": {
+            if (g.jobstatus !== undefined) {
+              code = await jobStatusCommand(String(g.jobstatus), opts, output(g), io);
+              return;
+            }
+            if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
             const [module, method, ...args] = rest.map(String);
             if (!module || !method) throw new FuncError("UsageError", "call needs <module> <method> [args..], e.g. func \"*\" call test ping");
-            code = await callCommand(target, module, method, coerceArgs(args, g.str), opts, output(g), io);
+            code = g.async
+              ? await asyncCallCommand(target, module, method, coerceArgs(args, g.str), opts, output(g), io, g.nopoll)
+              : await callCommand(target, module, method, coerceArgs(args, g.str), opts, output(g), io);
             return;
           }
         }
@@ -93,6 +151,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
     .example('$0 "web*;@db" --exclude web3 call service restart nginx', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
+    .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
+    .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
