@@ -20,14 +20,15 @@ describe("async jobs: CLI and API against a 5-minion fleet", function () {
     await fleet?.stop();
   });
 
-  it('`call --async --nopoll test sleep 2` prints only an id at once; status goes running -> finished, every host ok', async () => {
+  it('`call --async --nopoll test sleep 4` prints only an id at once; status goes running -> finished, every host ok', async () => {
     const started = Date.now();
-    const r = await func(fleet.home, ["*", "call", "--async", "--nopoll", "test", "sleep", "2"]);
+    // 4 s rather than the issue's 2: the early status must still find it running on a loaded box
+    const r = await func(fleet.home, ["*", "call", "--async", "--nopoll", "test", "sleep", "4"]);
     const elapsed = Date.now() - started;
     assert.equal(r.code, 0, r.stderr);
     const id = r.stdout.trim();
     assert.ok(isJobId(id) && r.stdout === `${id}\n`, `stdout: ${JSON.stringify(r.stdout)}`);
-    // process start included; the point is that it does not wait the 2 s of the job
+    // process start included; the point is that it does not wait the 4 s of the job
     assert.ok(elapsed < 8000, `took ${elapsed} ms`);
 
     const early = await func(fleet.home, ["job", "status", id, "--json"]);
@@ -111,7 +112,7 @@ describe("async jobs: CLI and API against a 5-minion fleet", function () {
   });
 
   it("`job list` and `job purge`: purge takes finished jobs and never a running one", async () => {
-    const running = (await func(fleet.home, ["minion04", "call", "--async", "--nopoll", "test", "sleep", "5"])).stdout.trim();
+    const running = (await func(fleet.home, ["minion04", "call", "--async", "--nopoll", "test", "sleep", "15"])).stdout.trim();
     const list = await func(fleet.home, ["job", "list", "--limit", "2"]);
     assert.equal(list.code, 0, list.stderr);
     const lines = list.stdout.trim().split("\n");

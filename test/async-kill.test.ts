@@ -9,7 +9,7 @@ import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
 import { funcEnv, minionJobsFor, restartFuncd, until } from "./helpers/jobs.js";
 
 /** Pause the test dispatcher makes between hosts, so that a kill lands mid-fan-out. */
-const DISPATCH_DELAY_MS = "1500";
+const DISPATCH_DELAY_MS = "3000";
 
 describe("async jobs survive SIGKILL (3-minion fleet)", function () {
   this.timeout(60_000);
