@@ -95,9 +95,11 @@ describe("minion async jobs (in-process funcd, real runners)", function () {
     const listed = (await value("jobs.list")) as { id: string; overlord_job?: string }[];
     assert.equal(listed.filter((j) => j.overlord_job === key).length, 1);
     assert.deepEqual(await finished(a as string), [JOB_STATUS.FINISHED, 42]);
+    assert.deepEqual(await finished(other as string), [JOB_STATUS.FINISHED, 42]);
   });
 
   it("the cap on running jobs answers fault 5, and frees up when they end", async () => {
+    await until("no job running", async () => (((await value("jobs.list")) as { status: number }[]).some((j) => j.status === JOB_STATUS.RUNNING) ? undefined : true));
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await value("async.test.sleep", [2])) as string);
     const refused = await call("async.test.ping");
