@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { FuncError, crlNextUpdate, fingerprint, loadMinionConfig, normalizeFingerprint, parseHostPort, type HomePaths, type MinionConfig } from "@func/shared";
+import { AsyncJobs } from "./async-jobs.js";
 import { CrlRefresher } from "./crl-refresh.js";
 import { EnrollClientPool, type EnrollClient } from "./enroll-client.js";
 import { enrollMinion } from "./enroll.js";
@@ -88,14 +89,18 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
       });
     }
     const tls = readPki(paths, log);
+    // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
+    // fails job calls with a fault and never keeps funcd from serving
+    const ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });
     const server = new MinionServer({
       config,
       paths,
       tls,
-      ...(extra.jobs ? { jobs: extra.jobs(config) } : {}),
+      jobs: extra.jobs ? extra.jobs(config) : ownJobs!,
       log,
     });
     const { address, port } = await server.listen(config.listenPort, config.listenAddr);
+    ownJobs?.startRetention();
     const crlRefresher =
       client && config.crlRefreshS > 0
         ? new CrlRefresher({
@@ -119,6 +124,7 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
         crlRefresher?.stop();
         ownPool?.close();
         await server.close();
+        await ownJobs?.close();
       },
     };
   } catch (err) {

@@ -24,6 +24,24 @@ export interface CallContext {
   jobId?: string;
   /** aborted when the caller goes away (sync) or never (async) */
   signal?: AbortSignal;
+  /** the minion's async jobs (the `jobs` module reads them); absent when funcd runs without a job store */
+  jobs?: JobsService;
+}
+
+/** Who is asking about jobs: a peer that is not the overlord sees only the jobs it started. */
+export interface JobCaller {
+  cn: string;
+  role: string | null;
+}
+
+/** The minion's async jobs as the `jobs` module sees them (DESIGN section 6). */
+export interface JobsService {
+  /** `[code, result]` with Func's codes: 0 RUNNING, 1 FINISHED, 2 LOST_IN_SPACE, 4 REMOTE_ERROR */
+  status(id: string, caller: JobCaller): [number, WireValue];
+  /** job records, newest first, without their results */
+  list(caller: JobCaller, limit?: number): WireValue[];
+  /** deletes jobs that ended more than `olderThanS` seconds ago; returns how many */
+  purge(olderThanS: number, caller: JobCaller): number;
 }
 
 export interface MethodSpec {

@@ -7,9 +7,11 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import {
+  ASYNC_METHOD_PREFIX,
   FAULT,
   FuncError,
   TLS_SESSION_LIFETIME_S,
+  JOB_ID_HEADER,
   decodeCall,
   encodeFault,
   encodeResponse,
@@ -21,12 +23,12 @@ import { Acl } from "./acl.js";
 import { AuditLog } from "./audit.js";
 import { ByteBudget } from "./byte-budget.js";
 import { MODULES } from "./modules/index.js";
-import { Registry, type CallContext } from "./registry.js";
+import { Registry, type CallContext, type JobsService } from "./registry.js";
 
 /** Prefix that turns a call into a background job on the minion. */
-export const ASYNC_PREFIX = "async.";
+export const ASYNC_PREFIX = ASYNC_METHOD_PREFIX;
 /** HTTP header carrying the overlord's job id: a repeat with the same key returns the existing minion job. */
-export const IDEMPOTENCY_HEADER = "x-func-job";
+export const IDEMPOTENCY_HEADER = JOB_ID_HEADER;
 /** Paths a request may be posted to: `/` and Python's default `/RPC2`. */
 const RPC_PATHS = new Set(["/", "/RPC2"]);
 /** Size of Node's TLS session ticket keys (name, HMAC and AES keys). */
@@ -55,8 +57,8 @@ export interface TlsMaterial {
   crl?: string;
 }
 
-/** Starts async jobs (the jobs module provides it); absent, `async.` calls answer a fault. */
-export interface AsyncStarter {
+/** Starts and reports async jobs (AsyncJobs provides it); absent, `async.` and `jobs.` calls answer a fault. */
+export interface AsyncStarter extends JobsService {
   start(method: string, args: WireValue[], ctx: CallContext, idempotencyKey: string | null): Promise<string>;
 }
 
@@ -295,6 +297,7 @@ export class MinionServer {
         paths: this.#opts.paths,
         registry: this.registry,
         signal: abort.signal,
+        ...(this.#opts.jobs ? { jobs: this.#opts.jobs } : {}),
       };
       let value: WireValue;
       if (isAsync) {
@@ -315,8 +318,11 @@ export class MinionServer {
   }
 }
 
-/** The fault for a failed call: wire codes pass through, local error codes (100+) become "method raised". */
-function faultFor(err: unknown): { code: number; text: string; outcome: string } {
+/**
+ * The fault for a failed call: wire codes pass through, local error codes (100+) become "method raised".
+ * The async runner uses it too, for REMOTE_ERROR results.
+ */
+export function faultFor(err: unknown): { code: number; text: string; outcome: string } {
   if (err instanceof FuncError) {
     const onWire = err.code < 100;
     return { code: onWire ? err.code : FAULT.METHOD_RAISED, text: err.faultString, outcome: err.code === FAULT.ACCESS_DENIED ? "denied" : "error" };

@@ -11,6 +11,8 @@ import { MinionTransport, encodeRequest, type TlsIdentity } from "./transport.js
 export interface FanOutCall {
   method: string;
   params: readonly unknown[];
+  /** params for particular hosts instead of `params` (polling asks each host about its own job id) */
+  perHostParams?: Readonly<Record<string, readonly unknown[]>>;
   timeoutMs: number;
   headers?: Record<string, string>;
 }
@@ -61,12 +63,13 @@ export async function runBucket(
   onResult: OnResult,
 ): Promise<void> {
   let next = 0;
-  const request = encodeRequest(call.method, call.params); // the same body for every host
+  const request = encodeRequest(call.method, call.params); // the same body for every host without its own params
   const opts = { timeoutMs: call.timeoutMs, ...(call.headers ? { headers: call.headers } : {}) };
   const lane = async () => {
     while (next < minions.length) {
       const minion = minions[next++]!;
-      const result = "body" in request ? await transport.send(minion, request.body, opts) : { ...request.failed };
+      const own = call.perHostParams && Object.hasOwn(call.perHostParams, minion.name) ? encodeRequest(call.method, call.perHostParams[minion.name]!) : request;
+      const result = "body" in own ? await transport.send(minion, own.body, opts) : { ...own.failed };
       onResult(minion.name, result);
     }
   };

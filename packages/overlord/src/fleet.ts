@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { ENROLL_PORT, FuncError, MINION_PORT, formatIni, homePaths, signedCertFile, type HomePaths } from "@func/shared";
+import { ENROLL_PORT, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, type HomePaths } from "@func/shared";
 import { caFingerprint, initCa } from "./ca-store.js";
 import { startEnrollService, type EnrollService } from "./enroll-service.js";
 import { Overlord } from "./overlord.js";
@@ -80,13 +80,10 @@ export function readFleet(home: string): FleetState | null {
   return JSON.parse(readFileSync(f, "utf8")) as FleetState;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** A funcd of this fleet: its command line names a minion home under `home`, so a reused pid never counts. */
+function fleetProcess(home: string): (pid: number) => boolean {
+  const marker = join(home, "minions");
+  return (pid) => processRunning(pid, marker);
 }
 
 /** Creates (or reuses) the minion's home: its minion.conf points at the fleet's enrollment service. funcd does the rest. */
@@ -118,6 +115,7 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
     throw new FuncError("UsageError", `--count must be 1..${MAX_FLEET}`);
   }
   const existing = readFleet(home);
+  const alive = fleetProcess(home);
   if (existing && existing.pids.some(alive)) {
     throw new FuncError("UsageError", `a fleet is already running in ${home} (pids ${existing.pids.filter(alive).join(", ")}): run "func-fleet down --home ${home}" first`);
   }
@@ -187,7 +185,7 @@ async function startAndWait(
   const overlord = new Overlord("*", { home: paths, timeout: 5 });
   try {
     while (waiting.length > 0) {
-      const dead = state.pids.filter((p) => !alive(p));
+      const dead = state.pids.filter((p) => !fleetProcess(home)(p));
       if (dead.length > 0) throw new FuncError("ConfigError", `funcd process ${dead.join(", ")} exited: see ${logDir}`);
       // only enrolled minions have an address to dial (the others would be looked up in DNS, for nothing)
       const enrolled = waiting.filter((n) => existsSync(signedCertFile(paths, n)));
@@ -217,6 +215,7 @@ async function startAndWait(
 export async function fleetDown(home: string, opts: { graceMs?: number } = {}): Promise<{ stopped: number[] }> {
   const state = readFleet(home);
   if (!state) return { stopped: [] };
+  const alive = fleetProcess(home);
   const live = state.pids.filter(alive);
   for (const pid of live) {
     try {

@@ -2,6 +2,9 @@ export { Overlord, type OverlordOptions, type HostEvent } from "./overlord.js";
 export { fanOut, buckets, type FanOutCall, type FanOutOptions } from "./fan-out.js";
 export { MinionTransport, classify, type TlsIdentity, type CallOptions } from "./transport.js";
 export { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
+export { JobEngine, type JobStatus, type JobSummary, type JobHost, type OpenHost, type WaitOptions } from "./async-jobs.js";
+export { deriveJobState, readStatusReply, readDispatchReply, JOB_STATE_CODE, type JobRecord, type HostState, type JobMeta, type JobState, type DispatchSettings } from "./job-state.js";
+export { EventQueue } from "./event-queue.js";
 export { coerceArg, coerceArgs } from "./cli/args.js";
 export {
   initCa,

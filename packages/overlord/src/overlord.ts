@@ -13,7 +13,9 @@ import {
   type HostResult,
   type OverlordConfig,
 } from "@func/shared";
+import { JobEngine, type JobStatus, type JobSummary, type WaitOptions } from "./async-jobs.js";
 import { refreshCrlIfStale } from "./ca-store.js";
+import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
 import { TlsSessionStore } from "./tls-sessions.js";
@@ -63,6 +65,7 @@ export class Overlord {
   #transport: MinionTransport | undefined;
   #universe: Universe | undefined;
   #sessions: TlsSessionStore | undefined;
+  #engine: JobEngine | undefined;
 
   constructor(spec: string, options: OverlordOptions = {}) {
     this.spec = spec;
@@ -140,20 +143,26 @@ export class Overlord {
   }
 
   /** Fans `module.method(args)` out to the given minions; `onResult` sees each host once, as it finishes. */
-  async fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: (host: string, result: HostResult) => void): Promise<void> {
+  async fanOut(
+    minions: readonly MinionAddress[],
+    call: FanOutCall,
+    onResult: (host: string, result: HostResult) => void,
+    settings: { forks?: number; concurrency?: number } = {},
+  ): Promise<void> {
     await this.#followCrl();
     const identity = this.identity();
     this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
-    if (this.forks <= 1) this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
+    const forks = settings.forks ?? this.forks;
+    if (forks <= 1) this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
     await fanOut(
       minions,
       call,
       {
         identity,
-        forks: this.forks,
-        concurrency: this.#opts.concurrency ?? this.config.concurrency,
+        forks,
+        concurrency: settings.concurrency ?? this.#opts.concurrency ?? this.config.concurrency,
         sessions: this.#sessions,
-        ...(this.#transport && this.forks <= 1 ? { transport: this.#transport } : {}),
+        ...(this.#transport && forks <= 1 ? { transport: this.#transport } : {}),
       },
       onResult,
     );
@@ -169,34 +178,76 @@ export class Overlord {
   /** Yields each host's result as it finishes. */
   async *stream(module: string, method: string, args: readonly unknown[] = []): AsyncGenerator<HostEvent> {
     const minions = this.addresses();
-    const queue: HostEvent[] = [];
-    let wake: (() => void) | undefined;
-    let finished = false;
-    let failure: unknown;
-    this.fanOut(minions, this.#call(`${module}.${method}`, args), (host, result) => {
-      queue.push({ host, result });
-      wake?.();
-    }).then(
-      () => {
-        finished = true;
-        wake?.();
-      },
-      (err: unknown) => {
-        failure = err;
-        finished = true;
-        wake?.();
-      },
-    );
-    while (true) {
-      if (queue.length > 0) {
-        yield queue.shift()!;
-        continue;
-      }
-      if (finished) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
-    if (failure) throw failure;
+    const queue = new EventQueue<HostEvent>();
+    queue.endWith(this.fanOut(minions, this.#call(`${module}.${method}`, args), (host, result) => queue.push({ host, result })));
+    yield* queue;
+  }
+
+  async #jobs(): Promise<JobEngine> {
+    if (this.#engine) return this.#engine;
+    // loaded on first use: processes that never touch a job never load the native LMDB module
+    const { JobStore } = await import("./job-store.js");
+    this.#engine ??= new JobEngine({
+      paths: this.paths,
+      store: new JobStore(this.paths.jobsDir),
+      jobDeadlineS: this.config.jobDeadlineS,
+      jobRetentionS: this.config.jobRetentionS,
+      pollIntervalMs: this.config.pollIntervalMs,
+      timeoutMs: this.timeoutMs,
+      addresses: (hosts) => this.addresses(hosts),
+      fanOut: (minions, call, onResult, settings) => this.fanOut(minions, call, onResult, settings),
+      env: this.#opts.env ?? process.env,
+    });
+    return this.#engine;
+  }
+
+  /**
+   * Starts `module.method(args)` as an async job on every matched host and resolves to the job id at once:
+   * the job (with the full host list) is stored before anything is sent, then a detached dispatcher sends
+   * `async.module.method` to each host and records each minion job id.
+   */
+  async callAsync(module: string, method: string, args: readonly unknown[] = []): Promise<string> {
+    const hosts = this.hosts();
+    const jobs = await this.#jobs();
+    return jobs.submit(this.spec, hosts, module, method, args, {
+      forks: this.forks,
+      concurrency: this.#opts.concurrency ?? this.config.concurrency,
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  /**
+   * A job's status: `status` RUNNING (still dispatching), PARTIAL (hosts open) or FINISHED, and each host
+   * final (`final: true`, a HostResult) or open (`running`, or this poll's `unreachable`/`timeout`). Asks the
+   * open hosts (in parallel) unless `poll` is false, and resumes the dispatch if the dispatcher died.
+   */
+  async jobStatus(id: string, opts: { poll?: boolean } = {}): Promise<JobStatus> {
+    return (await this.#jobs()).status(id, opts);
+  }
+
+  /** Polls until the job is FINISHED (or `timeoutMs`/`signal`); `onHost` sees each host once, when final. */
+  async waitJob(id: string, opts: WaitOptions = {}): Promise<JobStatus> {
+    return (await this.#jobs()).wait(id, opts);
+  }
+
+  /** Jobs in this overlord's store, newest first (`before`: a job id, to page on to older ones). */
+  async listJobs(opts: { limit?: number; before?: string } = {}): Promise<JobSummary[]> {
+    return (await this.#jobs()).list(opts);
+  }
+
+  /** Deletes jobs finished more than `olderThanS` seconds ago (default: overlord.conf job_retention); never open ones. */
+  async purgeJobs(olderThanS: number = this.config.jobRetentionS): Promise<number> {
+    return (await this.#jobs()).purge(olderThanS);
+  }
+
+  /**
+   * Sends the job to its hosts not dispatched yet, then purges expired jobs. The detached dispatcher runs
+   * this; running it again is safe (minions answer a repeat with the job they already started).
+   */
+  async resumeDispatch(id: string, opts: { delayMs?: number } = {}): Promise<void> {
+    const jobs = await this.#jobs();
+    await jobs.dispatch(id, opts);
+    jobs.purgeExpired();
   }
 
   /**
@@ -213,19 +264,24 @@ export class Overlord {
     }
     if (this.#identity && fileStamp(this.paths.crl) !== this.#crlStamp) {
       this.#identity = undefined;
-      this.close();
+      this.#dropConnections();
       this.#sessions = undefined;
     }
   }
 
-  /**
-   * Closes kept-alive connections and saves the TLS sessions received, so the next process resumes them;
-   * the instance can still be used (it reconnects).
-   */
-  close(): void {
+  /** Closes kept-alive connections and saves the TLS sessions received, so the next process resumes them. */
+  #dropConnections(): void {
     this.#transport?.close();
     this.#transport = undefined;
     this.#sessions?.save();
+  }
+
+  /** Closes kept-alive connections and the job store; the instance can still be used (it reopens them). */
+  async close(): Promise<void> {
+    this.#dropConnections();
+    const engine = this.#engine;
+    this.#engine = undefined;
+    await engine?.store.close();
   }
 }
 

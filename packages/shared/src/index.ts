@@ -9,6 +9,7 @@ export * from "./config.js";
 export * from "./pki.js";
 export * from "./names.js";
 export * from "./codec.js";
+export * from "./process-check.js";
 export * from "./enroll-wire.js";
 export * from "./files.js";
 export * from "./lmdb-check.js";

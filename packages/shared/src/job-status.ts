@@ -46,3 +46,11 @@ export function jobIdTime(id: string): number | null {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? null : t;
 }
+
+/** Method prefix that turns a call into a background job on the minion (`async.test.sleep`). */
+export const ASYNC_METHOD_PREFIX = "async.";
+/**
+ * HTTP header carrying the overlord's job id with an `async.` call: the minion keys idempotency on it, so a
+ * repeated dispatch (a dispatcher that died and was resumed) gets the existing minion job, never a second run.
+ */
+export const JOB_ID_HEADER = "x-func-job";

@@ -3,6 +3,7 @@
 import type { FuncModule } from "../registry.js";
 import { commandModule } from "./command.js";
 import { fileModule } from "./file.js";
+import { jobsModule } from "./jobs.js";
 import { serviceModule } from "./service.js";
 import { diskModule, hardwareModule, processModule } from "./system-info.js";
 import { systemModule } from "./system.js";
@@ -17,4 +18,5 @@ export const MODULES: readonly FuncModule[] = [
   diskModule,
   processModule,
   serviceModule,
+  jobsModule,
 ];

@@ -97,6 +97,6 @@ export async function callCommand(
     const total = overlord.hosts().length;
     return await printResults(overlord.stream(module, method, args), total, out, io);
   } finally {
-    overlord.close();
+    await overlord.close();
   }
 }

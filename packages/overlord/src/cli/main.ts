@@ -10,9 +10,11 @@ import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
 import { copyFile, getFile } from "./files.js";
+import { LIST_LIMIT, asyncCallCommand, jobListCommand, jobPurgeCommand, jobStatusCommand, jobWaitCommand } from "./job.js";
 
 const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 type Action = (typeof ACTIONS)[number];
+const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
 16 no minion matched, 1 usage or configuration error.
@@ -30,6 +32,9 @@ const OPTIONS = {
   str: { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" },
   fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" },
   color: { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" },
+  async: { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" },
+  nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
+  jobstatus: { alias: "s", type: "string", describe: "call --jobstatus ID: the status of an async job (Func's spelling of func job status)" },
 } as const satisfies Record<string, Options>;
 
 /** yargs-parser settings shared by both paths: options may come anywhere, unknown ones are arguments. */
@@ -44,6 +49,9 @@ interface GlobalArgs {
   str: boolean;
   color?: boolean;
   fold: boolean;
+  async?: boolean;
+  nopoll?: boolean;
+  jobstatus?: string;
 }
 
 /** One parsed command line of the default command. */
@@ -108,13 +116,17 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
   };
 }
 
-async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
+type Tty = { stdout: boolean; stderr: boolean };
+
+function outputOptions(g: GlobalArgs, env: NodeJS.ProcessEnv, isTty: Tty): OutputOptions {
+  if (g.json && g.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
+  return { json: g.json, jsonl: g.jsonl, fold: g.fold, color: g.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+}
+
+async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
   const g = inv.options;
   const opts = overlordOptions(g, env);
-  const output = (): OutputOptions => {
-    if (g.json && g.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
-    return { json: g.json, jsonl: g.jsonl, fold: g.fold, color: g.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
-  };
+  const output = (): OutputOptions => outputOptions(g, env, isTty);
   switch (inv.action) {
     case "list_minions":
       return listMinions(inv.target, opts, io);
@@ -129,21 +141,69 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: { std
       return inv.action === "copyfile" ? copyFile(inv.target, from, to, opts, output(), io) : getFile(inv.target, from, to, opts, output(), io);
     }
     case "call": {
+      if (g.jobstatus !== undefined) return jobStatusCommand(String(g.jobstatus), opts, output(), io);
+      if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
       const [module, method, ...args] = inv.rest;
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
-      return callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io);
+      return g.async
+        ? asyncCallCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, !!g.nopoll)
+        : callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io);
     }
   }
 }
 
+/** `func job status|wait|list|purge`: async jobs by id. */
+async function runJob(a: Record<string, unknown>, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
+  const g = pickOptions(a);
+  const action = a.action as (typeof JOB_ACTIONS)[number];
+  const id = a.id === undefined ? undefined : String(a.id);
+  const needId = () => {
+    if (!id) throw new FuncError("UsageError", `job ${action} needs a job id, e.g. func job ${action} 20261122T201233-5f2a9c01b7`);
+    return id;
+  };
+  // in `job wait`, --timeout is the bound on the wait, not the per-host timeout
+  const { timeout: waitS, ...rest } = g;
+  const opts = overlordOptions(action === "wait" ? (rest as GlobalArgs) : g, env);
+  const output = outputOptions(g, env, isTty);
+  switch (action) {
+    case "status":
+      return jobStatusCommand(needId(), opts, output, io);
+    case "wait":
+      return jobWaitCommand(needId(), waitS, opts, output, io);
+    case "list": {
+      const limit = Number(a.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new FuncError("UsageError", "--limit must be a whole number >= 1");
+      return jobListCommand(limit, opts, output, io);
+    }
+    case "purge":
+      return jobPurgeCommand(a["older-than"] as string | undefined, opts, io);
+  }
+}
+
 /** Parses with the full yargs: help, usage errors, every command; calls `onInvocation` for the default one. */
-export async function yargsParse(argv: readonly string[], onInvocation: (inv: Invocation) => Promise<void>): Promise<void> {
+export async function yargsParse(
+  argv: readonly string[],
+  onInvocation: (inv: Invocation) => Promise<void>,
+  onJob: (a: Record<string, unknown>) => Promise<void> = async () => {},
+): Promise<void> {
   const { default: yargs } = await import("yargs");
   const parser: Argv = yargs([...argv])
     .scriptName("func")
     .parserConfiguration(PARSER_CONFIGURATION)
     .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, @group, @group:glob, ';'-separated).")
     .options(OPTIONS)
+    .command(
+      "job <action> [id]",
+      "async jobs: status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d]",
+      (y) =>
+        y
+          .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge" })
+          .positional("id", { type: "string", describe: "the job id that call --async printed" })
+          .option("limit", { type: "number", default: LIST_LIMIT, describe: "job list: how many (newest first)" })
+          .option("older-than", { type: "string", describe: "job purge: finished more than this long ago (90, 30s, 15m, 12h, 7d; default job_retention)" })
+          .epilog("In `job wait`, --timeout S bounds the whole wait: hosts still open then count as timeout (exit bit 8)."),
+      async (a) => onJob(a as Record<string, unknown>),
+    )
     .command(
       "$0 <target> <action> [args..]",
       "run an action on the minions matching <target>",
@@ -168,6 +228,8 @@ export async function yargsParse(argv: readonly string[], onInvocation: (inv: In
     .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
     .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
     .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
+    .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
+    .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
@@ -185,8 +247,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
   const quick = quickParse(argv);
   if (quick) return run(quick, env, io, isTty);
   let code: number = EXIT.OK;
-  await yargsParse(argv, async (inv) => {
-    code = await run(inv, env, io, isTty);
-  });
+  await yargsParse(
+    argv,
+    async (inv) => {
+      code = await run(inv, env, io, isTty);
+    },
+    async (a) => {
+      code = await runJob(a, env, io, isTty);
+    },
+  );
   return code;
 }

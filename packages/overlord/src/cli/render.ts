@@ -67,3 +67,9 @@ export function formatSummary(summary: Summary, ms?: number): string {
   const parts = OUTCOMES.filter((o) => summary[o] > 0).map((o) => `${summary[o]} ${o}`);
   return `${total} host${total === 1 ? "" : "s"}: ${parts.join(", ") || "none"}${ms !== undefined ? ` in ${(ms / 1000).toFixed(2)}s` : ""}`;
 }
+
+/** `host  running  <note>`: a host whose async job is still open. */
+export function formatOpenHost(host: string, note: string, hostWidth: number, color: boolean): string {
+  const mark = "running".padEnd(PAD_OUTCOME);
+  return `${host.padEnd(hostWidth)}  ${color ? `\x1b[36m${mark}\x1b[0m` : mark}  ${note}`;
+}

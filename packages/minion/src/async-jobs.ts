@@ -1,0 +1,224 @@
+// The minion's async jobs (DESIGN section 6): `async.m.f(args)` records a RUNNING job and starts a detached
+// runner (own session, outlives funcd) that writes its result to the spool; funcd moves results into the
+// store; `jobs.*` report, list and purge. A RUNNING job whose runner is gone without a result is reported
+// (and stored) as LOST_IN_SPACE, never RUNNING forever.
+
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  FuncError,
+  JOB_STATUS,
+  newJobId,
+  processRunning,
+  type HomePaths,
+  type MinionConfig,
+  type WireValue,
+} from "@func/shared";
+import { OVERLORD_ROLE } from "./acl.js";
+import { readResultFile, removeSpool, writeJobFile } from "./job-spool.js";
+import { MinionJobStore, MAX_LIST, type MinionJob } from "./job-store.js";
+import type { CallContext, JobCaller } from "./registry.js";
+import type { AsyncStarter } from "./server.js";
+
+/** The runner entry point, beside this file once built. */
+export const RUNNER_PATH = fileURLToPath(new URL("./bin/job-runner.js", import.meta.url));
+/** A RUNNING record with no runner pid this long after creation: funcd died before starting the runner. */
+const RUNNER_START_GRACE_MS = 60_000;
+/** Bounds on how often funcd runs the retention purge, ms. */
+const PURGE_EVERY_MIN_MS = 1000;
+const PURGE_EVERY_MAX_MS = 60 * 60 * 1000;
+/** Runner stdout/stderr (runners print only when something is wrong), under the log dir. */
+const RUNNER_LOG = "runner.log";
+
+export interface AsyncJobsOptions {
+  /** problems that are not a caller's fault (a store that cannot be opened, a failed purge) */
+  log?: (message: string) => void;
+  /** the runner script (tests may point it elsewhere) */
+  runnerPath?: string;
+}
+
+export class AsyncJobs implements AsyncStarter {
+  readonly #paths: HomePaths;
+  readonly #config: MinionConfig;
+  readonly #opts: AsyncJobsOptions;
+  #store: MinionJobStore | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(paths: HomePaths, config: MinionConfig, opts: AsyncJobsOptions = {}) {
+    this.#paths = paths;
+    this.#config = config;
+    this.#opts = opts;
+  }
+
+  /** Opened on first use: a store that cannot be opened fails the job calls (a fault), never funcd. */
+  #jobs(): MinionJobStore {
+    this.#store ??= new MinionJobStore(this.#paths.minionJobsDir);
+    return this.#store;
+  }
+
+  async start(method: string, args: WireValue[], ctx: CallContext, idempotencyKey: string | null): Promise<string> {
+    const store = this.#jobs();
+    const job: MinionJob = {
+      id: newJobId(),
+      method,
+      args,
+      peerCn: ctx.peerCn,
+      peerRole: ctx.peerRole,
+      address: ctx.address,
+      created: Date.now(),
+      status: JOB_STATUS.RUNNING,
+      ...(idempotencyKey !== null && idempotencyKey !== "" ? { overlordJob: idempotencyKey } : {}),
+    };
+    const cap = this.#config.maxAsyncJobs;
+    let begun = store.begin(job, cap);
+    if ("full" in begun) {
+      // slots held by runners that died unnoticed are freed before refusing
+      if (this.reap() > 0) begun = store.begin(job, cap);
+      if ("full" in begun) throw new FuncError("LimitExceeded", `${begun.full} async jobs are running (max_async_jobs = ${cap})`);
+    }
+    if (begun.existing) return begun.id;
+    try {
+      writeJobFile(this.#paths.runDir, { id: job.id, method, args, peerCn: ctx.peerCn, peerRole: ctx.peerRole, address: ctx.address, config: this.#config });
+      const pid = this.#spawnRunner(job.id);
+      store.setPid(job.id, pid);
+    } catch (err) {
+      store.abandon(job.id);
+      removeSpool(this.#paths.runDir, job.id);
+      throw new FuncError("LimitExceeded", `cannot start the job runner: ${(err as Error).message}`, { cause: err });
+    }
+    return job.id;
+  }
+
+  #spawnRunner(id: string): number {
+    mkdirSync(this.#paths.logDir, { recursive: true, mode: 0o700 });
+    const fd = openSync(join(this.#paths.logDir, RUNNER_LOG), "a", 0o600);
+    try {
+      const child = spawn(process.execPath, [this.#opts.runnerPath ?? RUNNER_PATH, id, this.#paths.configDir, this.#paths.stateDir], {
+        // own session: the runner outlives funcd (a restart, a crash, SIGKILL of funcd's process group)
+        detached: true,
+        stdio: ["ignore", fd, fd],
+        cwd: "/",
+      });
+      child.on("error", (err) => this.#opts.log?.(`job ${id}: runner: ${err.message}`));
+      // while funcd is its parent, its result is taken in as soon as it exits (after a restart, at the next look)
+      child.on("exit", (code, signal) => {
+        if (this.#closed) return;
+        const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+        if (code !== 0) this.#opts.log?.(`job ${id}: the runner (pid ${child.pid}) ended: ${how}`);
+        try {
+          const job = this.#jobs().get(id);
+          if (job?.status === JOB_STATUS.RUNNING) this.#settle(job, Date.now(), how);
+        } catch (err) {
+          this.#opts.log?.(`job ${id}: ${(err as Error).message}`);
+        }
+      });
+      child.unref();
+      if (child.pid === undefined) throw new Error("spawn gave no pid");
+      return child.pid;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Settles every RUNNING job whose runner is gone: its result taken in, or LOST_IN_SPACE; returns how many. */
+  reap(now = Date.now()): number {
+    const store = this.#jobs();
+    let settled = 0;
+    for (const id of store.runningIds()) {
+      const job = store.get(id);
+      if (job && this.#settle(job, now) !== null) settled += 1;
+    }
+    return settled;
+  }
+
+  /** Why a RUNNING job's runner is gone, or null while it may still be running. */
+  #gone(job: MinionJob, now: number): string | null {
+    if (job.pid === undefined) {
+      return now - job.created > RUNNER_START_GRACE_MS ? "the runner was never started (funcd stopped first)" : null;
+    }
+    return processRunning(job.pid, job.id) ? null : `the runner (pid ${job.pid}) exited without writing a result`;
+  }
+
+  /**
+   * For a RUNNING job: null while its runner may still run; else the record as it now stands, with the
+   * runner's result taken in from the spool, or LOST_IN_SPACE with the reason when there is none.
+   */
+  #settle(job: MinionJob, now: number, how?: string): MinionJob | null {
+    const reason = this.#gone(job, now) ?? (how !== undefined ? `the runner (pid ${job.pid}) exited without writing a result` : null);
+    if (reason === null) return null;
+    // read after the runner is known gone: a result it wrote is on disk by now
+    const spooled = readResultFile(this.#paths.runDir, job.id);
+    const done = spooled
+      ? this.#jobs().finish(job.id, spooled.status, spooled.result, now)
+      : this.#jobs().finish(job.id, JOB_STATUS.LOST_IN_SPACE, { reason: how ? `${reason} (${how})` : reason }, now);
+    if (done.job?.status !== JOB_STATUS.RUNNING) removeSpool(this.#paths.runDir, job.id);
+    return done.job ?? null;
+  }
+
+  status(id: string, caller: JobCaller): [number, WireValue] {
+    const store = this.#jobs();
+    let job = store.get(id);
+    if (!job || !visibleTo(job, caller)) return [JOB_STATUS.LOST_IN_SPACE, { reason: "no such job on this minion (never started, or purged)" }];
+    if (job.status === JOB_STATUS.RUNNING) {
+      const settled = this.#settle(job, Date.now());
+      if (settled === null) return [JOB_STATUS.RUNNING, null];
+      job = settled;
+    }
+    return [job.status, job.result ?? null];
+  }
+
+  list(caller: JobCaller, limit = MAX_LIST): WireValue[] {
+    this.reap();
+    return this.#jobs()
+      .list(Math.min(Math.max(1, Math.floor(limit)), MAX_LIST))
+      .filter((j) => visibleTo(j, caller))
+      .map((j) => ({
+        id: j.id,
+        method: j.method,
+        args: j.args,
+        status: j.status,
+        peer: j.peerCn,
+        created: Math.floor(j.created / 1000),
+        ...(j.finished !== undefined ? { finished: Math.floor(j.finished / 1000) } : {}),
+        ...(j.pid !== undefined ? { pid: j.pid } : {}),
+        ...(j.overlordJob !== undefined ? { overlord_job: j.overlordJob } : {}),
+      }));
+  }
+
+  purge(olderThanS: number, caller: JobCaller): number {
+    if (caller.role !== OVERLORD_ROLE) throw new FuncError("AccessDenied", "only the overlord may purge jobs");
+    this.reap();
+    return this.#jobs().purge(olderThanS);
+  }
+
+  /** Runs the retention purge now and then every so often (a fraction of the retention, within bounds). */
+  startRetention(): void {
+    const every = Math.min(PURGE_EVERY_MAX_MS, Math.max(PURGE_EVERY_MIN_MS, (this.#config.jobRetentionS * 1000) / 4));
+    const run = () => {
+      try {
+        this.reap();
+        this.#jobs().purge(this.#config.jobRetentionS);
+      } catch (err) {
+        this.#opts.log?.(`job store: retention purge failed: ${(err as Error).message}`);
+      }
+    };
+    run();
+    this.#timer = setInterval(run, every);
+    this.#timer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    const store = this.#store;
+    this.#store = undefined;
+    await store?.close();
+  }
+}
+
+function visibleTo(job: Pick<MinionJob, "peerCn">, caller: JobCaller): boolean {
+  return caller.role === OVERLORD_ROLE || caller.cn === job.peerCn;
+}

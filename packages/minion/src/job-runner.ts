@@ -1,0 +1,41 @@
+// The body of an async job runner: a short-lived detached child of funcd (bin/job-runner.ts) that reads the
+// job funcd spooled for it, runs the method with a context rebuilt from it, and writes FINISHED or
+// REMOTE_ERROR (the result bounded by async_result_cap) to its result file, on disk before it exits.
+
+import { JOB_STATUS, type HomePaths, type WireValue } from "@func/shared";
+import { readJobFile, writeResultFile, type SpooledResult } from "./job-spool.js";
+import { MODULES } from "./modules/index.js";
+import { Registry, type CallContext } from "./registry.js";
+import { capResult } from "./result-cap.js";
+import { faultFor } from "./server.js";
+
+/** Runs job `id` of the minion whose home is `paths`; resolves to the process exit code. */
+export async function runJob(id: string, paths: HomePaths, log: (message: string) => void): Promise<number> {
+  const job = readJobFile(paths.runDir, id);
+  if (!job) {
+    log(`job ${id}: no job file in ${paths.runDir}, nothing to do`);
+    return 1;
+  }
+  const registry = new Registry(MODULES);
+  const ctx: CallContext = {
+    peerCn: job.peerCn,
+    peerRole: job.peerRole,
+    address: job.address,
+    config: job.config,
+    paths,
+    registry,
+    jobId: id,
+  };
+  let outcome: SpooledResult;
+  try {
+    const method = registry.lookup(job.method);
+    registry.checkArgs(job.method, method, job.args);
+    const value: WireValue = await method.run(ctx, ...job.args);
+    outcome = { status: JOB_STATUS.FINISHED, result: capResult(value, job.config.asyncResultCap).value };
+  } catch (err) {
+    const fault = faultFor(err);
+    outcome = { status: JOB_STATUS.REMOTE_ERROR, result: { faultCode: fault.code, faultString: fault.text } };
+  }
+  writeResultFile(paths.runDir, id, outcome);
+  return 0;
+}

@@ -1,0 +1,386 @@
+// Overlord async jobs (DESIGN section 6): submit (record first, then a detached dispatcher fans
+// `async.m.f` out with the job id as idempotency key), status (resume a dead dispatcher, poll only the open
+// hosts in parallel, store each answer as it arrives), wait, list and purge. The Overlord class wraps this.
+
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import {
+  ASYNC_METHOD_PREFIX,
+  FuncError,
+  JOB_ID_HEADER,
+  emptySummary,
+  isJobId,
+  newJobId,
+  processRunning,
+  type HomePaths,
+  type HostResult,
+  type Summary,
+} from "@func/shared";
+import type { FanOutCall, OnResult } from "./fan-out.js";
+import {
+  JOB_STATE_CODE,
+  deriveJobState,
+  lostAtDeadline,
+  readDispatchReply,
+  readStatusReply,
+  type DispatchSettings,
+  type HostState,
+  type JobMeta,
+  type JobRecord,
+  type JobState,
+} from "./job-state.js";
+import type { JobStore } from "./job-store.js";
+import type { MinionAddress } from "./minions.js";
+
+/** The dispatcher entry point, beside this file once built. */
+export const DISPATCHER_PATH = fileURLToPath(new URL("./bin/func-dispatcher.js", import.meta.url));
+/** Without a recorded dispatcher pid this long after creation, the submitter died before starting it. */
+const DISPATCH_START_GRACE_MS = 30_000;
+/** Tries per host when the async call gets no answer (the idempotency key makes a repeat safe). */
+const DISPATCH_ATTEMPTS = 3;
+/** Pause between dispatch tries, ms. */
+const DISPATCH_RETRY_MS = 300;
+/** Finished jobs the dispatcher purges (past retention) each time it runs: keeps a run short. */
+const PURGE_PER_DISPATCH = 10_000;
+/** Dispatcher output (it prints only when something is wrong), under the log dir. */
+const DISPATCHER_LOG = "dispatcher.log";
+/** The method that asks a minion about one of its jobs. */
+const STATUS_METHOD = "jobs.job_status";
+
+/** A host not final yet: dispatched and running, or not dispatched yet (`minionJobId` null). */
+export interface OpenHost {
+  outcome: "running";
+  final: false;
+  minionJobId: string | null;
+}
+
+/**
+ * One host of a job in a status report: its final result (`final: true`), or open: `running`, or the
+ * `unreachable`/`timeout` this poll met (`final: false`; it stays open until it answers or the deadline).
+ */
+export type JobHost = (HostResult & { final: boolean; minionJobId?: string }) | OpenHost;
+
+/** What `jobStatus` reports. `code` is Func's: 0 RUNNING, 3 PARTIAL, 1 FINISHED. */
+export interface JobStatus {
+  id: string;
+  status: JobState;
+  code: number;
+  spec: string;
+  module: string;
+  method: string;
+  args: unknown[];
+  /** ISO-8601 */
+  created: string;
+  deadline: string;
+  total: number;
+  /** hosts with a final outcome */
+  done: number;
+  /** every targeted host, sorted by name */
+  hosts: Record<string, JobHost>;
+  /** hosts per reported outcome (`running` for open ones) */
+  summary: Summary & { running: number };
+  dispatcher: { pid: number | null; done: boolean; redispatched: number };
+}
+
+/** One line of `listJobs`: read from the store only (no minion is asked). */
+export interface JobSummary {
+  id: string;
+  status: JobState;
+  code: number;
+  spec: string;
+  module: string;
+  method: string;
+  created: string;
+  total: number;
+  done: number;
+  /** outcome counts of the final hosts */
+  summary: Summary;
+}
+
+export interface WaitOptions {
+  /** called once per host, as soon as it is final (hosts already final at the first poll included) */
+  onHost?: (host: string, result: HostResult & { minionJobId?: string }) => void;
+  /** called after every poll */
+  onStatus?: (status: JobStatus) => void;
+  /** give up after this long and resolve with the last status (hosts may still be open) */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** between polls, ms (default: overlord.conf poll_interval_ms) */
+  intervalMs?: number;
+}
+
+/** What the engine needs from an Overlord: the store, how to dial hosts, how to fan out. */
+export interface JobContext {
+  paths: HomePaths;
+  store: JobStore;
+  jobDeadlineS: number;
+  jobRetentionS: number;
+  pollIntervalMs: number;
+  /** per-host timeout for status polls, ms */
+  timeoutMs: number;
+  addresses(hosts: readonly string[]): MinionAddress[];
+  fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: OnResult, settings?: { forks?: number; concurrency?: number }): Promise<void>;
+  /** environment of the detached dispatcher */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export class JobEngine {
+  readonly #c: JobContext;
+
+  constructor(context: JobContext) {
+    this.#c = context;
+  }
+
+  get store(): JobStore {
+    return this.#c.store;
+  }
+
+  /** Writes the job (with every host) and makes it durable, then starts the detached dispatcher. */
+  async submit(spec: string, hosts: readonly string[], module: string, method: string, args: readonly unknown[], dispatch: DispatchSettings): Promise<string> {
+    const created = Date.now();
+    const id = newJobId(new Date(created));
+    const job: JobRecord = {
+      id,
+      spec,
+      module,
+      method,
+      args: [...args],
+      created,
+      deadline: created + this.#c.jobDeadlineS * 1000,
+      hosts: [...hosts],
+      dispatch,
+    };
+    this.#c.store.create(job);
+    await this.#c.store.flushed();
+    const pid = this.#spawnDispatcher(id);
+    this.#c.store.updateMeta(id, { dispatcherPid: pid });
+    return id;
+  }
+
+  #spawnDispatcher(id: string): number {
+    const { paths } = this.#c;
+    mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
+    const fd = openSync(join(paths.logDir, DISPATCHER_LOG), "a", 0o600);
+    try {
+      const child = spawn(process.execPath, [DISPATCHER_PATH, id, paths.configDir, paths.stateDir], {
+        // own session: the dispatcher finishes the fan-out after `func` has printed the id and exited
+        detached: true,
+        stdio: ["ignore", fd, fd],
+        env: { ...this.#c.env },
+      });
+      child.on("error", () => {
+        // no pid: the next status call finds no live dispatcher and dispatches itself
+      });
+      child.unref();
+      return child.pid ?? 0;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #job(id: string): JobRecord {
+    if (!isJobId(id)) throw new FuncError("UsageError", `"${String(id).slice(0, 80)}" is not a job id (e.g. 20261122T201233-5f2a9c01b7)`);
+    const job = this.#c.store.job(id);
+    if (!job) throw new FuncError("NotFound", `no job ${id} here (never created, or purged after the retention period)`);
+    return job;
+  }
+
+  /**
+   * Dispatches every host of the job that has neither a minion job id nor a final outcome. The detached
+   * dispatcher runs this; a status call runs it again when the dispatcher died (`resumed`). Hosts are
+   * recorded as they answer. `delayMs` (tests) dispatches one host at a time with a pause between.
+   */
+  async dispatch(id: string, opts: { delayMs?: number; resumed?: boolean } = {}): Promise<void> {
+    const { store } = this.#c;
+    const job = this.#job(id);
+    const states = store.hostStates(id);
+    const pending = job.hosts.filter((h) => states[h]?.minionJobId === undefined && states[h]?.result === undefined);
+    const call: FanOutCall = {
+      method: `${ASYNC_METHOD_PREFIX}${job.module}.${job.method}`,
+      params: job.args,
+      timeoutMs: job.dispatch.timeoutMs,
+      headers: { [JOB_ID_HEADER]: id },
+    };
+    const settings = { forks: job.dispatch.forks, concurrency: job.dispatch.concurrency };
+    let todo = pending;
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      const retry = new Map<string, HostResult>();
+      const onResult: OnResult = (host, result) => {
+        const reading = readDispatchReply(result);
+        if ("minionJobId" in reading) store.recordMinionJob(id, host, reading.minionJobId);
+        else if ("final" in reading) store.recordFinal(id, host, reading.final);
+        else retry.set(host, reading.retry);
+      };
+      if (opts.delayMs && opts.delayMs > 0) {
+        for (const [i, host] of todo.entries()) {
+          await this.#c.fanOut(this.#c.addresses([host]), call, onResult, settings);
+          if (i < todo.length - 1) await sleep(opts.delayMs);
+        }
+      } else {
+        await this.#c.fanOut(this.#c.addresses(todo), call, onResult, settings);
+      }
+      todo = [...retry.keys()];
+      if (todo.length === 0) break;
+      if (attempt >= DISPATCH_ATTEMPTS) {
+        for (const [host, last] of retry) store.recordFinal(id, host, undispatched(last, opts.resumed === true));
+        break;
+      }
+      await sleep(DISPATCH_RETRY_MS);
+    }
+    store.updateMeta(id, { dispatchDone: true, ...(opts.resumed ? { redispatched: pending.length } : {}) });
+    this.#noteFinished(job, store.hostStates(id));
+  }
+
+  /** Purges finished jobs past the retention period (a bounded amount per call). */
+  purgeExpired(): number {
+    return this.#c.store.purge(this.#c.jobRetentionS, Date.now(), PURGE_PER_DISPATCH);
+  }
+
+  #dispatcherAlive(job: JobRecord, meta: JobMeta): boolean {
+    if (meta.dispatcherPid) return processRunning(meta.dispatcherPid, job.id);
+    return Date.now() - job.created < DISPATCH_START_GRACE_MS;
+  }
+
+  /** Records when the job became FINISHED (with its counts), once: listing and purging then skip its hosts. */
+  #noteFinished(job: JobRecord, states: Record<string, HostState>): JobMeta | undefined {
+    const derived = deriveJobState(job.hosts, states);
+    if (derived.status !== "FINISHED") return undefined;
+    const meta = this.#c.store.meta(job.id);
+    if (meta.finished !== undefined) return meta;
+    return this.#c.store.updateMeta(job.id, { finished: derived.lastUpdate || Date.now(), summary: derived.summary });
+  }
+
+  /**
+   * The job's status. With `poll` (default), a dead dispatcher's undispatched hosts are dispatched again,
+   * and the open hosts are asked, in parallel, for their minion job's status; each answer is stored as it
+   * arrives. Without it, the store's view only.
+   */
+  async status(id: string, opts: { poll?: boolean } = {}): Promise<JobStatus> {
+    const { store } = this.#c;
+    const job = this.#job(id);
+    const poll = opts.poll !== false;
+    let meta = store.meta(id);
+    if (poll && !meta.dispatchDone && !this.#dispatcherAlive(job, meta)) {
+      await this.dispatch(id, { resumed: true });
+      meta = store.meta(id);
+    }
+    let states = store.hostStates(id);
+    const transient = new Map<string, HostResult>();
+    const open = deriveJobState(job.hosts, states).open;
+    if (poll && open.length > 0) {
+      const perHostParams = Object.fromEntries(open.map((h) => [h, [states[h]!.minionJobId!]]));
+      await this.#c.fanOut(this.#c.addresses(open), { method: STATUS_METHOD, params: [], perHostParams, timeoutMs: this.#c.timeoutMs }, (host, result) => {
+        if (result.outcome === "ok") {
+          const reply = readStatusReply(result.value);
+          if ("final" in reply) store.recordFinal(id, host, reply.final);
+        } else if (result.outcome === "unreachable" || result.outcome === "timeout" || result.error.type === "BucketDied") {
+          // no answer is not an answer: the host stays open until it answers or the deadline passes
+          if (Date.now() > job.deadline) store.recordFinal(id, host, lostAtDeadline(result.error));
+          else transient.set(host, result);
+        } else {
+          store.recordFinal(id, host, result);
+        }
+      });
+      states = store.hostStates(id);
+    }
+    meta = this.#noteFinished(job, states) ?? meta;
+    return report(job, meta, states, transient);
+  }
+
+  /** Polls until the job is FINISHED (or the timeout / signal), telling `onHost` of each host once. */
+  async wait(id: string, opts: WaitOptions = {}): Promise<JobStatus> {
+    const seen = new Set<string>();
+    const until = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : Infinity;
+    const interval = opts.intervalMs ?? this.#c.pollIntervalMs;
+    while (true) {
+      const st = await this.status(id);
+      for (const [host, r] of Object.entries(st.hosts)) {
+        if (!r.final || seen.has(host)) continue;
+        seen.add(host);
+        const { final: _final, ...result } = r;
+        opts.onHost?.(host, result as HostResult & { minionJobId?: string });
+      }
+      opts.onStatus?.(st);
+      const left = until - Date.now();
+      if (st.status === "FINISHED" || left <= 0 || opts.signal?.aborted) return st;
+      try {
+        await sleep(Math.min(interval, left), undefined, opts.signal ? { signal: opts.signal } : undefined);
+      } catch {
+        return st;
+      }
+    }
+  }
+
+  /** Jobs newest first, from the store only. */
+  list(opts: { limit?: number; before?: string } = {}): JobSummary[] {
+    if (opts.before !== undefined) this.#job(opts.before);
+    return this.#c.store.list(opts).map(({ job, meta, hosts }) => {
+      const derived = meta.finished !== undefined ? null : deriveJobState(job.hosts, hosts);
+      const status: JobState = derived ? derived.status : "FINISHED";
+      return {
+        id: job.id,
+        status,
+        code: JOB_STATE_CODE[status],
+        spec: job.spec,
+        module: job.module,
+        method: job.method,
+        created: new Date(job.created).toISOString(),
+        total: job.hosts.length,
+        done: derived ? derived.done : job.hosts.length,
+        summary: derived ? derived.summary : { ...emptySummary(), ...meta.summary },
+      };
+    });
+  }
+
+  /** Deletes jobs finished more than `olderThanS` seconds ago (never one with an open host). */
+  purge(olderThanS: number): number {
+    return this.#c.store.purge(olderThanS);
+  }
+}
+
+/** A host the dispatch never reached after every try: it never ran, or (resumed) we cannot know. */
+function undispatched(last: HostResult, resumed: boolean): HostResult {
+  const why = last.outcome === "ok" ? "no job id" : `${last.error.type}: ${last.error.message}`;
+  if (resumed) {
+    return { outcome: "lost", error: { code: 0, type: "DispatchLost", message: `the dispatcher died before recording this host, and dispatching again failed (${why})` } };
+  }
+  if (last.outcome === "timeout") {
+    return { outcome: "timeout", error: { code: 0, type: "DispatchTimeout", message: `no answer to the async call after ${DISPATCH_ATTEMPTS} tries; the job may have started on the minion (${why})` } };
+  }
+  return last;
+}
+
+function report(job: JobRecord, meta: JobMeta, states: Record<string, HostState>, transient: ReadonlyMap<string, HostResult>): JobStatus {
+  const derived = deriveJobState(job.hosts, states);
+  const summary = { ...emptySummary(), running: 0 };
+  const hosts: Record<string, JobHost> = {};
+  for (const host of [...job.hosts].sort()) {
+    const s = states[host];
+    const minion = s?.minionJobId !== undefined ? { minionJobId: s.minionJobId } : {};
+    let entry: JobHost;
+    if (s?.result) entry = { ...s.result, final: true, ...minion };
+    else if (transient.has(host)) entry = { ...transient.get(host)!, final: false, ...minion };
+    else entry = { outcome: "running", final: false, minionJobId: s?.minionJobId ?? null };
+    summary[entry.outcome] += 1;
+    hosts[host] = entry;
+  }
+  return {
+    id: job.id,
+    status: derived.status,
+    code: JOB_STATE_CODE[derived.status],
+    spec: job.spec,
+    module: job.module,
+    method: job.method,
+    args: job.args,
+    created: new Date(job.created).toISOString(),
+    deadline: new Date(job.deadline).toISOString(),
+    total: job.hosts.length,
+    done: derived.done,
+    hosts,
+    summary,
+    dispatcher: { pid: meta.dispatcherPid ?? null, done: meta.dispatchDone === true, redispatched: meta.redispatched ?? 0 },
+  };
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The async dispatcher: `func ... call --async` (or Overlord.callAsync) starts it detached with
+// `<job id> <config dir> <state dir>` once the job is stored; it sends the job to every host, records each
+// minion job id, and exits. The job id on its command line is how status calls tell it from a reused pid.
+// FUNC_TEST_DISPATCH_DELAY_MS (tests only) pauses between hosts so a test can kill it mid-fan-out.
+
+import { FuncError, homePaths, isJobId } from "@func/shared";
+import { Overlord } from "../overlord.js";
+
+const [id, configDir, stateDir] = process.argv.slice(2);
+const log = (message: string) => process.stderr.write(`${new Date().toISOString()} func-dispatcher[${process.pid}]: ${message}\n`);
+
+async function main(): Promise<number> {
+  if (!isJobId(id) || !configDir || !stateDir) {
+    log("usage: func-dispatcher <job id> <config dir> <state dir>");
+    return 1;
+  }
+  const delayMs = Number(process.env.FUNC_TEST_DISPATCH_DELAY_MS ?? 0);
+  const overlord = new Overlord("*", { home: homePaths(configDir, stateDir) });
+  try {
+    await overlord.resumeDispatch(id, Number.isFinite(delayMs) && delayMs > 0 ? { delayMs } : {});
+    return 0;
+  } finally {
+    await overlord.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(`job ${id}: ${err instanceof FuncError ? err.message : ((err as Error).stack ?? String(err))}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,220 @@
+// The overlord's job store (LMDB under jobs/). Keys: ["job", id] the record, ["job", id, host] one key per
+// host (recording one host never rewrites another), ["meta", id] the dispatcher's bookkeeping, and
+// ["created", ms, id] the index that makes "newest N" a reverse range read. The CLI, the detached
+// dispatcher and API users write it from separate processes: every read-modify-write is one transactionSync.
+
+import type { Key, RootDatabase } from "lmdb";
+import { FuncError, emptySummary, newJobId, type HostResult } from "@func/shared";
+import { openLmdb, storeError } from "@func/shared/lmdb-store";
+import { deriveJobState, type HostState, type JobMeta, type JobRecord } from "./job-state.js";
+
+/** Upper bound for string keys in a range (ids and host names are ASCII). */
+const HIGH = "\uffff";
+/** Jobs deleted per write transaction by a purge, and records per transaction when seeding. */
+const WRITE_BATCH = 500;
+const SEED_BATCH = 10_000;
+
+const jobKey = (id: string): Key => ["job", id];
+const hostKey = (id: string, host: string): Key => ["job", id, host];
+const metaKey = (id: string): Key => ["meta", id];
+const createdKey = (t: number, id: string): Key => ["created", t, id];
+
+/** A job as listed: the record, its bookkeeping and, unless it is finished, its host states. */
+export interface StoredJob {
+  job: JobRecord;
+  meta: JobMeta;
+  hosts: Record<string, HostState>;
+}
+
+export interface SeedOptions {
+  /** hosts per synthetic job (default 1) */
+  hostsPerJob?: number;
+  /** creation time of the first job, epoch ms (default: `count` ms before now); each next one is 1 ms later */
+  startMs?: number;
+}
+
+export class JobStore {
+  readonly #db: RootDatabase<unknown, Key>;
+
+  constructor(dir: string) {
+    this.#db = openLmdb<unknown>(dir);
+  }
+
+  #sync<T>(what: string, fn: () => T): T {
+    try {
+      return this.#db.transactionSync(fn);
+    } catch (err) {
+      throw storeError(err, `job store: ${what}`);
+    }
+  }
+
+  /** Writes a new job (record, empty bookkeeping, index entry) in one transaction. */
+  create(job: JobRecord): void {
+    this.#sync("create", () => {
+      if (this.#db.get(jobKey(job.id)) !== undefined) throw new FuncError("StoreError", `job ${job.id} exists already`);
+      this.#db.put(jobKey(job.id), job);
+      this.#db.put(metaKey(job.id), {});
+      this.#db.put(createdKey(job.created, job.id), true);
+    });
+  }
+
+  job(id: string): JobRecord | undefined {
+    return this.#db.get(jobKey(id)) as JobRecord | undefined;
+  }
+
+  meta(id: string): JobMeta {
+    return (this.#db.get(metaKey(id)) as JobMeta | undefined) ?? {};
+  }
+
+  hostStates(id: string): Record<string, HostState> {
+    const out: Record<string, HostState> = {};
+    for (const { key, value } of this.#db.getRange({ start: ["job", id, ""], end: ["job", id, HIGH] })) {
+      out[(key as [string, string, string])[2]] = value as HostState;
+    }
+    return out;
+  }
+
+  /** Merges `patch` into the job's bookkeeping; returns it as stored. */
+  updateMeta(id: string, patch: Partial<JobMeta>): JobMeta {
+    return this.#sync("update meta", () => {
+      const meta = { ...((this.#db.get(metaKey(id)) as JobMeta | undefined) ?? {}), ...patch };
+      this.#db.put(metaKey(id), meta);
+      return meta;
+    });
+  }
+
+  /** Records the minion job id of a host. A stored id is never overwritten, and a final host stays final. */
+  recordMinionJob(id: string, host: string, minionJobId: string, now = Date.now()): HostState {
+    return this.#sync("record dispatch", () => {
+      const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
+      if (cur?.minionJobId !== undefined || cur?.result !== undefined) return cur;
+      const next: HostState = { ...cur, minionJobId, updated: now };
+      this.#db.put(hostKey(id, host), next);
+      return next;
+    });
+  }
+
+  /** Records a host's final outcome (keeping its minion job id). The first final outcome stays. */
+  recordFinal(id: string, host: string, result: HostResult, now = Date.now()): HostState {
+    return this.#sync("record result", () => {
+      const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
+      if (cur?.result !== undefined) return cur;
+      const next: HostState = { ...cur, result, updated: now };
+      this.#db.put(hostKey(id, host), next);
+      return next;
+    });
+  }
+
+  /** Jobs newest first; `before` (a job id) pages on to older ones. Finished jobs are read without their hosts. */
+  list(opts: { limit?: number; before?: string } = {}): StoredJob[] {
+    let start: Key = ["created", HIGH];
+    if (opts.before !== undefined) {
+      const ref = this.job(opts.before);
+      if (!ref) throw new FuncError("NotFound", `no job ${opts.before}`);
+      start = createdKey(ref.created, ref.id);
+    }
+    const out: StoredJob[] = [];
+    for (const key of this.#db.getKeys({ start, end: ["created"], reverse: true, limit: (opts.limit ?? 50) + (opts.before ? 1 : 0) })) {
+      const id = (key as [string, number, string])[2];
+      if (id === opts.before) continue;
+      const job = this.job(id);
+      if (!job) continue;
+      const meta = this.meta(id);
+      out.push({ job, meta, hosts: meta.finished !== undefined ? {} : this.hostStates(id) });
+    }
+    return out.slice(0, opts.limit ?? 50);
+  }
+
+  /** How many jobs the index holds. */
+  count(): number {
+    return this.#db.getKeysCount({ start: ["created"], end: ["created", HIGH] });
+  }
+
+  /**
+   * Deletes jobs whose every host was final more than `olderThanS` seconds ago (at most `max` of them);
+   * a job with an open host is never touched. Returns how many were deleted.
+   */
+  purge(olderThanS: number, now = Date.now(), max = Infinity): number {
+    const cutoff = now - olderThanS * 1000;
+    let purged = 0;
+    let from: Key = ["created"];
+    while (purged < max) {
+      const keys = [...this.#db.getKeys({ start: from, end: ["created", cutoff], limit: WRITE_BATCH })] as [string, number, string][];
+      if (keys.length === 0) break;
+      const doomed: [string, number, string][] = [];
+      for (const key of keys) {
+        if (purged + doomed.length >= max) break;
+        const id = key[2];
+        const meta = this.meta(id);
+        let finished = meta.finished;
+        if (finished === undefined) {
+          const job = this.job(id);
+          const state = job ? deriveJobState(job.hosts, this.hostStates(id)) : null;
+          if (state && state.status !== "FINISHED") continue;
+          finished = state ? state.lastUpdate || key[1] : key[1];
+        }
+        if (finished < cutoff) doomed.push(key);
+      }
+      this.#sync("purge", () => {
+        for (const key of doomed) {
+          const id = key[2];
+          for (const host of this.#db.getKeys({ start: ["job", id, ""], end: ["job", id, HIGH] })) this.#db.remove(host);
+          this.#db.remove(jobKey(id));
+          this.#db.remove(metaKey(id));
+          this.#db.remove(key);
+        }
+      });
+      purged += doomed.length;
+      if (keys.length < WRITE_BATCH) break;
+      // continue after the last key seen (kept ones stay behind us)
+      const last = keys[keys.length - 1]!;
+      from = ["created", last[1], last[2] + "\u0000"];
+    }
+    return purged;
+  }
+
+  /**
+   * Inserts `count` finished synthetic jobs quickly (large transactions): for benchmarks of `list` and
+   * `status` against a big store. Returns the ids, oldest first.
+   */
+  seedSynthetic(count: number, opts: SeedOptions = {}): string[] {
+    const perJob = Math.max(1, opts.hostsPerJob ?? 1);
+    const start = opts.startMs ?? Date.now() - count;
+    const ids: string[] = [];
+    for (let base = 0; base < count; base += SEED_BATCH) {
+      this.#sync("seed", () => {
+        for (let i = base; i < Math.min(count, base + SEED_BATCH); i++) {
+          const created = start + i;
+          const id = newJobId(new Date(created));
+          const hosts = Array.from({ length: perJob }, (_, h) => `synthetic${String(h + 1).padStart(3, "0")}`);
+          const summary = { ...emptySummary(), ok: perJob };
+          this.#db.put(jobKey(id), {
+            id,
+            spec: "synthetic*",
+            module: "test",
+            method: "ping",
+            args: [],
+            created,
+            deadline: created + 86_400_000,
+            hosts,
+            dispatch: { forks: 1, concurrency: 1, timeoutMs: 30_000 },
+          } satisfies JobRecord);
+          for (const host of hosts) this.#db.put(hostKey(id, host), { minionJobId: id, result: { outcome: "ok", value: 1 }, updated: created } satisfies HostState);
+          this.#db.put(metaKey(id), { dispatchDone: true, finished: created, summary } satisfies JobMeta);
+          this.#db.put(createdKey(created, id), true);
+          ids.push(id);
+        }
+      });
+    }
+    return ids;
+  }
+
+  /** Resolves once every write so far is on disk. */
+  flushed(): Promise<void> {
+    return Promise.resolve(this.#db.flushed).then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}

@@ -1,0 +1,34 @@
+// LMDB environments with our settings (one data file per store directory) for both job stores. A separate
+// entry point (@func/shared/lmdb-store) so that processes without a job store never load the native module.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { open, type Key, type RootDatabase } from "lmdb";
+import { FuncError } from "./errors.js";
+
+/** The data file inside a store directory (LMDB keeps `<file>-lock` beside it). */
+export const LMDB_DATA_FILE = "data.mdb";
+/** Read transactions open at once across every process sharing one store. */
+const MAX_READERS = 1024;
+
+/**
+ * Opens (creating) the LMDB store in `dir`. Read-modify-writes must run inside `transactionSync`:
+ * lmdb's async `transaction` callbacks never run with the prebuilt binary on this Node, and hang exit.
+ */
+export function openLmdb<V>(dir: string): RootDatabase<V, Key> {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return open<V, Key>({ path: join(dir, LMDB_DATA_FILE), maxReaders: MAX_READERS, compression: false, overlappingSync: false });
+  } catch (err) {
+    throw storeError(err, `cannot open the job store in ${dir}`);
+  }
+}
+
+/** LMDB or file-system failures as a FuncError: a full disk or map is a limit (fault 5), the rest a StoreError. */
+export function storeError(err: unknown, what: string): FuncError {
+  if (err instanceof FuncError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const message = `${what}: ${e?.message ?? String(err)}`;
+  const full = e?.code === "ENOSPC" || e?.code === "EDQUOT" || /MDB_MAP_FULL|ENOSPC|No space left/i.test(e?.message ?? "");
+  return new FuncError(full ? "LimitExceeded" : "StoreError", message, { cause: err });
+}
