@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { open, type Key, type RootDatabase } from "lmdb";
 import { FuncError } from "./errors.js";
+import { checkLmdbFile } from "./lmdb-check.js";
 
 /** The data file inside a store directory (LMDB keeps `<file>-lock` beside it). */
 export const LMDB_DATA_FILE = "data.mdb";
@@ -12,12 +13,15 @@ export const LMDB_DATA_FILE = "data.mdb";
 const MAX_READERS = 1024;
 
 /**
- * Opens (creating) the LMDB store in `dir`. Read-modify-writes must run inside `transactionSync`:
+ * Opens (creating) the LMDB store in `dir`, after checking its file (a damaged one is a StoreError naming the
+ * file and how to recover). Read-modify-writes must run inside `transactionSync`:
  * lmdb's async `transaction` callbacks never run with the prebuilt binary on this Node, and hang exit.
  */
 export function openLmdb<V>(dir: string): RootDatabase<V, Key> {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // LMDB trusts its file: a damaged one kills the process (SIGSEGV, SIGBUS) instead of failing the open
+    checkLmdbFile(join(dir, LMDB_DATA_FILE));
     return open<V, Key>({ path: join(dir, LMDB_DATA_FILE), maxReaders: MAX_READERS, compression: false, overlappingSync: false });
   } catch (err) {
     throw storeError(err, `cannot open the job store in ${dir}`);
