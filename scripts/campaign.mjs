@@ -6,7 +6,7 @@
 //   npm run campaign -- --soak-minutes 2 --only soak
 
 import { parseArgs } from "node:util";
-import { campaignHeld, formatTable, runCampaign } from "../test/dist/campaign/campaign.js";
+import { campaignHeld, formatTable, runCampaign, stopFleets } from "../test/dist/campaign/campaign.js";
 
 const HELP = `npm run campaign -- [--quick] [--soak-minutes N] [--soak-minions N] [--soak-rate N] [--only TEXT] [--subnet N]
 
@@ -44,6 +44,15 @@ function num(name, fallback) {
   }
   return n;
 }
+
+// an interrupted campaign (Ctrl-C, a closed pipe) still stops the funcd processes it started
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    process.stderr.write(`campaign: ${signal}: stopping the fleets\n`);
+    void stopFleets().finally(() => process.exit(130));
+  });
+}
+process.stdout.on("error", () => {});
 
 const quick = values.quick;
 const opts = {

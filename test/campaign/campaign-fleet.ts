@@ -34,6 +34,8 @@ export interface CampaignFleetOptions {
 }
 
 export class CampaignFleet {
+  /** fleets started and not stopped yet, so an interrupted campaign can still stop them */
+  static readonly #running = new Set<CampaignFleet>();
   readonly fleet: TestFleet;
   readonly overlord: Identity;
   readonly paths: HomePaths;
@@ -75,7 +77,14 @@ export class CampaignFleet {
         rmSync(home, { recursive: true, force: true });
       },
     };
-    return new CampaignFleet(fleet, opts.fileRoot);
+    const started = new CampaignFleet(fleet, opts.fileRoot);
+    CampaignFleet.#running.add(started);
+    return started;
+  }
+
+  /** Stops every fleet still running (the campaign script calls it on SIGINT and SIGTERM). */
+  static async stopAll(): Promise<void> {
+    await Promise.allSettled([...CampaignFleet.#running].map((f) => f.stop()));
   }
 
   get home(): string {
@@ -156,6 +165,7 @@ export class CampaignFleet {
 
   /** SIGCONT every funcd (a case that stopped one and failed must not leave it stopped), then stop the fleet. */
   async stop(): Promise<void> {
+    CampaignFleet.#running.delete(this);
     for (const pid of this.fleet.pids) {
       if (alive(pid)) process.kill(pid, "SIGCONT");
     }

@@ -6,6 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CampaignFleet } from "./campaign-fleet.js";
+
+/** Stops whatever fleets are still running: for an interrupted campaign. */
+export const stopFleets = (): Promise<void> => CampaignFleet.stopAll();
 import { notRunRow, type Row } from "./case.js";
 import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./async-cases.js";
 import { asyncSoakOps } from "./async-soak.js";

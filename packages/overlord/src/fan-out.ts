@@ -77,6 +77,8 @@ export async function runBucket(
 }
 
 const WORKER_PATH = fileURLToPath(new URL("./bucket-worker.js", import.meta.url));
+/** Longest wait, after a worker exits, for the rest of its messages to be read off the IPC pipe, ms. */
+const IPC_DRAIN_MS = 2000;
 
 async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts: FanOutOptions, onResult: OnResult): Promise<void> {
   // loaded here: a fan-out without forks (the usual `func` run) need not pay for node:child_process
@@ -93,11 +95,27 @@ async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts:
       else if (msg.type === "session") opts.sessions?.set(msg.key, Buffer.from(msg.session));
       else if (msg.type === "done") child.disconnect();
     });
-    child.on("exit", (code, signal) => {
-      const why = `bucket worker ${child.pid} exited (${signal ?? `code ${code}`}) before this host was done` + (stderr ? `: ${stderr.trim().split("\n").pop()}` : "");
+    // 'exit' can come before the last messages in the IPC pipe are read (a worker that finished its hosts and
+    // exited at once would have them all turned into BucketDied), and 'close' does not always come: so the
+    // unfinished hosts are settled once the worker has exited and its channel is read to the end, or a bounded
+    // while after the exit
+    let exitedHow: string | null = null;
+    let drain: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = () => {
+      if (settled || exitedHow === null) return;
+      settled = true;
+      clearTimeout(drain);
+      const why = `bucket worker ${child.pid} exited (${exitedHow}) before this host was done` + (stderr ? `: ${stderr.trim().split("\n").pop()}` : "");
       for (const name of pending) onResult(name, { outcome: "error", error: { code: 0, type: "BucketDied", message: why } });
       pending.clear();
       resolve();
+    };
+    child.on("disconnect", settle);
+    child.on("exit", (code, signal) => {
+      exitedHow = signal ?? `code ${code}`;
+      if (!child.connected) return settle();
+      drain = setTimeout(settle, IPC_DRAIN_MS);
     });
     child.on("error", () => {
       // 'exit' follows and accounts for every pending host
