@@ -24,6 +24,7 @@ try {
   if (run(`func-fleet up --home ${home} --count 5`, "func-fleet", ["up", "--home", home, "--count", "5"]) !== 0) {
     throw new Error("the fleet did not come up");
   }
+  if (run("func-ca list-signed                # each minion made its key and enrolled over TLS", "func-ca", ["list-signed"]) !== 0) failed = true;
   const calls = [
     ['func "*" ping', ["*", "ping"], 0],
     ['func "*" call test add 1 2', ["*", "call", "test", "add", "1", "2"], 0],

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT } from "@func/shared";
 import { Overlord } from "@func/overlord";
@@ -53,6 +53,29 @@ describe("func CLI and API against a 5-minion fleet", function () {
     // "ls" is the command and "-la" arrives as the options argument: not a struct, so a BadArguments fault
     assert.equal(r.code, EXIT.ERROR, r.stderr);
     assert.match(r.stdout, /BadArguments/);
+  });
+
+  it("--fold prints identical results once under a folded node set", async () => {
+    const r = await func(fleet.home, ["*", "--fold", "call", "test", "add", "1", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.trim(), /^minion\[01-05\] \(5\)\s+ok\s+3$/);
+  });
+
+  it("copyfile pushes a file to every host; getfile pulls one into DIR/<host>/", async () => {
+    const local = join(fleet.home, "motd.src");
+    writeFileSync(local, "hello \x1b[1mfleet\x1b[0m\n".repeat(50_000));
+    const remote = join(fleet.home, "motd.copied");
+    const r = await func(fleet.home, ["*", "copyfile", local, remote, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.summary.ok, 5);
+    assert.equal(readFileSync(remote, "utf8"), readFileSync(local, "utf8"));
+    const dir = join(fleet.home, "pulled");
+    const g = await func(fleet.home, ["minion0[1-2]", "getfile", remote, dir]);
+    assert.equal(g.code, 0, g.stderr);
+    for (const h of ["minion01", "minion02"]) assert.equal(readFileSync(join(dir, h, "motd.copied"), "utf8"), readFileSync(local, "utf8"));
+    const missing = await func(fleet.home, ["minion01", "getfile", join(fleet.home, "nope"), dir, "--json"]);
+    assert.equal(JSON.parse(missing.stdout).hosts.minion01.outcome, "error");
   });
 
   it("test explode: error on every host, exit bit 2", async () => {

@@ -1,6 +1,7 @@
 // The minion's async jobs (DESIGN section 6): `async.m.f(args)` records a RUNNING job and starts a detached
-// runner (own session, outlives funcd) that writes the result; `jobs.*` report, list and purge them. A
-// RUNNING record whose runner is gone is reported (and stored) as LOST_IN_SPACE, never RUNNING forever.
+// runner (own session, outlives funcd) that writes its result to the spool; funcd moves results into the
+// store; `jobs.*` report, list and purge. A RUNNING job whose runner is gone without a result is reported
+// (and stored) as LOST_IN_SPACE, never RUNNING forever.
 
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
@@ -16,6 +17,7 @@ import {
   type WireValue,
 } from "@func/shared";
 import { OVERLORD_ROLE } from "./acl.js";
+import { readResultFile, removeSpool, writeJobFile } from "./job-spool.js";
 import { MinionJobStore, MAX_LIST, type MinionJob } from "./job-store.js";
 import type { CallContext, JobCaller } from "./registry.js";
 import type { AsyncStarter } from "./server.js";
@@ -43,6 +45,7 @@ export class AsyncJobs implements AsyncStarter {
   readonly #opts: AsyncJobsOptions;
   #store: MinionJobStore | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(paths: HomePaths, config: MinionConfig, opts: AsyncJobsOptions = {}) {
     this.#paths = paths;
@@ -70,18 +73,20 @@ export class AsyncJobs implements AsyncStarter {
       ...(idempotencyKey !== null && idempotencyKey !== "" ? { overlordJob: idempotencyKey } : {}),
     };
     const cap = this.#config.maxAsyncJobs;
-    let begun = store.begin(job, { config: this.#config }, cap);
+    let begun = store.begin(job, cap);
     if ("full" in begun) {
       // slots held by runners that died unnoticed are freed before refusing
-      if (this.reap() > 0) begun = store.begin(job, { config: this.#config }, cap);
+      if (this.reap() > 0) begun = store.begin(job, cap);
       if ("full" in begun) throw new FuncError("LimitExceeded", `${begun.full} async jobs are running (max_async_jobs = ${cap})`);
     }
     if (begun.existing) return begun.id;
     try {
+      writeJobFile(this.#paths.runDir, { id: job.id, method, args, peerCn: ctx.peerCn, peerRole: ctx.peerRole, address: ctx.address, config: this.#config });
       const pid = this.#spawnRunner(job.id);
       store.setPid(job.id, pid);
     } catch (err) {
       store.abandon(job.id);
+      removeSpool(this.#paths.runDir, job.id);
       throw new FuncError("LimitExceeded", `cannot start the job runner: ${(err as Error).message}`, { cause: err });
     }
     return job.id;
@@ -98,6 +103,18 @@ export class AsyncJobs implements AsyncStarter {
         cwd: "/",
       });
       child.on("error", (err) => this.#opts.log?.(`job ${id}: runner: ${err.message}`));
+      // while funcd is its parent, its result is taken in as soon as it exits (after a restart, at the next look)
+      child.on("exit", (code, signal) => {
+        if (this.#closed) return;
+        const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+        if (code !== 0) this.#opts.log?.(`job ${id}: the runner (pid ${child.pid}) ended: ${how}`);
+        try {
+          const job = this.#jobs().get(id);
+          if (job?.status === JOB_STATUS.RUNNING) this.#settle(job, Date.now(), how);
+        } catch (err) {
+          this.#opts.log?.(`job ${id}: ${(err as Error).message}`);
+        }
+      });
       child.unref();
       if (child.pid === undefined) throw new Error("spawn gave no pid");
       return child.pid;
@@ -106,29 +123,39 @@ export class AsyncJobs implements AsyncStarter {
     }
   }
 
-  /** RUNNING jobs whose runner is gone become LOST_IN_SPACE with the reason; returns how many. */
+  /** Settles every RUNNING job whose runner is gone: its result taken in, or LOST_IN_SPACE; returns how many. */
   reap(now = Date.now()): number {
     const store = this.#jobs();
-    let lost = 0;
+    let settled = 0;
     for (const id of store.runningIds()) {
       const job = store.get(id);
-      if (job && this.#markLost(job, now)?.changed) lost += 1;
+      if (job && this.#settle(job, now) !== null) settled += 1;
     }
-    return lost;
+    return settled;
   }
 
   /** Why a RUNNING job's runner is gone, or null while it may still be running. */
-  #lostReason(job: MinionJob, now: number): string | null {
+  #gone(job: MinionJob, now: number): string | null {
     if (job.pid === undefined) {
       return now - job.created > RUNNER_START_GRACE_MS ? "the runner was never started (funcd stopped first)" : null;
     }
     return processRunning(job.pid, job.id) ? null : `the runner (pid ${job.pid}) exited without writing a result`;
   }
 
-  /** Stores LOST_IN_SPACE when the runner is gone; null while it may still run, else the record as it stands. */
-  #markLost(job: MinionJob, now: number): { changed: boolean; job: MinionJob | undefined } | null {
-    const reason = this.#lostReason(job, now);
-    return reason === null ? null : this.#jobs().finish(job.id, JOB_STATUS.LOST_IN_SPACE, { reason }, now);
+  /**
+   * For a RUNNING job: null while its runner may still run; else the record as it now stands, with the
+   * runner's result taken in from the spool, or LOST_IN_SPACE with the reason when there is none.
+   */
+  #settle(job: MinionJob, now: number, how?: string): MinionJob | null {
+    const reason = this.#gone(job, now) ?? (how !== undefined ? `the runner (pid ${job.pid}) exited without writing a result` : null);
+    if (reason === null) return null;
+    // read after the runner is known gone: a result it wrote is on disk by now
+    const spooled = readResultFile(this.#paths.runDir, job.id);
+    const done = spooled
+      ? this.#jobs().finish(job.id, spooled.status, spooled.result, now)
+      : this.#jobs().finish(job.id, JOB_STATUS.LOST_IN_SPACE, { reason: how ? `${reason} (${how})` : reason }, now);
+    if (done.job?.status !== JOB_STATUS.RUNNING) removeSpool(this.#paths.runDir, job.id);
+    return done.job ?? null;
   }
 
   status(id: string, caller: JobCaller): [number, WireValue] {
@@ -136,11 +163,9 @@ export class AsyncJobs implements AsyncStarter {
     let job = store.get(id);
     if (!job || !visibleTo(job, caller)) return [JOB_STATUS.LOST_IN_SPACE, { reason: "no such job on this minion (never started, or purged)" }];
     if (job.status === JOB_STATUS.RUNNING) {
-      const marked = this.#markLost(job, Date.now());
-      if (marked === null) return [JOB_STATUS.RUNNING, null];
-      // as read inside the write transaction: the runner may have written its result just before it exited
-      if (!marked.job) return [JOB_STATUS.LOST_IN_SPACE, { reason: "no such job on this minion (purged)" }];
-      job = marked.job;
+      const settled = this.#settle(job, Date.now());
+      if (settled === null) return [JOB_STATUS.RUNNING, null];
+      job = settled;
     }
     return [job.status, job.result ?? null];
   }
@@ -186,6 +211,7 @@ export class AsyncJobs implements AsyncStarter {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#timer);
     const store = this.#store;
     this.#store = undefined;

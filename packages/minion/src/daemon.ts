@@ -1,9 +1,13 @@
-// Starting a minion from its home: read minion.conf and the PKI files once, then serve. Used by the
-// funcd binary (one home, or several for a large local fleet) and by tests that start real minions.
+// Starting a minion from its home: read minion.conf and the PKI files once (enrolling first when the home has
+// no cert and an enrollment service is configured), then serve, keeping the CRL fresh from that service. Used
+// by the funcd binary (one home, or several for a large local fleet) and by tests that start real minions.
 
 import { existsSync, readFileSync } from "node:fs";
-import { FuncError, loadMinionConfig, type HomePaths, type MinionConfig } from "@func/shared";
+import { FuncError, crlInfo, fingerprint, loadMinionConfig, normalizeFingerprint, parseHostPort, type HomePaths, type MinionConfig } from "@func/shared";
 import { AsyncJobs } from "./async-jobs.js";
+import { CrlRefresher } from "./crl-refresh.js";
+import { EnrollClientPool, type EnrollClient } from "./enroll-client.js";
+import { enrollMinion } from "./enroll.js";
 import { MinionServer, type AsyncStarter } from "./server.js";
 
 export interface StartedMinion {
@@ -12,10 +16,23 @@ export interface StartedMinion {
   port: number;
   server: MinionServer;
   config: MinionConfig;
+  /** fetches the CRL from the enrollment service now (null when none is configured) */
+  crlRefresher: CrlRefresher | null;
   close(): Promise<void>;
 }
 
-function readPki(paths: HomePaths): { key: string; cert: string; ca: string; crl?: string } {
+export interface StartMinionExtra {
+  jobs?: (config: MinionConfig) => AsyncStarter;
+  log?: (message: string) => void;
+  /** shared by the homes of one process (funcd --multi): one pinned connection pool per enrollment service */
+  enrollClients?: EnrollClientPool;
+  /** stops waiting for enrollment */
+  signal?: AbortSignal;
+  /** first and longest wait between enrollment polls, ms (tests shorten them) */
+  enrollPollMs?: { start: number; max: number };
+}
+
+function readPki(paths: HomePaths, log: (m: string) => void): { key: string; cert: string; ca: string; crl?: string } {
   for (const f of [paths.minionKey, paths.minionCert, paths.minionCa]) {
     if (!existsSync(f)) {
       throw new FuncError(
@@ -24,36 +41,94 @@ function readPki(paths: HomePaths): { key: string; cert: string; ca: string; crl
       );
     }
   }
+  let crl: string | undefined;
+  if (existsSync(paths.minionCrl)) {
+    crl = readFileSync(paths.minionCrl, "utf8");
+    try {
+      const next = crlInfo(crl).nextUpdate;
+      // an expired CRL fails every handshake (OpenSSL's rule): say why before the overlord sees only TLS errors
+      if (next && next.getTime() < Date.now()) log(`CRL ${paths.minionCrl} expired at ${next.toISOString()}: every caller will be refused until a fresh one is fetched`);
+    } catch {
+      throw new FuncError("ConfigError", `${paths.minionCrl} is not a readable CRL: remove it, or fetch a fresh one from the enrollment service`);
+    }
+  }
   return {
     key: readFileSync(paths.minionKey, "utf8"),
     cert: readFileSync(paths.minionCert, "utf8"),
     ca: readFileSync(paths.minionCa, "utf8"),
-    ...(existsSync(paths.minionCrl) ? { crl: readFileSync(paths.minionCrl, "utf8") } : {}),
+    ...(crl ? { crl } : {}),
   };
 }
 
-export async function startMinion(
-  paths: HomePaths,
-  overrides: Partial<MinionConfig> = {},
-  extra: { jobs?: (config: MinionConfig) => AsyncStarter; log?: (message: string) => void } = {},
-): Promise<StartedMinion> {
+function enrollClient(paths: HomePaths, config: MinionConfig, pool: EnrollClientPool): EnrollClient | null {
+  if (!config.enrollHost) return null;
+  const target = parseHostPort(config.enrollHost, config.enrollPort);
+  const caPem = existsSync(paths.minionCa) ? readFileSync(paths.minionCa, "utf8") : undefined;
+  if (caPem && config.caFingerprint && fingerprint(caPem) !== normalizeFingerprint(config.caFingerprint)) {
+    throw new FuncError(
+      "ConfigError",
+      `${paths.minionCa} is CA ${fingerprint(caPem)}, but ca_fingerprint says ${normalizeFingerprint(config.caFingerprint)}: remove the pki files to enroll with the new CA`,
+    );
+  }
+  return pool.get(target, { ...(caPem ? { caPem } : {}), ...(config.caFingerprint ? { fingerprint: config.caFingerprint } : {}) });
+}
+
+export async function startMinion(paths: HomePaths, overrides: Partial<MinionConfig> = {}, extra: StartMinionExtra = {}): Promise<StartedMinion> {
   const config = { ...loadMinionConfig(paths), ...overrides };
-  const tls = readPki(paths);
-  // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
-  // fails job calls with a fault and never keeps funcd from serving
-  const own = extra.jobs ? undefined : new AsyncJobs(paths, config, extra.log ? { log: extra.log } : {});
-  const server = new MinionServer({
-    config,
-    paths,
-    tls,
-    jobs: extra.jobs ? extra.jobs(config) : own!,
-    ...(extra.log ? { log: extra.log } : {}),
-  });
-  const { address, port } = await server.listen(config.listenPort, config.listenAddr);
-  own?.startRetention();
-  const close = async () => {
-    await server.close();
-    await own?.close();
-  };
-  return { name: config.minionName, address, port, server, config, close };
+  const log = extra.log ?? (() => {});
+  const ownPool = extra.enrollClients ? null : new EnrollClientPool();
+  const pool = extra.enrollClients ?? ownPool!;
+  try {
+    const client = enrollClient(paths, config, pool);
+    if (client && !existsSync(paths.minionCert)) {
+      await enrollMinion(paths, config, {
+        client,
+        log,
+        ...(extra.signal ? { signal: extra.signal } : {}),
+        ...(extra.enrollPollMs ? { pollStartMs: extra.enrollPollMs.start, pollMaxMs: extra.enrollPollMs.max } : {}),
+      });
+    }
+    const tls = readPki(paths, log);
+    // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
+    // fails job calls with a fault and never keeps funcd from serving
+    const ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });
+    const server = new MinionServer({
+      config,
+      paths,
+      tls,
+      jobs: extra.jobs ? extra.jobs(config) : ownJobs!,
+      log,
+    });
+    const { address, port } = await server.listen(config.listenPort, config.listenAddr);
+    ownJobs?.startRetention();
+    const crlRefresher =
+      client && config.crlRefreshS > 0
+        ? new CrlRefresher({
+            client,
+            caPem: tls.ca,
+            file: paths.minionCrl,
+            intervalS: config.crlRefreshS,
+            apply: (crl) => server.updateTls({ crl }),
+            log: (m) => log(`${config.minionName}: ${m}`),
+          })
+        : null;
+    crlRefresher?.start();
+    return {
+      name: config.minionName,
+      address,
+      port,
+      server,
+      config,
+      crlRefresher,
+      close: async () => {
+        crlRefresher?.stop();
+        ownPool?.close();
+        await server.close();
+        await ownJobs?.close();
+      },
+    };
+  } catch (err) {
+    ownPool?.close();
+    throw err;
+  }
 }

@@ -1,10 +1,10 @@
 // The minion's job store (LMDB under minion-jobs/): one record per async job, the idempotency map
 // (overlord job id, peer CN, method) -> job id, and indexes of running and finished jobs for the cap and
-// the retention purge. funcd and the detached runners write it from separate processes, so every
-// read-modify-write runs inside one `transactionSync`.
+// the retention purge. Only funcd opens it (runners hand results over through job-spool.ts); every
+// read-modify-write still runs inside one `transactionSync`.
 
 import type { Key, RootDatabase } from "lmdb";
-import { JOB_STATUS, type MinionConfig, type WireValue } from "@func/shared";
+import { JOB_STATUS, type WireValue } from "@func/shared";
 import { openLmdb, storeError } from "@func/shared/lmdb-store";
 
 /** Codes a minion record can hold (PARTIAL is the overlord's). */
@@ -31,11 +31,6 @@ export interface MinionJob {
   overlordJob?: string;
 }
 
-/** What the runner needs besides the record: the minion's settings as funcd had them. */
-export interface RunSpec {
-  config: MinionConfig;
-}
-
 export type BeginResult = { id: string; existing: boolean } | { full: number };
 
 /** Jobs deleted per write transaction by a purge: keeps the write lock short for the other processes. */
@@ -46,7 +41,6 @@ export const MAX_LIST = 10_000;
 const HIGH = "\uffff";
 
 const jobKey = (id: string): Key => ["job", id];
-const runKey = (id: string): Key => ["run", id];
 const runningKey = (id: string): Key => ["running", id];
 const finishedKey = (t: number, id: string): Key => ["finished", t, id];
 const idemKey = (key: string, cn: string, method: string): Key => ["idem", key, cn, method];
@@ -70,7 +64,7 @@ export class MinionJobStore {
    * Records a new RUNNING job, atomically with its idempotency entry: a repeat of (key, peer CN, method)
    * returns the existing job instead. With `cap` jobs already running nothing is written.
    */
-  begin(job: MinionJob, spec: RunSpec, cap: number): BeginResult {
+  begin(job: MinionJob, cap: number): BeginResult {
     return this.#sync("begin", () => {
       const idem = job.overlordJob !== undefined ? idemKey(job.overlordJob, job.peerCn, job.method) : undefined;
       if (idem) {
@@ -80,7 +74,6 @@ export class MinionJobStore {
       const running = this.#db.getKeysCount({ start: ["running"], end: ["running", HIGH] });
       if (running >= cap) return { full: running };
       this.#db.put(jobKey(job.id), job);
-      this.#db.put(runKey(job.id), spec);
       this.#db.put(runningKey(job.id), true);
       if (idem) this.#db.put(idem, job.id);
       return { id: job.id, existing: false };
@@ -93,7 +86,6 @@ export class MinionJobStore {
       const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
       if (job?.overlordJob !== undefined) this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
       this.#db.remove(jobKey(id));
-      this.#db.remove(runKey(id));
       this.#db.remove(runningKey(id));
     });
   }
@@ -114,10 +106,6 @@ export class MinionJobStore {
     }
   }
 
-  runSpec(id: string): RunSpec | undefined {
-    return this.#db.get(runKey(id)) as RunSpec | undefined;
-  }
-
   /**
    * Moves a RUNNING job to its final status (FINISHED, REMOTE_ERROR or LOST_IN_SPACE). The first final status
    * written stays: `changed` is false when the job had already ended. `job` is the record as it now stands.
@@ -128,7 +116,6 @@ export class MinionJobStore {
       if (!job || job.status !== JOB_STATUS.RUNNING) return { changed: false, job };
       const done: MinionJob = { ...job, status, result, finished: now };
       this.#db.put(jobKey(id), done);
-      this.#db.remove(runKey(id));
       this.#db.remove(runningKey(id));
       this.#db.put(finishedKey(now, id), true);
       return { changed: true, job: done };

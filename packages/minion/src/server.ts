@@ -203,11 +203,14 @@ export class MinionServer {
   }
 }
 
-/** Any error as the fault the caller gets (also used by the async runner for REMOTE_ERROR results). */
+/**
+ * The fault for a failed call: wire codes pass through, local error codes (100+) become "method raised".
+ * The async runner uses it too, for REMOTE_ERROR results.
+ */
 export function faultFor(err: unknown): { code: number; text: string; outcome: string } {
   if (err instanceof FuncError) {
-    const outcome = err.code === FAULT.ACCESS_DENIED ? "denied" : "error";
-    return { code: err.code > 0 && err.code < 100 ? err.code : err.code === FAULT.NOT_XMLRPC ? err.code : FAULT.METHOD_RAISED, text: err.faultString, outcome };
+    const onWire = err.code < 100;
+    return { code: onWire ? err.code : FAULT.METHOD_RAISED, text: err.faultString, outcome: err.code === FAULT.ACCESS_DENIED ? "denied" : "error" };
   }
   const e = err instanceof Error ? err : new Error(String(err));
   return { code: FAULT.METHOD_RAISED, text: `${e.name === "Error" ? "MethodError" : e.name}: ${e.message}`, outcome: "error" };

@@ -1,14 +1,16 @@
 // The local fleet (DESIGN section 11): N real minions on 127.0.0.2, 127.0.0.3, ... each with its own home,
 // key, cert and job store under DIR/minions/<name>, served by detached funcd processes (several minions per
-// process for large N). Used by the demo, the tests and the benchmarks.
+// process for large N) that enroll the real way: key and CSR made by funcd, sent to an enrollment service this
+// process runs on <base address>:51235 with autosign for the fleet's names. Used by the demo, tests, benchmarks.
 
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { FuncError, MINION_PORT, createKeyAndCsr, formatIni, homePaths, type HomePaths } from "@func/shared";
-import { initCa, signMinionCsr, writeKey, writePublic } from "./ca-store.js";
+import { ENROLL_PORT, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, type HomePaths } from "@func/shared";
+import { caFingerprint, initCa } from "./ca-store.js";
+import { startEnrollService, type EnrollService } from "./enroll-service.js";
 import { Overlord } from "./overlord.js";
 
 export interface FleetMinion {
@@ -36,6 +38,8 @@ export interface FleetUpOptions {
   prefix?: string;
   /** extra minion.conf keys for every minion */
   minionConf?: Record<string, string>;
+  /** port of the fleet's enrollment service on the base address (default 51235; taken: any free port) */
+  enrollPort?: number;
   /** how long to wait for every minion to answer, ms */
   readyTimeoutMs?: number;
   /** progress lines for long work (the CLI prints them on stderr) */
@@ -76,34 +80,33 @@ export function readFleet(home: string): FleetState | null {
   return JSON.parse(readFileSync(f, "utf8")) as FleetState;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** A funcd of this fleet: its command line names a minion home under `home`, so a reused pid never counts. */
+function fleetProcess(home: string): (pid: number) => boolean {
+  const marker = join(home, "minions");
+  return (pid) => processRunning(pid, marker);
 }
 
-/** Creates (or reuses) the minion's home: config, local key + CSR, the CA-signed cert. */
-async function prepareMinion(paths: HomePaths, minion: { name: string; address: string; port: number }, extraConf: Record<string, string>): Promise<HomePaths> {
+/** Creates (or reuses) the minion's home: its minion.conf points at the fleet's enrollment service. funcd does the rest. */
+function prepareMinion(paths: HomePaths, minion: { name: string; address: string; port: number }, conf: Record<string, string>): HomePaths {
   const home = join(paths.configDir, "minions", minion.name);
   const mp = homePaths(home);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   writeFileSync(
     mp.minionConf,
-    formatIni({ main: { minion_name: minion.name, listen_addr: minion.address, listen_port: String(minion.port), ...extraConf } }),
+    formatIni({ main: { minion_name: minion.name, listen_addr: minion.address, listen_port: String(minion.port), advertise_addr: minion.address, ...conf } }),
   );
-  if (!existsSync(mp.minionCert)) {
-    const { keyPem, csrPem } = await createKeyAndCsr({ commonName: minion.name, dnsNames: [minion.name], ipAddresses: [minion.address] });
-    writeKey(mp.minionKey, keyPem);
-    writePublic(mp.minionCsr, csrPem);
-    const cert = await signMinionCsr(paths, csrPem, { address: minion.address, port: minion.port });
-    writePublic(mp.minionCert, cert);
-  }
-  writePublic(mp.minionCa, readFileSync(paths.caCert, "utf8"));
-  if (existsSync(paths.crl)) writePublic(mp.minionCrl, readFileSync(paths.crl, "utf8"));
   return mp;
+}
+
+/** The fleet's enrollment service: on the preferred port when it is free, else on any free port. */
+async function startFleetService(paths: HomePaths, address: string, port: number, names: string[]): Promise<EnrollService> {
+  const opts = { listenAddr: address, autosign: names, rateLimit: null };
+  try {
+    return await startEnrollService(paths, { ...opts, port });
+  } catch (err) {
+    if (port === 0 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    return startEnrollService(paths, { ...opts, port: 0 });
+  }
 }
 
 export async function fleetUp(home: string, opts: FleetUpOptions): Promise<FleetState> {
@@ -112,6 +115,7 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
     throw new FuncError("UsageError", `--count must be 1..${MAX_FLEET}`);
   }
   const existing = readFleet(home);
+  const alive = fleetProcess(home);
   if (existing && existing.pids.some(alive)) {
     throw new FuncError("UsageError", `a fleet is already running in ${home} (pids ${existing.pids.filter(alive).join(", ")}): run "func-fleet down --home ${home}" first`);
   }
@@ -121,18 +125,35 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   const port = opts.port ?? MINION_PORT;
   const prefix = opts.prefix ?? "minion";
   const width = Math.max(2, String(opts.count).length);
+  const baseAddress = opts.baseAddress ?? "127.0.0.2";
   const minions = Array.from({ length: opts.count }, (_, i) => ({
     name: `${prefix}${String(i + 1).padStart(width, "0")}`,
-    address: nthAddress(opts.baseAddress ?? "127.0.0.2", i),
+    address: nthAddress(baseAddress, i),
     port,
   }));
-  const homes: HomePaths[] = [];
-  for (const [i, m] of minions.entries()) {
-    homes.push(await prepareMinion(paths, m, opts.minionConf ?? {}));
-    if ((i + 1) % 100 === 0) log(`enrolled ${i + 1}/${minions.length}`);
+  const service = await startFleetService(paths, baseAddress, opts.enrollPort ?? ENROLL_PORT, minions.map((m) => m.name));
+  try {
+    const serviceConf = { certmaster: service.address, certmaster_port: String(service.port), ca_fingerprint: caFingerprint(paths) };
+    const homes = minions.map((m) => prepareMinion(paths, m, { ...serviceConf, ...opts.minionConf }));
+    writeFileSync(
+      paths.overlordConf,
+      formatIni({ main: { listen_port: String(port), certmaster_listen_addr: service.address, certmaster_port: String(service.port) } }),
+    );
+    log(`enrollment service on ${service.address}:${service.port}`);
+    return await startAndWait(home, paths, minions, homes, opts, log);
+  } finally {
+    await service.close();
   }
-  writeFileSync(paths.overlordConf, formatIni({ main: { listen_port: String(port) } }));
+}
 
+async function startAndWait(
+  home: string,
+  paths: HomePaths,
+  minions: { name: string; address: string; port: number }[],
+  homes: HomePaths[],
+  opts: FleetUpOptions,
+  log: (m: string) => void,
+): Promise<FleetState> {
   const perProcess = opts.perProcess ?? (opts.count <= SMALL_FLEET ? 1 : Math.ceil(opts.count / LARGE_FLEET_PROCESSES));
   const state: FleetState = { home, minions: [], pids: [] };
   const logDir = join(home, "log");
@@ -160,21 +181,28 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   // ready when every minion answers test.ping with this overlord's own identity
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000 + opts.count * 50);
   let waiting = minions.map((m) => m.name);
+  let lastProgress = "";
   const overlord = new Overlord("*", { home: paths, timeout: 5 });
   try {
     while (waiting.length > 0) {
-      const dead = state.pids.filter((p) => !alive(p));
+      const dead = state.pids.filter((p) => !fleetProcess(home)(p));
       if (dead.length > 0) throw new FuncError("ConfigError", `funcd process ${dead.join(", ")} exited: see ${logDir}`);
+      // only enrolled minions have an address to dial (the others would be looked up in DNS, for nothing)
+      const enrolled = waiting.filter((n) => existsSync(signedCertFile(paths, n)));
       const results = await new Promise<Record<string, boolean>>((resolve, reject) => {
         const out: Record<string, boolean> = {};
+        if (enrolled.length === 0) return resolve(out);
         overlord
-          .fanOut(overlord.addresses(waiting), { method: "test.ping", params: [], timeoutMs: 5000 }, (h, r) => (out[h] = r.outcome === "ok"))
+          .fanOut(overlord.addresses(enrolled), { method: "test.ping", params: [], timeoutMs: 5000 }, (h, r) => (out[h] = r.outcome === "ok"))
           .then(() => resolve(out), reject);
       });
       waiting = waiting.filter((n) => !results[n]);
       if (waiting.length === 0) break;
       if (Date.now() > deadline) throw new FuncError("Timeout", `${waiting.length} minion(s) did not answer: ${waiting.slice(0, 5).join(", ")}`);
-      log(`waiting for ${waiting.length} minion(s)`);
+      const starting = enrolled.filter((n) => !results[n]).length;
+      const progress = `${minions.length - waiting.length}/${minions.length} answering, ${starting} enrolled and starting, ${waiting.length - starting} enrolling`;
+      if (progress !== lastProgress) log(progress);
+      lastProgress = progress;
       await sleep(200);
     }
   } finally {
@@ -187,6 +215,7 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
 export async function fleetDown(home: string, opts: { graceMs?: number } = {}): Promise<{ stopped: number[] }> {
   const state = readFleet(home);
   if (!state) return { stopped: [] };
+  const alive = fleetProcess(home);
   const live = state.pids.filter(alive);
   for (const pid of live) {
     try {

@@ -5,3 +5,33 @@ export { listMinionNames, minionAddress, type MinionAddress } from "./minions.js
 export { JobEngine, type JobStatus, type JobSummary, type JobHost, type OpenHost, type WaitOptions } from "./async-jobs.js";
 export { deriveJobState, readStatusReply, readDispatchReply, JOB_STATE_CODE, type JobRecord, type HostState, type JobMeta, type JobState, type DispatchSettings } from "./job-state.js";
 export { EventQueue } from "./event-queue.js";
+export { coerceArg, coerceArgs } from "./cli/args.js";
+export {
+  initCa,
+  loadCa,
+  caFingerprint,
+  submitCsr,
+  signMinionCsr,
+  signWaiting,
+  listWaiting,
+  listSigned,
+  listSignedInfo,
+  issueIdentity,
+  listIssued,
+  revokeName,
+  cleanName,
+  revokedSerials,
+  refreshCrlIfStale,
+  autosignMatcher,
+  overlordName,
+  MAX_WAITING_CSRS,
+  CRL_DAYS,
+  type SubmitResult,
+  type WaitingCsr,
+  type SignedInfo,
+  type Revoked,
+  type EnrollRequest,
+  type MinionRecord,
+} from "./ca-store.js";
+export { startEnrollService, DEFAULT_RATE_LIMIT, type EnrollService, type EnrollServiceOptions, type RateLimit } from "./enroll-service.js";
+export { foldNames } from "./cli/fold.js";

@@ -1,7 +1,7 @@
 // The Overlord client API: a target spec resolved against the signed certs, calls fanned out to the
 // matching minions, one HostResult per host as data. The CLI is a thin layer over this class.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import {
   FuncError,
   homePaths,
@@ -14,6 +14,7 @@ import {
   type OverlordConfig,
 } from "@func/shared";
 import { JobEngine, type JobStatus, type JobSummary, type WaitOptions } from "./async-jobs.js";
+import { refreshCrlIfStale } from "./ca-store.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
@@ -47,8 +48,9 @@ export class Overlord {
   readonly config: OverlordConfig;
   readonly #opts: OverlordOptions;
   #identity: TlsIdentity | undefined;
+  #crlStamp = "";
   #transport: MinionTransport | undefined;
-  #engine: JobEngine | undefined;
+  #engine: Promise<JobEngine> | undefined;
 
   constructor(spec: string, options: OverlordOptions = {}) {
     this.spec = spec;
@@ -84,6 +86,7 @@ export class Overlord {
     for (const f of [p.overlordKey, p.overlordCert, p.caCert]) {
       if (!existsSync(f)) throw new FuncError("ConfigError", `missing ${f}: run "func-ca init" on this overlord first`);
     }
+    this.#crlStamp = fileStamp(p.crl);
     this.#identity = {
       key: readFileSync(p.overlordKey, "utf8"),
       cert: readFileSync(p.overlordCert, "utf8"),
@@ -104,6 +107,7 @@ export class Overlord {
     onResult: (host: string, result: HostResult) => void,
     settings: { forks?: number; concurrency?: number } = {},
   ): Promise<void> {
+    await this.#followCrl();
     const identity = this.identity();
     const forks = settings.forks ?? this.forks;
     if (forks <= 1) this.#transport ??= new MinionTransport(identity);
@@ -135,21 +139,23 @@ export class Overlord {
     yield* queue;
   }
 
-  async #jobs(): Promise<JobEngine> {
-    if (this.#engine) return this.#engine;
-    // loaded on first use: processes that never touch a job never load the native LMDB module
-    const { JobStore } = await import("./job-store.js");
-    this.#engine ??= new JobEngine({
-      paths: this.paths,
-      store: new JobStore(this.paths.jobsDir),
-      jobDeadlineS: this.config.jobDeadlineS,
-      jobRetentionS: this.config.jobRetentionS,
-      pollIntervalMs: this.config.pollIntervalMs,
-      timeoutMs: this.timeoutMs,
-      addresses: (hosts) => this.addresses(hosts),
-      fanOut: (minions, call, onResult, settings) => this.fanOut(minions, call, onResult, settings),
-      env: this.#opts.env ?? process.env,
-    });
+  #jobs(): Promise<JobEngine> {
+    // one engine (one open store) per instance, however many calls race to create it
+    this.#engine ??= (async () => {
+      // loaded on first use: processes that never touch a job never load the native LMDB module
+      const { JobStore } = await import("./job-store.js");
+      return new JobEngine({
+        paths: this.paths,
+        store: await JobStore.open(this.paths.jobsDir),
+        jobDeadlineS: this.config.jobDeadlineS,
+        jobRetentionS: this.config.jobRetentionS,
+        pollIntervalMs: this.config.pollIntervalMs,
+        timeoutMs: this.timeoutMs,
+        addresses: (hosts) => this.addresses(hosts),
+        fanOut: (minions, call, onResult, settings) => this.fanOut(minions, call, onResult, settings),
+        env: this.#opts.env ?? process.env,
+      });
+    })();
     return this.#engine;
   }
 
@@ -199,15 +205,45 @@ export class Overlord {
   async resumeDispatch(id: string, opts: { delayMs?: number } = {}): Promise<void> {
     const jobs = await this.#jobs();
     await jobs.dispatch(id, opts);
-    jobs.purgeExpired();
+    await jobs.purgeExpired();
+  }
+
+  /**
+   * A revocation takes effect on this instance's next call: a changed CRL drops the cached identity and the
+   * kept-alive connections made under the old one. On the CA host a CRL past half its life is re-signed first,
+   * since an expired CRL would make every minion unreachable.
+   */
+  async #followCrl(): Promise<void> {
+    try {
+      await refreshCrlIfStale(this.paths);
+    } catch {
+      // not this user's CA, or read-only: the CRL as it is still applies
+    }
+    if (this.#identity && fileStamp(this.paths.crl) !== this.#crlStamp) {
+      this.#identity = undefined;
+      this.#dropConnections();
+    }
+  }
+
+  #dropConnections(): void {
+    this.#transport?.close();
+    this.#transport = undefined;
   }
 
   /** Closes kept-alive connections and the job store; the instance can still be used (it reopens them). */
   async close(): Promise<void> {
-    this.#transport?.close();
-    this.#transport = undefined;
+    this.#dropConnections();
     const engine = this.#engine;
     this.#engine = undefined;
-    await engine?.store.close();
+    if (engine) await (await engine).store.close();
+  }
+}
+
+function fileStamp(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return "none";
   }
 }

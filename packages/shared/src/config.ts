@@ -50,6 +50,8 @@ export interface MinionConfig {
   advertiseAddr: string;
   /** how often to fetch the CRL from the enrollment service, s; 0: never */
   crlRefreshS: number;
+  /** directories the `file` module may read and write under (file_roots); paths are resolved first */
+  fileRoots: string[];
 }
 
 export interface OverlordConfig {
@@ -95,6 +97,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     caFingerprint: "",
     advertiseAddr: "",
     crlRefreshS: 300,
+    fileRoots: ["/"],
   },
   overlord: {
     socketTimeoutS: 30,
@@ -177,6 +180,7 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     caFingerprint: s.str("ca_fingerprint", d.caFingerprint),
     advertiseAddr: s.str("advertise_addr", d.advertiseAddr),
     crlRefreshS: s.num("crl_refresh", d.crlRefreshS, 0),
+    fileRoots: s.list("file_roots", d.fileRoots),
   };
 }
 

@@ -10,3 +10,6 @@ export * from "./pki.js";
 export * from "./names.js";
 export * from "./codec.js";
 export * from "./process-check.js";
+export * from "./enroll-wire.js";
+export * from "./files.js";
+export * from "./host-lock.js";

@@ -18,7 +18,7 @@ const MAX_READERS = 1024;
 export function openLmdb<V>(dir: string): RootDatabase<V, Key> {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return open<V, Key>({ path: join(dir, LMDB_DATA_FILE), maxReaders: MAX_READERS, compression: false });
+    return open<V, Key>({ path: join(dir, LMDB_DATA_FILE), maxReaders: MAX_READERS, compression: false, overlappingSync: false });
   } catch (err) {
     throw storeError(err, `cannot open the job store in ${dir}`);
   }

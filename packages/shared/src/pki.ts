@@ -13,7 +13,9 @@ import { FuncError } from "./errors.js";
 const CRYPTO = webcrypto;
 x509.cryptoProvider.set(CRYPTO);
 
-export type CertRole = "minion" | "overlord" | "service";
+/** minion: a managed host; overlord: the admin identity, allowed every method; service: the enrollment server;
+ * user: an extra caller identity whose rights come from the minions' ACLs only. */
+export type CertRole = "minion" | "overlord" | "service" | "user";
 
 export interface CertPair {
   keyPem: string;
@@ -30,6 +32,8 @@ export interface CertInfo {
   notAfter: Date;
   /** see {@link fingerprint} */
   fingerprint: string;
+  /** of the SubjectPublicKeyInfo DER, as CsrInfo.publicKeyFingerprint: equal when cert and CSR share a key */
+  publicKeyFingerprint: string;
   issuerCommonName: string;
   dnsNames: string[];
   ipAddresses: string[];
@@ -47,7 +51,7 @@ export interface CsrInfo {
 }
 
 /** The roles a leaf can carry in its OU. */
-const CERT_ROLES: ReadonlySet<string> = new Set<CertRole>(["minion", "overlord", "service"]);
+const CERT_ROLES: ReadonlySet<string> = new Set<CertRole>(["minion", "overlord", "service", "user"]);
 /** Organisation written into every subject this CA builds. */
 const ORGANISATION = "func";
 /** CA lifetime when the caller gives none. */
@@ -234,8 +238,22 @@ async function keyPairToPem(keys: webcrypto.CryptoKeyPair): Promise<string> {
   return derToPem(await CRYPTO.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
 }
 
+/** The last CA signer loaded: one CA signs a whole fleet, and importing its key costs about as much as a signature. */
+let lastSigner: { keyPem: string; certPem: string; signer: Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> } | null = null;
+
+function loadCaSigner(ca: CertPair): Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> {
+  if (lastSigner && lastSigner.keyPem === ca.keyPem && lastSigner.certPem === ca.certPem) return lastSigner.signer;
+  const signer = loadCaSignerUncached(ca);
+  lastSigner = { keyPem: ca.keyPem, certPem: ca.certPem, signer };
+  // a failed load is not remembered: the next caller gets the error afresh
+  signer.catch(() => {
+    if (lastSigner?.signer === signer) lastSigner = null;
+  });
+  return signer;
+}
+
 /** Loads the CA's signing key and checks it is the key of `caCert` (a mismatched pair would sign certs nobody can verify). */
-async function loadCaSigner(ca: CertPair): Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> {
+async function loadCaSignerUncached(ca: CertPair): Promise<{ cert: x509.X509Certificate; key: webcrypto.CryptoKey }> {
   const cert = parseCert(ca.certPem, "CA certificate");
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   if (!bc?.ca) throw pkiError("CA certificate: not a CA (basicConstraints CA:false or missing)");
@@ -449,6 +467,7 @@ export function certInfo(certPem: string): CertInfo {
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
       fingerprint: sha256Colons(cert.rawData),
+      publicKeyFingerprint: sha256Colons(cert.publicKey.rawData),
       issuerCommonName: firstField(cert.issuerName, "CN"),
       dnsNames,
       ipAddresses,
@@ -536,6 +555,62 @@ export async function verifyCert(certPem: string, caCertPem: string, at: Date = 
     if (t < caCert.notBefore.getTime() || t > caCert.notAfter.getTime()) return false;
     if (t < cert.notBefore.getTime() || t > cert.notAfter.getTime()) return false;
     return await cert.verify({ publicKey: caCert, signatureOnly: true }, CRYPTO);
+  } catch {
+    return false;
+  }
+}
+
+/** True when the CSR's self-signature verifies (the requester holds the key); any unreadable input: false. */
+export async function verifyCsr(csrPem: string): Promise<boolean> {
+  try {
+    return await parseCsr(csrPem).verify(CRYPTO);
+  } catch {
+    return false;
+  }
+}
+
+export interface CrlInfo {
+  /** revoked serials, in {@link canonicalSerial} form */
+  serials: string[];
+  thisUpdate: Date;
+  nextUpdate: Date | null;
+  /** the CRL number extension (grows with every CRL this CA issues); null when absent */
+  number: bigint | null;
+  issuerCommonName: string;
+}
+
+export function crlInfo(crlPem: string): CrlInfo {
+  const der = pemToDer(crlPem, ["X509 CRL"], "CRL");
+  try {
+    const crl = new x509.X509Crl(der);
+    const ext = crl.getExtension(OID_CRL_NUMBER);
+    let number: bigint | null = null;
+    if (ext) {
+      // extnValue holds a DER INTEGER: tag 0x02, a short length, then the big-endian bytes
+      const v = new Uint8Array(ext.value);
+      if (v[0] !== 0x02 || v[1] === undefined || v[1] > 20 || v.length !== v[1] + 2) throw pkiError("CRL: malformed CRL number");
+      number = v[1] === 0 ? 0n : BigInt("0x" + Buffer.from(v.subarray(2)).toString("hex"));
+    }
+    return {
+      serials: crl.entries.map((e) => canonicalSerial(e.serialNumber)),
+      thisUpdate: crl.thisUpdate,
+      nextUpdate: crl.nextUpdate ?? null,
+      number,
+      issuerCommonName: firstField(crl.issuerName, "CN"),
+    };
+  } catch (err) {
+    if (err instanceof FuncError) throw err;
+    throw pkiError("CRL: malformed", err);
+  }
+}
+
+/** True when `crlPem` is issued by `caCertPem` (issuer name and signature); any unreadable input: false, never a throw. */
+export async function verifyCrl(crlPem: string, caCertPem: string): Promise<boolean> {
+  try {
+    const crl = new x509.X509Crl(pemToDer(crlPem, ["X509 CRL"], "CRL"));
+    const caCert = parseCert(caCertPem, "CA certificate");
+    if (!Buffer.from(crl.issuerName.toArrayBuffer()).equals(Buffer.from(caCert.subjectName.toArrayBuffer()))) return false;
+    return await crl.verify({ publicKey: caCert }, CRYPTO);
   } catch {
     return false;
   }

@@ -2,8 +2,21 @@
 
 import type { FuncModule } from "../registry.js";
 import { commandModule } from "./command.js";
+import { fileModule } from "./file.js";
 import { jobsModule } from "./jobs.js";
+import { serviceModule } from "./service.js";
+import { diskModule, hardwareModule, processModule } from "./system-info.js";
 import { systemModule } from "./system.js";
 import { testModule } from "./test.js";
 
-export const MODULES: readonly FuncModule[] = [testModule, commandModule, systemModule, jobsModule];
+export const MODULES: readonly FuncModule[] = [
+  testModule,
+  commandModule,
+  systemModule,
+  fileModule,
+  hardwareModule,
+  diskModule,
+  processModule,
+  serviceModule,
+  jobsModule,
+];

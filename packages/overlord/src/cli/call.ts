@@ -3,7 +3,8 @@
 
 import { EXIT, exitCodeFor, summarize, type HostResult } from "@func/shared";
 import { Overlord, type OverlordOptions } from "../overlord.js";
-import { formatHost, formatSummary, toJson } from "./render.js";
+import { foldNames } from "./fold.js";
+import { formatHost, formatSummary, resultLines, toJson } from "./render.js";
 
 export interface OutputOptions {
   json: boolean;
@@ -11,6 +12,8 @@ export interface OutputOptions {
   color: boolean;
   /** stderr is a terminal: show progress on long runs */
   progress: boolean;
+  /** print hosts with identical results once, under a folded node set */
+  fold?: boolean;
 }
 
 export interface Io {
@@ -53,12 +56,29 @@ export async function printResults(
     io.out(toJson({ job, hosts: sorted, summary }, 2) + "\n");
   } else if (out.jsonl) {
     io.out(toJson({ summary, job }) + "\n");
+  } else if (out.fold) {
+    for (const [label, result] of foldResults(hosts, results)) io.out(formatHost(label, result, label.length, out.color) + "\n");
   } else {
     const width = Math.max(...hosts.map((h) => h.length), 4);
     for (const h of hosts) io.out(formatHost(h, results[h]!, width, out.color) + "\n");
   }
   io.err(formatSummary(summary, performance.now() - started) + "\n");
   return exitCodeFor(hosts.map((h) => results[h]!.outcome));
+}
+
+/** Groups hosts whose outcome and printed lines are identical; the largest group first. */
+export function foldResults(hosts: readonly string[], results: Record<string, HostResult>): [string, HostResult][] {
+  const groups = new Map<string, { hosts: string[]; result: HostResult }>();
+  for (const h of hosts) {
+    const r = results[h]!;
+    const key = `${r.outcome}\0${resultLines(r).join("\n")}`;
+    const g = groups.get(key) ?? { hosts: [], result: r };
+    g.hosts.push(h);
+    groups.set(key, g);
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.hosts.length - a.hosts.length)
+    .map((g) => [`${foldNames(g.hosts)} (${g.hosts.length})`, g.result]);
 }
 
 export async function callCommand(

@@ -6,9 +6,10 @@ import { EXIT, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
+import { copyFile, getFile } from "./files.js";
 import { LIST_LIMIT, asyncCallCommand, jobListCommand, jobPurgeCommand, jobStatusCommand, jobWaitCommand } from "./job.js";
 
-const ACTIONS = ["call", "ping", "list_minions"] as const;
+const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
@@ -31,6 +32,7 @@ interface GlobalArgs {
   jsonl: boolean;
   str: boolean;
   color?: boolean;
+  fold: boolean;
 }
 
 function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
@@ -54,7 +56,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
   let code: number = EXIT.OK;
   const output = (a: GlobalArgs): OutputOptions => {
     if (a.json && a.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
-    return { json: a.json, jsonl: a.jsonl, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+    return { json: a.json, jsonl: a.jsonl, fold: a.fold, color: a.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
   };
   const parser = yargs(argv)
     .scriptName("func")
@@ -66,6 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .option("json", { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" })
     .option("jsonl", { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" })
     .option("str", { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" })
+    .option("fold", { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" })
     .option("color", { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" })
     .command(
       "job <action> [id]",
@@ -113,7 +116,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
       (y) =>
         y
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
-          .positional("action", { choices: ACTIONS, describe: "call <module> <method> [args..] | ping | list_minions" })
+          .positional("action", {
+            choices: ACTIONS,
+            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> | getfile <remote> <localdir>",
+          })
           .positional("args", { type: "string", array: true })
           .option("async", { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" })
           .option("nopoll", { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" })
@@ -130,6 +136,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
           case "ping":
             code = await callCommand(target, "test", "ping", [], opts, output(g), io);
             return;
+          case "copyfile":
+          case "getfile": {
+            const [from, to] = rest.map(String);
+            if (!from || !to || rest.length !== 2) throw new FuncError("UsageError", `${a.action} needs two paths, e.g. func "web*" ${a.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
+            code = a.action === "copyfile" ? await copyFile(target, from, to, opts, output(g), io) : await getFile(target, from, to, opts, output(g), io);
+            return;
+          }
           case "call": {
             if (g.jobstatus !== undefined) {
               code = await jobStatusCommand(String(g.jobstatus), opts, output(g), io);
@@ -149,8 +162,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .example('$0 "*" ping', "is every minion up?")
     .example('$0 "web*" call command run "uname -r"', "run a shell command")
     .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
-    .example('$0 "web*;@db" --exclude web3 call service restart nginx', "globs, groups and exclusions")
+    .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
+    .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
+    .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
+    .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
     .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
     .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
     .epilog(EPILOG)
@@ -161,7 +177,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new FuncError("UsageError", msg);
+      throw err ?? new FuncError("UsageError", `${msg} (see func --help)`);
     });
   await parser.parseAsync();
   return code;
