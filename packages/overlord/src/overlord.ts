@@ -13,7 +13,7 @@ import {
   type HostResult,
   type OverlordConfig,
 } from "@func/shared";
-import { JobEngine, type JobStatus, type JobSummary, type WaitOptions } from "./async-jobs.js";
+import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "./async-jobs.js";
 import { refreshCrlIfStale } from "./ca-store.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
@@ -186,8 +186,9 @@ export class Overlord {
   #jobs(): Promise<JobEngine> {
     // one engine (one open store) per instance, however many calls race to create it
     this.#engine ??= (async () => {
-      // loaded on first use: processes that never touch a job never load the native LMDB module
-      const { JobStore } = await import("./job-store.js");
+      // loaded on first use: processes that never touch a job never load the native LMDB module (nor the
+      // engine: a plain `func` call starts faster without it)
+      const [{ JobEngine }, { JobStore }] = await Promise.all([import("./async-jobs.js"), import("./job-store.js")]);
       return new JobEngine({
         paths: this.paths,
         store: await JobStore.open(this.paths.jobsDir),
