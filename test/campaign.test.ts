@@ -10,6 +10,7 @@ import type { Row } from "./campaign/case.js";
 import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./campaign/async-cases.js";
 import { FAULT_CASES, runFaultCase } from "./campaign/fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./campaign/hostile-cases.js";
+import { asyncSoakOps } from "./campaign/async-soak.js";
 import { runSoak } from "./campaign/soak.js";
 import { formatTable } from "./campaign/campaign.js";
 
@@ -86,8 +87,8 @@ describe("campaign (short form)", function () {
     after(async () => {
       await fleet?.stop();
     });
-    it("20 s of mixed calls: nothing lost or doubled, RSS and fds flat, no zombies", async () => {
-      held(await runSoak({ fleet, durationMs: 20_000, warmupMs: 6000, ratePerS: 5 }));
+    it("20 s of mixed sync and async calls: nothing lost or doubled, RSS and fds flat, no zombies", async () => {
+      held(await runSoak({ fleet, durationMs: 20_000, warmupMs: 6000, ratePerS: 5, asyncOps: asyncAvailable() ? asyncSoakOps() : null }));
     });
   });
 });

@@ -10,6 +10,9 @@ import { Overlord } from "@func/overlord";
 import { FUNC_CA_BIN, FUNCD_BIN, func, runBin, tempHome } from "./helpers/fleet.js";
 import { startBin, type Proc } from "./helpers/procs.js";
 
+/** funcd's exit code when enrollment is refused for good (systemd does not restart on it). */
+const FUNCD_ENROLL_REFUSED = 3;
+
 const SERVICE = "127.31.0.1:51235";
 
 describe("enrollment by hand with real processes", function () {
@@ -60,7 +63,7 @@ describe("enrollment by hand with real processes", function () {
     const other = fingerprint((await createCa({ commonName: "not ours" })).certPem);
     const dir = minionHome("m-wrongfp");
     const p = funcd(dir, "wrongfp1", "127.31.0.9", other);
-    assert.equal(await p.exited, 3, p.output());
+    assert.equal(await p.exited, FUNCD_ENROLL_REFUSED, p.output());
     assert.match(p.output(), /presents CA SHA256:[0-9A-F:]+ .*not the expected/);
     assert.equal(existsSync(homePaths(dir).minionKey), false);
     const list = await ca("list", "--json");
@@ -97,7 +100,7 @@ describe("enrollment by hand with real processes", function () {
 
   it("a second minion asking for a name that is taken is refused and exits", async () => {
     const p = funcd(minionHome("m-web1-twin"), "web1", "127.31.0.3");
-    assert.equal(await p.exited, 3, p.output());
+    assert.equal(await p.exited, FUNCD_ENROLL_REFUSED, p.output());
     assert.match(p.output(), /already has a signed cert/);
     const ping = await func(home, ["*", "ping"]);
     assert.equal(ping.code, 0, "the real web1 is untouched");

@@ -3,12 +3,12 @@
 // restart one minion's funcd and to find the files each case watches.
 
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { encodeCall, homePaths, type HomePaths } from "@func/shared";
-import { fleetFile, funcdPath, type FleetMinion } from "@func/overlord/fleet";
-import { startFleet, type TestFleet } from "../helpers/fleet.js";
+import { MINION_PORT, encodeCall, homePaths, type HomePaths } from "@func/shared";
+import { fleetDown, fleetFile, fleetUp, funcdPath, type FleetMinion, type FleetState } from "@func/overlord/fleet";
+import { tempHome, type TestFleet } from "../helpers/fleet.js";
 import { alive } from "./observe.js";
 import { rawCall, type Identity, type Target } from "./probe.js";
 
@@ -51,10 +51,30 @@ export class CampaignFleet {
   }
 
   static async start(tag: string, subnet: number, count: number, opts: CampaignFleetOptions): Promise<CampaignFleet> {
-    const fleet = await startFleet(tag, subnet, count, {
-      minionConf: { ...CAMPAIGN_MINION_CONF, file_roots: opts.fileRoot },
-      perProcess: opts.perProcess ?? 1,
-    });
+    const home = tempHome(tag);
+    let state: FleetState;
+    try {
+      state = await fleetUp(home, {
+        count,
+        baseAddress: `127.${subnet}.0.2`,
+        port: MINION_PORT,
+        minionConf: { ...CAMPAIGN_MINION_CONF, file_roots: opts.fileRoot },
+        perProcess: opts.perProcess ?? 1,
+      });
+    } catch (err) {
+      // a fleet that did not come up (an address in use, a minion that died) leaves nothing running
+      await fleetDown(home, { graceMs: 2000 });
+      rmSync(home, { recursive: true, force: true });
+      throw err;
+    }
+    const fleet: TestFleet = {
+      ...state,
+      home,
+      async stop() {
+        await fleetDown(home, { graceMs: 2000 });
+        rmSync(home, { recursive: true, force: true });
+      },
+    };
     return new CampaignFleet(fleet, opts.fileRoot);
   }
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { CampaignFleet } from "./campaign-fleet.js";
 import { notRunRow, type Row } from "./case.js";
 import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./async-cases.js";
+import { asyncSoakOps } from "./async-soak.js";
 import { FAULT_CASES, runFaultCase } from "./fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./hostile-cases.js";
 import { runSoak } from "./soak.js";
@@ -101,7 +102,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<Row[]> {
             durationMs,
             warmupMs: Math.min(60_000, Math.max(5000, durationMs / 5)),
             ratePerS: opts.soakRate,
-            asyncOps: null,
+            asyncOps: asyncAvailable() ? asyncSoakOps() : null,
             log,
           }),
         );

@@ -26,6 +26,7 @@ import {
   settle,
   snapshotDir,
 } from "./observe.js";
+import { FUNC_BIN, runBin } from "../helpers/fleet.js";
 import { openIdle, pastTls, rawCall, trickleHeaders, type Identity, type RawRequest, type Reply } from "./probe.js";
 
 /** Most a hostile case may raise funcd's peak RSS over where it started, KiB (a flood of 4 MiB bodies peaks near 150 MiB). */
@@ -316,6 +317,32 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
       const inside = await rawCall(env.fleet.target(0), env.fleet.overlord, body(callXml("file.checksum", p(`${root}/inside.txt`))));
       if (inside.kind !== "ok") r.problems.push(`file.checksum inside the root: ${replyLabel(inside)}`);
       return { ...r, tries: r.tries + 1, outcome: `${denied}; inside the root: ${replyLabel(inside)}`, audited: r.audited + 1 };
+    },
+  },
+  {
+    name: "job ids that are not job ids (jobs module, func job)",
+    run: async (env) => {
+      const bad = ["../../etc/passwd", "", "20261122T201233-../../../x", "20261122T201233-5f2a9c01b7/../x", "x".repeat(10_000), "*", "20261122T201233-5F2A9C01B7"];
+      const minion = await batch(
+        env,
+        [
+          ...bad.map((id) => body(callXml("jobs.job_status", stringParam(id)))),
+          body(callXml("jobs.job_status", `<param><value><base64>${Buffer.from("20261122T201233-5f2a9c01b7\u0000").toString("base64")}</base64></value></param>`)),
+          body(callXml("jobs.purge", "<param><value><int>-1</int></value></param>")),
+        ],
+        [`fault ${FAULT.BAD_ARGUMENTS}`],
+      );
+      // a well-formed id the minion never issued is an answer, not an error: [2 LOST_IN_SPACE, {reason}]
+      const unknown = await rawCall(env.fleet.target(0), env.fleet.overlord, body(callXml("jobs.job_status", stringParam("20200101T000000-0123456789"))));
+      if (!(unknown.kind === "ok" && Array.isArray(unknown.value) && unknown.value[0] === 2)) minion.problems.push(`an unknown job id answered ${replyLabel(unknown)}`);
+      // the overlord refuses them before any store lookup, with a usage error (exit 1)
+      const cli: string[] = [];
+      for (const id of ["../../etc/passwd", "x".repeat(300)]) {
+        const r = await runBin(FUNC_BIN, ["job", "status", id], { FUNC_HOME: env.fleet.home });
+        cli.push(`exit ${r.code}`);
+        if (r.code !== 1 || !/job id/i.test(r.stderr)) minion.problems.push(`func job status ${id.slice(0, 20)}: exit ${r.code}: ${r.stderr.trim().slice(0, 160)}`);
+      }
+      return { ...minion, tries: minion.tries + 3, outcome: `${minion.outcome}; unknown id: ${replyLabel(unknown)}; func job status: ${tally(cli)}`, audited: minion.audited + 1 };
     },
   },
   {

@@ -18,12 +18,14 @@ const OPEN_FULL_CHECK_MAX_BYTES = 16 * 1024 * 1024;
 const MAX_READERS = 1024;
 
 /**
- * Opens (creating) the LMDB store in `dir`. Read-modify-writes must run inside `transactionSync`:
+ * Opens (creating) the LMDB store in `dir`, after checking its file (a damaged one is a StoreError naming the
+ * file and how to recover). Read-modify-writes must run inside `transactionSync`:
  * lmdb's async `transaction` callbacks never run with the prebuilt binary on this Node, and hang exit.
  */
 export function openLmdb<V>(dir: string): RootDatabase<V, Key> {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // LMDB trusts its file: a damaged one kills the process (SIGSEGV, SIGBUS) instead of failing the open
     checkLmdbFile(join(dir, LMDB_DATA_FILE), OPEN_FULL_CHECK_MAX_BYTES);
     return open<V, Key>({ path: join(dir, LMDB_DATA_FILE), maxReaders: MAX_READERS, compression: false, overlappingSync: false });
   } catch (err) {
