@@ -30,6 +30,15 @@ interface Row {
   afterCallsRssMb?: number;
   callsOk?: number;
   calls?: number;
+  asyncRunnerStartMs?: number | null;
+  submit?: Series;
+  cliSubmit?: Series;
+  collect?: Series;
+  insertMs?: number;
+  listMs?: number;
+  lookupMs?: number;
+  cliListMs?: number;
+  purged?: number;
 }
 interface Results {
   schema: number;
@@ -58,6 +67,11 @@ describe("benchmark harness (smoke)", function () {
       warmRounds: 2,
       warmRuns: 1,
       footprintCalls: 20,
+      asyncRuns: 1,
+      runnerRuns: 1,
+      jobRecords: 1000,
+      purgeRecords: 100,
+      cliRuns: 1,
       baseAddress: BASE_ADDRESS,
       footprintAddress: FOOTPRINT_ADDRESS,
     });
@@ -85,15 +99,18 @@ describe("benchmark harness (smoke)", function () {
     const [foot] = rows("minion-footprint");
     assert.ok(foot && foot.idleRssMb! > 0 && foot.afterCallsRssMb! > 0);
     assert.equal(foot.callsOk, foot.calls);
-    for (const w of ["async", "job-store"]) {
-      const [x] = rows(w);
-      assert.ok(x, w);
-      assert.ok(x.status !== undefined || x.func !== undefined, `${w}: a number or the reason there is none`);
-    }
+    assert.ok(foot.asyncRunnerStartMs! > 0, "an async runner started and finished");
+    const [async] = rows("async");
+    assert.ok(async);
+    assert.deepEqual(async.failures, []);
+    assert.ok(async.submit!.median! > 0 && async.cliSubmit!.median! > 0 && async.collect!.median! >= async.submit!.median!);
+    const [store] = rows("job-store");
+    assert.ok(store && store.n === 1000 && store.insertMs! > 0 && store.listMs! > 0 && store.lookupMs! > 0 && store.cliListMs! > 0);
+    assert.equal(store.purged, 100);
 
     const table = report.tableMarkdown(r);
     assert.match(table, /^\| workload \| N \|/);
-    assert.equal(table.split("\n").length, 2 + r.rows.length + 1, "one line per row, two for the footprint");
+    for (const w of ["cold CLI fan-out", "repeat CLI run", "warm API", "async job", "job store", "minion footprint", "async runner start"]) assert.ok(table.includes(`| ${w} |`), w);
     const svg = report.chartSvg(r);
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.equal((svg.match(/<polyline /g) ?? []).length, 4, "func --forks 1, --forks 2, the floor, the repeat run");

@@ -1,14 +1,21 @@
-// The CLI's fast path: plain `func <target> call|ping|...` lines are parsed by yargs-parser alone, and must
-// come out exactly as the full yargs parses them; anything else (help, odd arguments) goes to yargs.
+// The CLI's fast path: plain `func <target> call|ping|...` and `func job ...` lines are parsed by yargs-parser
+// alone, and must come out exactly as the full yargs parses them; anything else (help, odd arguments) goes
+// to yargs.
 
 import assert from "node:assert/strict";
-import { quickParse, yargsParse, type Invocation } from "@func/overlord";
+import { quickParse, yargsParse, type Invocation, type JobInvocation } from "@func/overlord";
 
-async function viaYargs(argv: string[]): Promise<Invocation | null> {
-  let inv: Invocation | null = null;
-  await yargsParse(argv, async (i) => {
-    inv = i;
-  });
+async function viaYargs(argv: string[]): Promise<Invocation | JobInvocation | null> {
+  let inv: Invocation | JobInvocation | null = null;
+  await yargsParse(
+    argv,
+    async (i) => {
+      inv = i;
+    },
+    async (j) => {
+      inv = j;
+    },
+  );
   return inv;
 }
 
@@ -28,6 +35,16 @@ const SAME: string[][] = [
   ["*", "ping", "-f2", "--color", "-b"],
   ["*", "copyfile", "./a b", "/etc/motd"],
   ["*", "call", "test", "echo", "a", "--", "--c", "-5"],
+  ["*", "call", "--async", "test", "sleep", "0"],
+  ["*", "call", "-a", "-n", "test", "sleep", "0", "--json"],
+  ["*", "call", "--jobstatus", "20261122T201233-5f2a9c01b7", "test", "ping"],
+  ["*", "call", "command", "run", "echo job", "job"],
+  ["job", "list"],
+  ["job", "list", "--limit", "5", "--json"],
+  ["job", "status", "20261122T201233-5f2a9c01b7"],
+  ["--json", "job", "wait", "20261122T201233-5f2a9c01b7", "-t", "30"],
+  ["job", "purge", "--older-than", "7d"],
+  ["job", "list", "--limit=abc"],
 ];
 
 describe("CLI fast path", () => {
@@ -40,7 +57,8 @@ describe("CLI fast path", () => {
   }
 
   it("leaves help, missing or unknown actions and option-looking arguments to yargs", () => {
-    for (const argv of [["--help"], ["*", "ping", "-h"], ["*"], [], ["*", "reboot"], ["job", "status", "x"], ["*", "call", "command", "run", "ls", "-la"]]) {
+    const others = [["--help"], ["*", "ping", "-h"], ["*"], [], ["*", "reboot"], ["job", "bogus"], ["job", "status", "x", "y"], ["job", "list", "-h"], ["*", "call", "command", "run", "ls", "-la"]];
+    for (const argv of others) {
       assert.equal(quickParse(argv), null, JSON.stringify(argv));
     }
   });

@@ -30,101 +30,102 @@ describe("overlord job store (LMDB)", () => {
   let dir: string;
   let store: JobStore;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "func-ojs-"));
-    store = new JobStore(join(dir, "jobs"));
+    store = await JobStore.open(join(dir, "jobs"));
   });
   afterEach(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("keeps each host in its own key: recording one never changes another", () => {
+  it("keeps each host in its own key: recording one never changes another", async () => {
     const job = record(["a", "b", "c"]);
-    store.create(job);
+    await store.create(job);
     assert.deepEqual(store.job(job.id), job);
     assert.deepEqual(store.hostStates(job.id), {});
     const mA = newJobId();
-    store.recordMinionJob(job.id, "a", mA, 1000);
+    await store.recordMinionJob(job.id, "a", mA, 1000);
     const before = store.hostStates(job.id);
-    store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } }, 2000);
+    await store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } }, 2000);
     const after = store.hostStates(job.id);
     assert.deepEqual(after.a, before.a);
     assert.deepEqual(Object.keys(after).sort(), ["a", "b"]);
-    assert.throws(() => store.create(job), /exists already/);
+    await assert.rejects(store.create(job), /exists already/);
   });
 
-  it("never overwrites a minion job id, and a final outcome keeps it and stays final", () => {
+  it("never overwrites a minion job id, and a final outcome keeps it and stays final", async () => {
     const job = record(["a"]);
-    store.create(job);
+    await store.create(job);
     const first = newJobId();
-    store.recordMinionJob(job.id, "a", first);
-    assert.equal(store.recordMinionJob(job.id, "a", newJobId()).minionJobId, first);
-    store.recordFinal(job.id, "a", { outcome: "ok", value: 3 });
+    await store.recordMinionJob(job.id, "a", first);
+    assert.equal((await store.recordMinionJob(job.id, "a", newJobId())).minionJobId, first);
+    await store.recordFinal(job.id, "a", { outcome: "ok", value: 3 });
     assert.deepEqual(store.hostStates(job.id).a?.minionJobId, first);
     assert.deepEqual(store.hostStates(job.id).a?.result, { outcome: "ok", value: 3 });
-    store.recordFinal(job.id, "a", { outcome: "lost", error: { code: 0, type: "X", message: "late" } });
+    await store.recordFinal(job.id, "a", { outcome: "lost", error: { code: 0, type: "X", message: "late" } });
     assert.deepEqual(store.hostStates(job.id).a?.result, { outcome: "ok", value: 3 }, "the first final outcome stays");
-    store.recordMinionJob(job.id, "a", newJobId());
+    await store.recordMinionJob(job.id, "a", newJobId());
     assert.equal(store.hostStates(job.id).a?.minionJobId, first);
   });
 
-  it("derives RUNNING (a host not dispatched), PARTIAL (hosts open), FINISHED (all final)", () => {
+  it("derives RUNNING (a host not dispatched), PARTIAL (hosts open), FINISHED (all final)", async () => {
     const job = record(["a", "b"]);
-    store.create(job);
+    await store.create(job);
     assert.equal(deriveJobState(job.hosts, store.hostStates(job.id)).status, "RUNNING");
-    store.recordMinionJob(job.id, "a", newJobId());
+    await store.recordMinionJob(job.id, "a", newJobId());
     const running = deriveJobState(job.hosts, store.hostStates(job.id));
     assert.deepEqual([running.status, running.open, running.pending], ["RUNNING", ["a"], ["b"]]);
-    store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } });
+    await store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } });
     assert.equal(deriveJobState(job.hosts, store.hostStates(job.id)).status, "PARTIAL");
-    store.recordFinal(job.id, "a", { outcome: "ok", value: 3 });
+    await store.recordFinal(job.id, "a", { outcome: "ok", value: 3 });
     const done = deriveJobState(job.hosts, store.hostStates(job.id));
     assert.equal(done.status, "FINISHED");
     assert.equal(done.done, 2);
     assert.deepEqual([done.summary.ok, done.summary.unreachable], [1, 1]);
   });
 
-  it("updates the bookkeeping by merging, never replacing", () => {
+  it("updates the bookkeeping by merging, never replacing", async () => {
     const job = record(["a"]);
-    store.create(job);
-    store.updateMeta(job.id, { dispatcherPid: 123 });
-    store.updateMeta(job.id, { dispatchDone: true });
+    await store.create(job);
+    await store.updateMeta(job.id, { dispatcherPid: 123 });
+    await store.updateMeta(job.id, { dispatchDone: true });
     assert.deepEqual(store.meta(job.id), { dispatcherPid: 123, dispatchDone: true });
   });
 
-  it("lists newest first, with a limit, and pages on with `before`", () => {
+  it("lists newest first, with a limit, and pages on with `before`", async () => {
     const now = Date.now();
-    const ids = [0, 1, 2, 3, 4].map((i) => {
+    const ids: string[] = [];
+    for (const i of [0, 1, 2, 3, 4]) {
       const job = record(["a"], now - (5 - i) * 1000);
-      store.create(job);
-      return job.id;
-    });
+      await store.create(job);
+      ids.push(job.id);
+    }
     assert.deepEqual(store.list({ limit: 3 }).map((j) => j.job.id), [ids[4], ids[3], ids[2]]);
     assert.deepEqual(store.list({ limit: 3, before: ids[2] }).map((j) => j.job.id), [ids[1], ids[0]]);
     assert.equal(store.count(), 5);
   });
 
-  it("purges jobs finished before the retention period, never one with an open or undispatched host", () => {
+  it("purges jobs finished before the retention period, never one with an open or undispatched host", async () => {
     const now = Date.now();
     const oldDone = record(["a"], now - 10 * HOUR);
     const oldOpen = record(["a", "b"], now - 10 * HOUR);
     const oldPending = record(["a"], now - 10 * HOUR);
     const recentDone = record(["a"], now - HOUR);
-    for (const j of [oldDone, oldOpen, oldPending, recentDone]) store.create(j);
-    store.recordFinal(oldDone.id, "a", { outcome: "ok", value: 1 }, now - 9 * HOUR);
-    store.recordFinal(oldOpen.id, "a", { outcome: "ok", value: 1 }, now - 9 * HOUR);
-    store.recordMinionJob(oldOpen.id, "b", newJobId(), now - 9 * HOUR);
-    store.recordFinal(recentDone.id, "a", { outcome: "ok", value: 1 }, now - HOUR);
-    assert.equal(store.purge(2 * 3600, now), 1);
+    for (const j of [oldDone, oldOpen, oldPending, recentDone]) await store.create(j);
+    await store.recordFinal(oldDone.id, "a", { outcome: "ok", value: 1 }, now - 9 * HOUR);
+    await store.recordFinal(oldOpen.id, "a", { outcome: "ok", value: 1 }, now - 9 * HOUR);
+    await store.recordMinionJob(oldOpen.id, "b", newJobId(), now - 9 * HOUR);
+    await store.recordFinal(recentDone.id, "a", { outcome: "ok", value: 1 }, now - HOUR);
+    assert.equal(await store.purge(2 * 3600, now), 1);
     assert.equal(store.job(oldDone.id), undefined);
     assert.deepEqual(store.hostStates(oldDone.id), {}, "its host keys go too");
     for (const kept of [oldOpen, oldPending, recentDone]) assert.ok(store.job(kept.id), `${kept.id} kept`);
     assert.equal(store.count(), 3);
   });
 
-  it("seeds synthetic finished jobs quickly and lists the newest from a big store", () => {
-    const ids = store.seedSynthetic(20_000, { hostsPerJob: 2 });
+  it("seeds synthetic finished jobs quickly and lists the newest from a big store", async () => {
+    const ids = await store.seedSynthetic(20_000, { hostsPerJob: 2 });
     assert.equal(ids.length, 20_000);
     assert.equal(store.count(), 20_000);
     const started = performance.now();

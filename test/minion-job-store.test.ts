@@ -137,6 +137,9 @@ describe("runner spool files", () => {
     removeSpool(runDir, id);
     assert.equal(readJobFile(runDir, id), undefined);
     assert.equal(readResultFile(runDir, id), undefined);
+    // a runner never recreates a run directory that was removed (its minion home is gone)
+    rmSync(runDir, { recursive: true });
+    assert.throws(() => writeResultFile(runDir, id, { status: JOB_STATUS.FINISHED, result: 1 }), /ENOENT/);
   });
 });
 

@@ -14,5 +14,5 @@ const started = performance.now();
 for (let r = 0; r < Number(rounds); r++) ok += await round();
 const ms = performance.now() - started;
 const used = process.cpuUsage(cpu);
-overlord.close();
+await overlord.close();
 process.stdout.write(JSON.stringify({ calls: hosts * Number(rounds), ms, cpuMs: (used.user + used.system) / 1000, ok }) + "\n");

@@ -29,7 +29,15 @@ export interface TestFleet extends FleetState {
  */
 export async function startFleet(tag: string, subnet: number, count: number, extra: Partial<FleetUpOptions> = {}): Promise<TestFleet> {
   const home = tempHome(tag);
-  const state = await fleetUp(home, { count, baseAddress: `127.${subnet}.0.2`, port: 51234, ...extra });
+  let state: FleetState;
+  try {
+    state = await fleetUp(home, { count, baseAddress: `127.${subnet}.0.2`, port: 51234, ...extra });
+  } catch (err) {
+    // a fleet that failed to come up (e.g. an address taken) must not leave its funcd processes behind
+    await fleetDown(home, { graceMs: 2000 });
+    rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...state,
     home,

@@ -52,10 +52,13 @@ function decode(value: unknown): unknown {
 const jobFile = (runDir: string, id: string) => join(runDir, `${id}.job.json`);
 const resultFile = (runDir: string, id: string) => join(runDir, `${id}.result.json`);
 
-/** Writes `file` whole or not at all: a temp file, fsync, rename, then fsync of the directory. */
-function writeDurably(file: string, data: string): void {
+/**
+ * Writes `file` whole or not at all: a temp file, fsync, rename, then fsync of the directory. Only funcd
+ * creates the directory: a runner whose minion home was removed meanwhile must not bring it back.
+ */
+function writeDurably(file: string, data: string, createDir: boolean): void {
   const dir = join(file, "..");
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (createDir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
   try {
@@ -85,7 +88,7 @@ function readJson(file: string): unknown {
 }
 
 export function writeJobFile(runDir: string, job: SpooledJob): void {
-  writeDurably(jobFile(runDir, job.id), JSON.stringify(encode(job)));
+  writeDurably(jobFile(runDir, job.id), JSON.stringify(encode(job)), true);
 }
 
 export function readJobFile(runDir: string, id: string): SpooledJob | undefined {
@@ -93,7 +96,7 @@ export function readJobFile(runDir: string, id: string): SpooledJob | undefined 
 }
 
 export function writeResultFile(runDir: string, id: string, result: SpooledResult): void {
-  writeDurably(resultFile(runDir, id), JSON.stringify(encode(result)));
+  writeDurably(resultFile(runDir, id), JSON.stringify(encode(result)), false);
 }
 
 /** The runner's result, or undefined while there is none (a damaged file counts as none: the job is then lost). */

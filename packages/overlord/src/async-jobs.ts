@@ -153,10 +153,10 @@ export class JobEngine {
       hosts: [...hosts],
       dispatch,
     };
-    this.#c.store.create(job);
+    await this.#c.store.create(job);
     await this.#c.store.flushed();
     const pid = this.#spawnDispatcher(id);
-    this.#c.store.updateMeta(id, { dispatcherPid: pid });
+    await this.#c.store.updateMeta(id, { dispatcherPid: pid });
     return id;
   }
 
@@ -208,10 +208,12 @@ export class JobEngine {
     let todo = pending;
     for (let attempt = 1; todo.length > 0; attempt++) {
       const retry = new Map<string, HostResult>();
+      // each answer is written as it arrives (the writes queue for the host lock); all are awaited below
+      const writes: Promise<unknown>[] = [];
       const onResult: OnResult = (host, result) => {
         const reading = readDispatchReply(result);
-        if ("minionJobId" in reading) store.recordMinionJob(id, host, reading.minionJobId);
-        else if ("final" in reading) store.recordFinal(id, host, reading.final);
+        if ("minionJobId" in reading) writes.push(store.recordMinionJob(id, host, reading.minionJobId));
+        else if ("final" in reading) writes.push(store.recordFinal(id, host, reading.final));
         else retry.set(host, reading.retry);
       };
       if (opts.delayMs && opts.delayMs > 0) {
@@ -222,20 +224,21 @@ export class JobEngine {
       } else {
         await this.#c.fanOut(this.#c.addresses(todo), call, onResult, settings);
       }
+      await Promise.all(writes);
       todo = [...retry.keys()];
       if (todo.length === 0) break;
       if (attempt >= DISPATCH_ATTEMPTS) {
-        for (const [host, last] of retry) store.recordFinal(id, host, undispatched(last, opts.resumed === true));
+        for (const [host, last] of retry) await store.recordFinal(id, host, undispatched(last, opts.resumed === true));
         break;
       }
       await sleep(DISPATCH_RETRY_MS);
     }
-    store.updateMeta(id, { dispatchDone: true, ...(opts.resumed ? { redispatched: pending.length } : {}) });
-    this.#noteFinished(job, store.hostStates(id));
+    await store.updateMeta(id, { dispatchDone: true, ...(opts.resumed ? { redispatched: pending.length } : {}) });
+    await this.#noteFinished(job, store.hostStates(id));
   }
 
   /** Purges finished jobs past the retention period (a bounded amount per call). */
-  purgeExpired(): number {
+  purgeExpired(): Promise<number> {
     return this.#c.store.purge(this.#c.jobRetentionS, Date.now(), PURGE_PER_DISPATCH);
   }
 
@@ -245,7 +248,7 @@ export class JobEngine {
   }
 
   /** Records when the job became FINISHED (with its counts), once: listing and purging then skip its hosts. */
-  #noteFinished(job: JobRecord, states: Record<string, HostState>): JobMeta | undefined {
+  async #noteFinished(job: JobRecord, states: Record<string, HostState>): Promise<JobMeta | undefined> {
     const derived = deriveJobState(job.hosts, states);
     if (derived.status !== "FINISHED") return undefined;
     const meta = this.#c.store.meta(job.id);
@@ -272,21 +275,23 @@ export class JobEngine {
     const open = deriveJobState(job.hosts, states).open;
     if (poll && open.length > 0) {
       const perHostParams = Object.fromEntries(open.map((h) => [h, [states[h]!.minionJobId!]]));
+      const writes: Promise<unknown>[] = [];
       await this.#c.fanOut(this.#c.addresses(open), { method: STATUS_METHOD, params: [], perHostParams, timeoutMs: this.#c.timeoutMs }, (host, result) => {
         if (result.outcome === "ok") {
           const reply = readStatusReply(result.value);
-          if ("final" in reply) store.recordFinal(id, host, reply.final);
+          if ("final" in reply) writes.push(store.recordFinal(id, host, reply.final));
         } else if (result.outcome === "unreachable" || result.outcome === "timeout" || result.error.type === "BucketDied") {
           // no answer is not an answer: the host stays open until it answers or the deadline passes
-          if (Date.now() > job.deadline) store.recordFinal(id, host, lostAtDeadline(result.error));
+          if (Date.now() > job.deadline) writes.push(store.recordFinal(id, host, lostAtDeadline(result.error)));
           else transient.set(host, result);
         } else {
-          store.recordFinal(id, host, result);
+          writes.push(store.recordFinal(id, host, result));
         }
       });
+      await Promise.all(writes);
       states = store.hostStates(id);
     }
-    meta = this.#noteFinished(job, states) ?? meta;
+    meta = (await this.#noteFinished(job, states)) ?? meta;
     return report(job, meta, states, transient);
   }
 
@@ -336,7 +341,7 @@ export class JobEngine {
   }
 
   /** Deletes jobs finished more than `olderThanS` seconds ago (never one with an open host). */
-  purge(olderThanS: number): number {
+  purge(olderThanS: number): Promise<number> {
     return this.#c.store.purge(olderThanS);
   }
 }

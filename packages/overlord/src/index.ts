@@ -35,5 +35,5 @@ export {
 } from "./ca-store.js";
 export { startEnrollService, DEFAULT_RATE_LIMIT, type EnrollService, type EnrollServiceOptions, type RateLimit } from "./enroll-service.js";
 export { foldNames } from "./cli/fold.js";
-export { quickParse, yargsParse, type Invocation } from "./cli/main.js";
+export { quickParse, yargsParse, type Invocation, type JobInvocation } from "./cli/main.js";
 export { TlsSessionStore, sessionKey, MAX_TLS_SESSIONS, type SessionCache } from "./tls-sessions.js";

@@ -13,7 +13,7 @@ import {
   type HostResult,
   type OverlordConfig,
 } from "@func/shared";
-import { JobEngine, type JobStatus, type JobSummary, type WaitOptions } from "./async-jobs.js";
+import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "./async-jobs.js";
 import { refreshCrlIfStale } from "./ca-store.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
@@ -65,7 +65,7 @@ export class Overlord {
   #transport: MinionTransport | undefined;
   #universe: Universe | undefined;
   #sessions: TlsSessionStore | undefined;
-  #engine: JobEngine | undefined;
+  #engine: Promise<JobEngine> | undefined;
 
   constructor(spec: string, options: OverlordOptions = {}) {
     this.spec = spec;
@@ -183,21 +183,24 @@ export class Overlord {
     yield* queue;
   }
 
-  async #jobs(): Promise<JobEngine> {
-    if (this.#engine) return this.#engine;
-    // loaded on first use: processes that never touch a job never load the native LMDB module
-    const { JobStore } = await import("./job-store.js");
-    this.#engine ??= new JobEngine({
-      paths: this.paths,
-      store: new JobStore(this.paths.jobsDir),
-      jobDeadlineS: this.config.jobDeadlineS,
-      jobRetentionS: this.config.jobRetentionS,
-      pollIntervalMs: this.config.pollIntervalMs,
-      timeoutMs: this.timeoutMs,
-      addresses: (hosts) => this.addresses(hosts),
-      fanOut: (minions, call, onResult, settings) => this.fanOut(minions, call, onResult, settings),
-      env: this.#opts.env ?? process.env,
-    });
+  #jobs(): Promise<JobEngine> {
+    // one engine (one open store) per instance, however many calls race to create it
+    this.#engine ??= (async () => {
+      // loaded on first use: processes that never touch a job never load the native LMDB module (nor the
+      // engine: a plain `func` call starts faster without it)
+      const [{ JobEngine }, { JobStore }] = await Promise.all([import("./async-jobs.js"), import("./job-store.js")]);
+      return new JobEngine({
+        paths: this.paths,
+        store: await JobStore.open(this.paths.jobsDir),
+        jobDeadlineS: this.config.jobDeadlineS,
+        jobRetentionS: this.config.jobRetentionS,
+        pollIntervalMs: this.config.pollIntervalMs,
+        timeoutMs: this.timeoutMs,
+        addresses: (hosts) => this.addresses(hosts),
+        fanOut: (minions, call, onResult, settings) => this.fanOut(minions, call, onResult, settings),
+        env: this.#opts.env ?? process.env,
+      });
+    })();
     return this.#engine;
   }
 
@@ -247,7 +250,7 @@ export class Overlord {
   async resumeDispatch(id: string, opts: { delayMs?: number } = {}): Promise<void> {
     const jobs = await this.#jobs();
     await jobs.dispatch(id, opts);
-    jobs.purgeExpired();
+    await jobs.purgeExpired();
   }
 
   /**
@@ -281,7 +284,7 @@ export class Overlord {
     this.#dropConnections();
     const engine = this.#engine;
     this.#engine = undefined;
-    await engine?.store.close();
+    if (engine) await (await engine).store.close();
   }
 }
 

@@ -13,3 +13,4 @@ export * from "./process-check.js";
 export * from "./enroll-wire.js";
 export * from "./files.js";
 export * from "./lmdb-check.js";
+export * from "./host-lock.js";

@@ -141,7 +141,7 @@ class Walker {
  * Throws FuncError("StoreError") naming `file`, what is wrong and how to recover when it is not an LMDB data
  * file LMDB can open safely. A missing or empty file passes (LMDB creates it).
  */
-export function checkLmdbFile(file: string): void {
+export function checkLmdbFile(file: string, fullCheckMaxBytes: number = LMDB_FULL_CHECK_MAX_BYTES): void {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -161,7 +161,7 @@ export function checkLmdbFile(file: string): void {
     // LMDB uses the meta of the newest transaction
     const meta = metas.reduce((a, b) => (b.txnid > a.txnid ? b : a));
     if (size < 2 * meta.pageSize) throw new Damaged(`shorter than its two meta pages: truncated`);
-    const walker = new Walker(fd, meta.pageSize, size, size <= LMDB_FULL_CHECK_MAX_BYTES);
+    const walker = new Walker(fd, meta.pageSize, size, size <= fullCheckMaxBytes);
     walker.db(meta.dbs[0]!, "the free-page list");
     walker.db(meta.dbs[1]!, "the main database");
   } catch (err) {

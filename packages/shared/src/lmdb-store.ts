@@ -9,6 +9,11 @@ import { checkLmdbFile } from "./lmdb-check.js";
 
 /** The data file inside a store directory (LMDB keeps `<file>-lock` beside it). */
 export const LMDB_DATA_FILE = "data.mdb";
+/**
+ * Stores up to this size get a full structural walk before they are opened (LMDB itself segfaults on a damaged
+ * file); larger ones only their meta pages and tree roots, so opening a big store stays fast.
+ */
+const OPEN_FULL_CHECK_MAX_BYTES = 16 * 1024 * 1024;
 /** Read transactions open at once across every process sharing one store. */
 const MAX_READERS = 1024;
 
@@ -21,7 +26,7 @@ export function openLmdb<V>(dir: string): RootDatabase<V, Key> {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // LMDB trusts its file: a damaged one kills the process (SIGSEGV, SIGBUS) instead of failing the open
-    checkLmdbFile(join(dir, LMDB_DATA_FILE));
+    checkLmdbFile(join(dir, LMDB_DATA_FILE), OPEN_FULL_CHECK_MAX_BYTES);
     return open<V, Key>({ path: join(dir, LMDB_DATA_FILE), maxReaders: MAX_READERS, compression: false, overlappingSync: false });
   } catch (err) {
     throw storeError(err, `cannot open the job store in ${dir}`);

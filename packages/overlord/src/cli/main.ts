@@ -1,7 +1,8 @@
 // The `func` command line: one place that registers the commands, parses arguments, and maps errors to
 // exit codes. Commands are typed async functions that return an exit code; only this file prints errors.
-// A plain `func <target> call|ping|list_minions ...` is parsed by yargs-parser alone (~10 ms to load) with
-// the very option table yargs gets; help, usage errors and anything else load the full yargs (~60 ms).
+// Plain `func <target> call|ping|...` and `func job status|wait|list|purge` lines are parsed by yargs-parser
+// alone (~10 ms to load) with the very option tables yargs gets; help and usage errors load the full yargs
+// (~60 ms). Modules only some actions need (async jobs, files) load with those actions.
 
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
@@ -9,12 +10,11 @@ import { EXIT, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
-import { copyFile, getFile } from "./files.js";
-import { LIST_LIMIT, asyncCallCommand, jobListCommand, jobPurgeCommand, jobStatusCommand, jobWaitCommand } from "./job.js";
 
 const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 type Action = (typeof ACTIONS)[number];
 const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
+type JobAction = (typeof JOB_ACTIONS)[number];
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
 16 no minion matched, 1 usage or configuration error.
@@ -35,6 +35,12 @@ const OPTIONS = {
   async: { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" },
   nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
   jobstatus: { alias: "s", type: "string", describe: "call --jobstatus ID: the status of an async job (Func's spelling of func job status)" },
+} as const satisfies Record<string, Options>;
+
+/** The options of `func job ...`, besides the global ones. */
+const JOB_OPTIONS = {
+  limit: { type: "number", default: 50, describe: "job list: how many (newest first)" },
+  "older-than": { type: "string", describe: "job purge: finished more than this long ago (90, 30s, 15m, 12h, 7d; default job_retention)" },
 } as const satisfies Record<string, Options>;
 
 /** yargs-parser settings shared by both paths: options may come anywhere, unknown ones are arguments. */
@@ -63,6 +69,25 @@ export interface Invocation {
   options: GlobalArgs;
 }
 
+/** One parsed `func job <action> [id]` line. */
+export interface JobInvocation {
+  action: JobAction;
+  id?: string;
+  limit: number;
+  olderThan?: string;
+  options: GlobalArgs;
+}
+
+function jobInvocation(a: Record<string, unknown>): JobInvocation {
+  return {
+    action: a.action as JobAction,
+    ...(a.id !== undefined ? { id: String(a.id) } : {}),
+    limit: Number(a.limit),
+    ...(a["older-than"] !== undefined ? { olderThan: String(a["older-than"]) } : {}),
+    options: pickOptions(a),
+  };
+}
+
 function pickOptions(a: Record<string, unknown>): GlobalArgs {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(OPTIONS)) if (a[name] !== undefined) out[name] = a[name];
@@ -73,30 +98,40 @@ function pickOptions(a: Record<string, unknown>): GlobalArgs {
  * The fast path: the common command lines, parsed as yargs would; null for anything else (help, too few
  * arguments, an unknown action, an option-looking argument), which goes to yargs for its usage and errors.
  */
-export function quickParse(argv: readonly string[]): Invocation | null {
+export function quickParse(argv: readonly string[]): Invocation | JobInvocation | null {
+  let a = parseWith(argv, [OPTIONS]);
+  if (a.help) return null;
+  if (String(a._[0]) === "job") a = parseWith(argv, [OPTIONS, JOB_OPTIONS]);
+  const positional = a._.map(String);
+  if (positional.some((p) => p.startsWith("-"))) return null;
+  if (positional[0] === "job") {
+    const [, action, id, ...extra] = positional;
+    if (!(JOB_ACTIONS as readonly string[]).includes(action ?? "") || extra.length > 0 || a["--"]?.length) return null;
+    return jobInvocation({ ...a, action, ...(id !== undefined ? { id } : {}) });
+  }
+  const [target, action, ...args] = positional;
+  if (target === undefined || !(ACTIONS as readonly string[]).includes(action ?? "")) return null;
+  return { target, action: action as Action, rest: [...args, ...(a["--"] ?? []).map(String)], options: pickOptions(a) };
+}
+
+/** yargs-parser over `argv` with the given option tables, configured as yargs configures it. */
+function parseWith(argv: readonly string[], tables: readonly Record<string, Options>[]): yargsParser.Arguments {
   const parserOpts: yargsParser.Options = {
-    alias: {},
+    alias: { help: ["h"] },
     boolean: ["help"],
     number: [],
     string: [],
     default: {},
     configuration: { ...PARSER_CONFIGURATION, "parse-positional-numbers": false },
   };
-  for (const [name, o] of Object.entries(OPTIONS) as [string, Options][]) {
+  for (const [name, o] of tables.flatMap((t) => Object.entries(t))) {
     if (o.alias) parserOpts.alias![name] = [String(o.alias)];
     if (o.type === "boolean") parserOpts.boolean!.push(name);
     if (o.type === "number") parserOpts.number!.push(name);
     if (o.type === "string") parserOpts.string!.push(name);
     if (o.default !== undefined) parserOpts.default![name] = o.default;
   }
-  parserOpts.alias!.help = ["h"];
-  const a = yargsParser([...argv], parserOpts);
-  if (a.help) return null;
-  const positional = a._.map(String);
-  const [target, action, ...args] = positional;
-  if (target === undefined || !(ACTIONS as readonly string[]).includes(action ?? "")) return null;
-  if (positional.some((p) => p.startsWith("-"))) return null;
-  return { target, action: action as Action, rest: [...args, ...(a["--"] ?? []).map(String)], options: pickOptions(a) };
+  return yargsParser([...argv], parserOpts);
 }
 
 function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
@@ -138,25 +173,26 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
       if (!from || !to || inv.rest.length !== 2) {
         throw new FuncError("UsageError", `${inv.action} needs two paths, e.g. func "web*" ${inv.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
       }
+      const { copyFile, getFile } = await import("./files.js");
       return inv.action === "copyfile" ? copyFile(inv.target, from, to, opts, output(), io) : getFile(inv.target, from, to, opts, output(), io);
     }
     case "call": {
-      if (g.jobstatus !== undefined) return jobStatusCommand(String(g.jobstatus), opts, output(), io);
+      if (g.jobstatus !== undefined) return (await import("./job.js")).jobStatusCommand(String(g.jobstatus), opts, output(), io);
       if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
       const [module, method, ...args] = inv.rest;
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
       return g.async
-        ? asyncCallCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, !!g.nopoll)
+        ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, !!g.nopoll)
         : callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io);
     }
   }
 }
 
 /** `func job status|wait|list|purge`: async jobs by id. */
-async function runJob(a: Record<string, unknown>, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
-  const g = pickOptions(a);
-  const action = a.action as (typeof JOB_ACTIONS)[number];
-  const id = a.id === undefined ? undefined : String(a.id);
+async function runJob(inv: JobInvocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
+  const { jobListCommand, jobPurgeCommand, jobStatusCommand, jobWaitCommand } = await import("./job.js");
+  const g = inv.options;
+  const { action, id } = inv;
   const needId = () => {
     if (!id) throw new FuncError("UsageError", `job ${action} needs a job id, e.g. func job ${action} 20261122T201233-5f2a9c01b7`);
     return id;
@@ -171,12 +207,12 @@ async function runJob(a: Record<string, unknown>, env: NodeJS.ProcessEnv, io: Io
     case "wait":
       return jobWaitCommand(needId(), waitS, opts, output, io);
     case "list": {
-      const limit = Number(a.limit);
+      const limit = inv.limit;
       if (!Number.isInteger(limit) || limit < 1) throw new FuncError("UsageError", "--limit must be a whole number >= 1");
       return jobListCommand(limit, opts, output, io);
     }
     case "purge":
-      return jobPurgeCommand(a["older-than"] as string | undefined, opts, io);
+      return jobPurgeCommand(inv.olderThan, opts, io);
   }
 }
 
@@ -184,7 +220,7 @@ async function runJob(a: Record<string, unknown>, env: NodeJS.ProcessEnv, io: Io
 export async function yargsParse(
   argv: readonly string[],
   onInvocation: (inv: Invocation) => Promise<void>,
-  onJob: (a: Record<string, unknown>) => Promise<void> = async () => {},
+  onJob: (inv: JobInvocation) => Promise<void> = async () => {},
 ): Promise<void> {
   const { default: yargs } = await import("yargs");
   const parser: Argv = yargs([...argv])
@@ -199,10 +235,9 @@ export async function yargsParse(
         y
           .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge" })
           .positional("id", { type: "string", describe: "the job id that call --async printed" })
-          .option("limit", { type: "number", default: LIST_LIMIT, describe: "job list: how many (newest first)" })
-          .option("older-than", { type: "string", describe: "job purge: finished more than this long ago (90, 30s, 15m, 12h, 7d; default job_retention)" })
+          .options(JOB_OPTIONS)
           .epilog("In `job wait`, --timeout S bounds the whole wait: hosts still open then count as timeout (exit bit 8)."),
-      async (a) => onJob(a as Record<string, unknown>),
+      async (a) => onJob(jobInvocation(a as Record<string, unknown>)),
     )
     .command(
       "$0 <target> <action> [args..]",
@@ -245,15 +280,15 @@ export async function yargsParse(
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
   const quick = quickParse(argv);
-  if (quick) return run(quick, env, io, isTty);
+  if (quick) return "target" in quick ? run(quick, env, io, isTty) : runJob(quick, env, io, isTty);
   let code: number = EXIT.OK;
   await yargsParse(
     argv,
     async (inv) => {
       code = await run(inv, env, io, isTty);
     },
-    async (a) => {
-      code = await runJob(a, env, io, isTty);
+    async (inv) => {
+      code = await runJob(inv, env, io, isTty);
     },
   );
   return code;
