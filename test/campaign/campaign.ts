@@ -14,7 +14,7 @@ import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./async-ca
 import { asyncSoakOps } from "./async-soak.js";
 import { FAULT_CASES, runFaultCase } from "./fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./hostile-cases.js";
-import { runSoak } from "./soak.js";
+import { runSoak, SHORT_SOAK_RSS_GROWTH_MAX, SOAK_RSS_GROWTH_MAX } from "./soak.js";
 
 export interface CampaignOptions {
   /** short form: fewer tries, a short soak against a few minions */
@@ -104,6 +104,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<Row[]> {
             fleet,
             durationMs,
             warmupMs: Math.min(60_000, Math.max(5000, durationMs / 5)),
+            warmupMaxMs: Math.min(120_000, Math.max(20_000, (2 * durationMs) / 5)),
+            rssGrowthMax: opts.quick ? SHORT_SOAK_RSS_GROWTH_MAX : SOAK_RSS_GROWTH_MAX,
             ratePerS: opts.soakRate,
             asyncOps: asyncAvailable() ? asyncSoakOps() : null,
             log,
