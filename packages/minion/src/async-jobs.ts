@@ -19,6 +19,7 @@ import {
 } from "@func/shared";
 import { OVERLORD_ROLE } from "./acl.js";
 import { readResultFile, removeSpool, writeJobFile } from "./job-spool.js";
+import type * as JobStoreModule from "./job-store.js";
 import type { MinionJob, MinionJobStore } from "./job-store.js";
 import type { CallContext, JobCaller } from "./registry.js";
 import type { AsyncStarter } from "./server.js";
@@ -40,14 +41,14 @@ export interface AsyncJobsOptions {
   runnerPath?: string;
 }
 
-let storeModule: typeof import("./job-store.js") | undefined;
+let storeModule: typeof JobStoreModule | undefined;
 /**
  * The store's module loads LMDB's native module (~5-10 MB of a minion's memory): it is loaded with the first
  * job call, so a minion that never runs async jobs does not carry it. Synchronous (require of our ESM),
  * because the store is opened from synchronous paths.
  */
-function jobStoreModule(): typeof import("./job-store.js") {
-  storeModule ??= createRequire(import.meta.url)("./job-store.js") as typeof import("./job-store.js");
+function jobStoreModule(): typeof JobStoreModule {
+  storeModule ??= createRequire(import.meta.url)("./job-store.js") as typeof JobStoreModule;
   return storeModule;
 }
 
