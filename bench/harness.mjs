@@ -55,7 +55,7 @@ export const PROFILES = {
     warmRounds: 60,
     warmRuns: 5,
     footprintCalls: 10_000,
-    asyncRuns: 3,
+    asyncRuns: 2,
     runnerRuns: 5,
     jobRecords: 1_000_000,
     purgeRecords: 100_000,
@@ -435,10 +435,17 @@ async function asyncJobs(ctx, p) {
       failures.push(`API: exit ${api.code}: ${api.stderr.trim().slice(-200)}`);
     }
     const cli = await timeProcess([FUNC_BIN, `@bench-n${n}`, "call", "--async", "--nopoll", "test", "sleep", "0"], { FUNC_HOME: ctx.home });
-    if (cli.code === 0 && /^\d{8}T\d{6}-[0-9a-f]{10}$/.test(cli.stdout.trim())) cliSubmit.push(cli.ms);
-    else failures.push(`CLI: exit ${cli.code}: ${cli.stderr.trim().slice(-200)}`);
-    // let the CLI's job finish before the next round starts more runners
-    await sleep(2000);
+    const cliJob = cli.stdout.trim();
+    if (cli.code === 0 && /^\d{8}T\d{6}-[0-9a-f]{10}$/.test(cliJob)) {
+      cliSubmit.push(cli.ms);
+      // the CLI's job runs on: let its runners finish before the next round starts more (not timed)
+      const waiter = new Overlord(`@bench-n${n}`, { home: ctx.home });
+      try {
+        await waiter.waitJob(cliJob, { timeoutMs: 120_000 });
+      } finally {
+        await waiter.close();
+      }
+    } else failures.push(`CLI: exit ${cli.code}: ${cli.stderr.trim().slice(-200)}`);
   }
   ctx.log(`async N=${n}: submit ${round(median(submit))} ms (CLI ${round(median(cliSubmit))} ms), all collected after ${round(median(collect))} ms`);
   const series = (xs) => ({ median: round(median(xs)), min: xs.length ? round(Math.min(...xs)) : null, max: xs.length ? round(Math.max(...xs)) : null, runs: xs.map((x) => round(x)) });

@@ -4,7 +4,8 @@
 // (and stored) as LOST_IN_SPACE, never RUNNING forever.
 
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -18,7 +19,8 @@ import {
 } from "@func/shared";
 import { OVERLORD_ROLE } from "./acl.js";
 import { readResultFile, removeSpool, writeJobFile } from "./job-spool.js";
-import { MinionJobStore, MAX_LIST, type MinionJob } from "./job-store.js";
+import type * as JobStoreModule from "./job-store.js";
+import type { MinionJob, MinionJobStore } from "./job-store.js";
 import type { CallContext, JobCaller } from "./registry.js";
 import type { AsyncStarter } from "./server.js";
 
@@ -39,6 +41,17 @@ export interface AsyncJobsOptions {
   runnerPath?: string;
 }
 
+let storeModule: typeof JobStoreModule | undefined;
+/**
+ * The store's module loads LMDB's native module (~5-10 MB of a minion's memory): it is loaded with the first
+ * job call, so a minion that never runs async jobs does not carry it. Synchronous (require of our ESM),
+ * because the store is opened from synchronous paths.
+ */
+function jobStoreModule(): typeof JobStoreModule {
+  storeModule ??= createRequire(import.meta.url)("./job-store.js") as typeof JobStoreModule;
+  return storeModule;
+}
+
 export class AsyncJobs implements AsyncStarter {
   readonly #paths: HomePaths;
   readonly #config: MinionConfig;
@@ -55,7 +68,7 @@ export class AsyncJobs implements AsyncStarter {
 
   /** Opened on first use: a store that cannot be opened fails the job calls (a fault), never funcd. */
   #jobs(): MinionJobStore {
-    this.#store ??= new MinionJobStore(this.#paths.minionJobsDir);
+    this.#store ??= new (jobStoreModule().MinionJobStore)(this.#paths.minionJobsDir);
     return this.#store;
   }
 
@@ -170,10 +183,10 @@ export class AsyncJobs implements AsyncStarter {
     return [job.status, job.result ?? null];
   }
 
-  list(caller: JobCaller, limit = MAX_LIST): WireValue[] {
+  list(caller: JobCaller, limit = jobStoreModule().MAX_LIST): WireValue[] {
     this.reap();
     return this.#jobs()
-      .list(Math.min(Math.max(1, Math.floor(limit)), MAX_LIST))
+      .list(Math.min(Math.max(1, Math.floor(limit)), jobStoreModule().MAX_LIST))
       .filter((j) => visibleTo(j, caller))
       .map((j) => ({
         id: j.id,
@@ -198,6 +211,8 @@ export class AsyncJobs implements AsyncStarter {
   startRetention(): void {
     const every = Math.min(PURGE_EVERY_MAX_MS, Math.max(PURGE_EVERY_MIN_MS, (this.#config.jobRetentionS * 1000) / 4));
     const run = () => {
+      // no store yet (no job ever ran here): nothing to reap or purge, and no reason to load LMDB for it
+      if (!this.#store && !existsSync(this.#paths.minionJobsDir)) return;
       try {
         this.reap();
         this.#jobs().purge(this.#config.jobRetentionS);
