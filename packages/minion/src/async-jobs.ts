@@ -66,6 +66,11 @@ export class AsyncJobs implements AsyncStarter {
     this.#opts = opts;
   }
 
+  /** Whether a store exists (open, or on disk from an earlier run): queries never create one. */
+  #hasStore(): boolean {
+    return this.#store !== undefined || existsSync(this.#paths.minionJobsDir);
+  }
+
   /** Opened on first use: a store that cannot be opened fails the job calls (a fault), never funcd. */
   #jobs(): MinionJobStore {
     this.#store ??= new (jobStoreModule().MinionJobStore)(this.#paths.minionJobsDir);
@@ -138,6 +143,7 @@ export class AsyncJobs implements AsyncStarter {
 
   /** Settles every RUNNING job whose runner is gone: its result taken in, or LOST_IN_SPACE; returns how many. */
   reap(now = Date.now()): number {
+    if (!this.#hasStore()) return 0;
     const store = this.#jobs();
     let settled = 0;
     for (const id of store.runningIds()) {
@@ -172,8 +178,8 @@ export class AsyncJobs implements AsyncStarter {
   }
 
   status(id: string, caller: JobCaller): [number, WireValue] {
-    const store = this.#jobs();
-    let job = store.get(id);
+    // asking about a job never creates the store: without one, there is no such job
+    let job = this.#hasStore() ? this.#jobs().get(id) : undefined;
     if (!job || !visibleTo(job, caller)) return [JOB_STATUS.LOST_IN_SPACE, { reason: "no such job on this minion (never started, or purged)" }];
     if (job.status === JOB_STATUS.RUNNING) {
       const settled = this.#settle(job, Date.now());
@@ -183,10 +189,12 @@ export class AsyncJobs implements AsyncStarter {
     return [job.status, job.result ?? null];
   }
 
-  list(caller: JobCaller, limit = jobStoreModule().MAX_LIST): WireValue[] {
+  list(caller: JobCaller, limit?: number): WireValue[] {
     this.reap();
+    if (!this.#hasStore()) return [];
+    const max = jobStoreModule().MAX_LIST;
     return this.#jobs()
-      .list(Math.min(Math.max(1, Math.floor(limit)), jobStoreModule().MAX_LIST))
+      .list(Math.min(Math.max(1, Math.floor(limit ?? max)), max))
       .filter((j) => visibleTo(j, caller))
       .map((j) => ({
         id: j.id,
@@ -212,7 +220,7 @@ export class AsyncJobs implements AsyncStarter {
     const every = Math.min(PURGE_EVERY_MAX_MS, Math.max(PURGE_EVERY_MIN_MS, (this.#config.jobRetentionS * 1000) / 4));
     const run = () => {
       // no store yet (no job ever ran here): nothing to reap or purge, and no reason to load LMDB for it
-      if (!this.#store && !existsSync(this.#paths.minionJobsDir)) return;
+      if (!this.#hasStore()) return;
       try {
         this.reap();
         this.#jobs().purge(this.#config.jobRetentionS);

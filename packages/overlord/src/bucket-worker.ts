@@ -1,6 +1,6 @@
-// A forked bucket worker: receives one task, calls its minions with bounded concurrency, sends each
-// result (and each new TLS session ticket) to the parent as it arrives, then exits (at once if the parent
-// goes away).
+// A forked bucket worker: says it is ready, receives one task, calls its minions with bounded concurrency,
+// sends each result (and each new TLS session ticket) to the parent as it arrives, then exits (at once if the
+// parent goes away).
 
 import type { WorkerMessage, WorkerTask } from "./fan-out.js";
 import { runBucket } from "./fan-out.js";
@@ -37,3 +37,4 @@ process.once("message", (task: WorkerTask) => {
       process.disconnect?.();
     });
 });
+void send({ type: "ready" });

@@ -1,6 +1,7 @@
-// Hosts -> buckets -> calls (DESIGN section 10). Hosts are dealt round-robin into `forks` buckets; one
-// bucket runs in this process, more are forked workers that stream each host's result back over IPC as it
-// finishes. A worker that dies turns its unfinished hosts into `error` outcomes: no host is ever missing.
+// Hosts -> buckets -> calls (DESIGN section 10). Hosts are dealt round-robin into at most `forks` buckets of
+// at least `minBucketHosts` hosts each; the first bucket runs in this process, the others in forked workers
+// that stream each host's result back over IPC as it finishes. A worker that dies turns its unfinished hosts
+// into `error` outcomes: no host is ever missing.
 
 import { fileURLToPath } from "node:url";
 import type { HostResult } from "@func/shared";
@@ -19,8 +20,13 @@ export interface FanOutCall {
 
 export interface FanOutOptions {
   identity: TlsIdentity;
-  /** buckets; 1 runs in this process */
+  /** most buckets: the first runs in this process, each other one in a forked worker */
   forks: number;
+  /**
+   * fewest hosts a bucket may have (default 1): a worker costs ~100-150 ms of CPU to start (Node and the
+   * codec), more than a small bucket's calls, so smaller fan-outs use fewer buckets than `forks`
+   */
+  minBucketHosts?: number;
   /** calls in flight at once per bucket */
   concurrency: number;
   /** reuse a transport for the in-process bucket (warm API calls keep their connections) */
@@ -33,6 +39,7 @@ export type OnResult = (name: string, result: HostResult) => void;
 
 /** Messages a bucket worker sends to its parent. */
 export type WorkerMessage =
+  | { type: "ready" }
   | { type: "result"; name: string; result: HostResult }
   | { type: "session"; key: string; session: Uint8Array }
   | { type: "done" };
@@ -46,9 +53,10 @@ export interface WorkerTask {
   sessions: [string, Uint8Array][];
 }
 
-/** Deals hosts round-robin into at most `forks` non-empty buckets. */
-export function buckets<T>(items: readonly T[], forks: number): T[][] {
-  const n = Math.max(1, Math.min(Math.floor(forks), items.length));
+/** Deals hosts round-robin into at most `forks` non-empty buckets, each of at least `minPerBucket` (when there are that many). */
+export function buckets<T>(items: readonly T[], forks: number, minPerBucket = 1): T[][] {
+  const most = Math.floor(items.length / Math.max(1, Math.floor(minPerBucket)));
+  const n = Math.max(1, Math.min(Math.floor(forks), items.length, most));
   const out: T[][] = Array.from({ length: n }, () => []);
   items.forEach((item, i) => out[i % n]!.push(item));
   return out;
@@ -90,8 +98,18 @@ async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts:
     child.stderr?.on("data", (c: Buffer) => {
       if (stderr.length < 2000) stderr += c.toString("utf8");
     });
+    const sessions: [string, Uint8Array][] = [];
+    for (const m of minions) {
+      const key = sessionKey(m);
+      const session = opts.sessions?.get(key);
+      if (session) sessions.push([key, session]);
+    }
+    const task: WorkerTask = { minions, call, identity: opts.identity, concurrency: opts.concurrency, sessions };
     child.on("message", (msg: WorkerMessage) => {
-      if (msg.type === "result" && pending.delete(msg.name)) onResult(msg.name, msg.result);
+      // the task goes out only once the worker listens: a message that arrives while its ES modules are
+      // still loading has no listener yet and is lost (the worker would then exit with nothing done)
+      if (msg.type === "ready") child.send(task);
+      else if (msg.type === "result" && pending.delete(msg.name)) onResult(msg.name, msg.result);
       else if (msg.type === "session") opts.sessions?.set(msg.key, Buffer.from(msg.session));
       else if (msg.type === "done") child.disconnect();
     });
@@ -120,30 +138,20 @@ async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts:
     child.on("error", () => {
       // 'exit' follows and accounts for every pending host
     });
-    const sessions: [string, Uint8Array][] = [];
-    for (const m of minions) {
-      const key = sessionKey(m);
-      const session = opts.sessions?.get(key);
-      if (session) sessions.push([key, session]);
-    }
-    const task: WorkerTask = { minions, call, identity: opts.identity, concurrency: opts.concurrency, sessions };
-    child.send(task);
   });
 }
 
 /** Fans one call out to every minion; `onResult` sees each host exactly once, as it finishes. */
 export async function fanOut(minions: readonly MinionAddress[], call: FanOutCall, opts: FanOutOptions, onResult: OnResult): Promise<void> {
   if (minions.length === 0) return;
-  const groups = buckets(minions, opts.forks);
-  if (groups.length === 1) {
-    // a transport made for this one fan-out is closed at its end: keeping connections alive would only hoard them
-    const transport = opts.transport ?? new MinionTransport(opts.identity, { keepAlive: false, ...(opts.sessions ? { sessions: opts.sessions } : {}) });
-    try {
-      await runBucket(transport, minions, call, opts.concurrency, onResult);
-    } finally {
-      if (!opts.transport) transport.close();
-    }
-    return;
+  const [own, ...forked] = buckets(minions, opts.forks, opts.minBucketHosts);
+  // a transport made for this one fan-out is closed at its end: keeping connections alive would only hoard them
+  const transport = opts.transport ?? new MinionTransport(opts.identity, { keepAlive: false, ...(opts.sessions ? { sessions: opts.sessions } : {}) });
+  try {
+    // the workers are started first: they load their modules while this process makes its own calls
+    const workers = forked.map((group) => runForkedBucket(group, call, opts, onResult));
+    await Promise.all([runBucket(transport, own!, call, opts.concurrency, onResult), ...workers]);
+  } finally {
+    if (!opts.transport) transport.close();
   }
-  await Promise.all(groups.map((group) => runForkedBucket(group, call, opts, onResult)));
 }
