@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT } from "@func/shared";
 import { Overlord } from "@func/overlord";
-import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
+import { func, smallBuckets, startFleet, type TestFleet } from "./helpers/fleet.js";
 
 describe("func CLI and API against a 5-minion fleet", function () {
   this.timeout(120_000);
@@ -14,6 +14,7 @@ describe("func CLI and API against a 5-minion fleet", function () {
 
   before(async () => {
     fleet = await startFleet("e2e", 11, 5);
+    smallBuckets(fleet.home);
   });
   after(async () => {
     await fleet?.stop();

@@ -11,7 +11,7 @@ import type { TLSSocket } from "node:tls";
 import { startMinion, type StartedMinion } from "@func/minion";
 import { TlsSessionStore, sessionKey } from "@func/overlord";
 import { TLS_SESSION_LIFETIME_S, encodeCall, homePaths } from "@func/shared";
-import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
+import { func, smallBuckets, startFleet, type TestFleet } from "./helpers/fleet.js";
 import { makeMinionHome, type TestPki } from "./helpers/pki.js";
 
 /** Subnet of this file: 127.67.0.x for the fleet, 127.68.0.x for the in-process minion. */
@@ -172,6 +172,7 @@ describe("func keeps TLS sessions between runs", function () {
   let fleet: TestFleet;
   before(async () => {
     fleet = await startFleet("tls-sessions", FLEET_SUBNET, 3);
+    smallBuckets(fleet.home);
   });
   after(async () => {
     await fleet?.stop();

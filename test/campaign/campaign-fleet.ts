@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MINION_PORT, encodeCall, homePaths, type HomePaths } from "@func/shared";
 import { fleetDown, fleetFile, fleetUp, funcdPath, type FleetMinion, type FleetState } from "@func/overlord/fleet";
-import { tempHome, type TestFleet } from "../helpers/fleet.js";
+import { smallBuckets, tempHome, type TestFleet } from "../helpers/fleet.js";
 import { alive } from "./observe.js";
 import { rawCall, type Identity, type Target } from "./probe.js";
 
@@ -69,6 +69,8 @@ export class CampaignFleet {
       rmSync(home, { recursive: true, force: true });
       throw err;
     }
+    // the fault and soak cases fork bucket workers for a handful of hosts
+    smallBuckets(home);
     const fleet: TestFleet = {
       ...state,
       home,

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { constants as osConstants } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isOutcome, type HostResult } from "@func/shared";
+import { buckets } from "@func/overlord";
 import { FUNC_BIN, type RunResult } from "../helpers/fleet.js";
 import type { CampaignFleet } from "./campaign-fleet.js";
 import { secs, tally, type Row } from "./case.js";
@@ -156,7 +157,8 @@ export const FAULT_CASES: readonly FaultCase[] = [
     name: "a bucket worker killed",
     run: async ({ fleet }) => {
       const names = fleet.minions.map((m) => m.name);
-      const call = startFunc(fleet.home, ["*", "call", "test", "sleep", "2", "--json", "--forks", "2", "--timeout", "20"]);
+      // 3 buckets: one in the func process, two forked workers
+      const call = startFunc(fleet.home, ["*", "call", "test", "sleep", "2", "--json", "--forks", "3", "--timeout", "20"]);
       const workers = await waitForChildren(call.child.pid!, 2, 5000);
       const problems: string[] = [];
       if (workers.length < 2) problems.push(`expected 2 bucket workers, found ${workers.length}`);
@@ -167,9 +169,10 @@ export const FAULT_CASES: readonly FaultCase[] = [
       problems.push(...checked.problems);
       const died = Object.entries(checked.hosts).filter(([, h]) => h.outcome === "error" && "error" in h && h.error.type === "BucketDied");
       const ok = Object.values(checked.hosts).filter((h) => h.outcome === "ok");
-      // round-robin buckets over 4 hosts: the killed worker had 2 of them
-      if (died.length !== 2) problems.push(`${died.length} hosts ended BucketDied, expected 2`);
-      if (ok.length !== names.length - 2) problems.push(`${ok.length} hosts ok, expected ${names.length - 2}`);
+      // round-robin into 3 buckets: the killed worker had all the hosts of one of the two forked ones
+      const sizes = buckets(names, 3).slice(1).map((b) => b.length);
+      if (!sizes.includes(died.length)) problems.push(`${died.length} hosts ended BucketDied, expected one of ${sizes.join(", ")}`);
+      if (ok.length !== names.length - died.length) problems.push(`${ok.length} hosts ok, expected ${names.length - died.length}`);
       if (died.length && !/exited \(SIGKILL\)/.test("error" in died[0]![1] ? died[0]![1].error.message : "")) problems.push("the BucketDied reason does not say how the worker died");
       if (r.code !== 2) problems.push(`exit ${r.code}, expected 2 (some error)`);
       if (r.ms > 2000 + PROMPT_SLACK_MS) problems.push(`took ${secs(r.ms)}`);
@@ -181,7 +184,7 @@ export const FAULT_CASES: readonly FaultCase[] = [
     run: async ({ fleet }) => {
       const pids = fleet.pidsOf(fleet.minions.map((_, i) => i));
       const fdsBefore = new Map(pids.map((p) => [p, fdCount(p) ?? 0]));
-      const call = startFunc(fleet.home, ["*", "call", "test", "sleep", "30", "--forks", "2", "--timeout", "60"]);
+      const call = startFunc(fleet.home, ["*", "call", "test", "sleep", "30", "--forks", "3", "--timeout", "60"]);
       const workers = await waitForChildren(call.child.pid!, 2, 5000);
       await sleep(1000);
       call.child.kill("SIGKILL");

@@ -2,11 +2,12 @@
 // loopback addresses) in a temp home, and the `func` CLI run as a real child process against it.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fleetDown, fleetUp, type FleetState, type FleetUpOptions } from "@func/overlord/fleet";
+import { homePaths } from "@func/shared";
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 export const FUNC_BIN = join(REPO, "packages/overlord/dist/bin/func.js");
@@ -16,6 +17,14 @@ export const FUNCD_BIN = join(REPO, "packages/minion/dist/bin/funcd.js");
 
 export function tempHome(tag: string): string {
   return mkdtempSync(join(tmpdir(), `func-${tag}-`));
+}
+
+/**
+ * Lets `--forks N` fork workers for a handful of hosts (overlord.conf `bucket_min_hosts = 1`; the default, 64,
+ * keeps a small fan-out in one process), so that tests with a few minions exercise real forked buckets.
+ */
+export function smallBuckets(home: string): void {
+  appendFileSync(homePaths(home).overlordConf, "bucket_min_hosts = 1\n");
 }
 
 export interface TestFleet extends FleetState {

@@ -30,6 +30,8 @@ export interface OverlordOptions {
   exclude?: string;
   /** forked buckets (default from overlord.conf, else 1) */
   forks?: number;
+  /** fewest hosts per bucket (default from overlord.conf `bucket_min_hosts`, else 64): fewer hosts, fewer forks */
+  bucketMinHosts?: number;
   /** calls in flight per bucket */
   concurrency?: number;
   /** per-host timeout, seconds */
@@ -153,16 +155,18 @@ export class Overlord {
     const identity = this.identity();
     this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
     const forks = settings.forks ?? this.forks;
-    if (forks <= 1) this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
+    // the first bucket always runs in this process, on this overlord's own (possibly kept-alive) connections
+    this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
     await fanOut(
       minions,
       call,
       {
         identity,
         forks,
+        minBucketHosts: this.#opts.bucketMinHosts ?? this.config.bucketMinHosts,
         concurrency: settings.concurrency ?? this.#opts.concurrency ?? this.config.concurrency,
         sessions: this.#sessions,
-        ...(this.#transport && forks <= 1 ? { transport: this.#transport } : {}),
+        transport: this.#transport,
       },
       onResult,
     );

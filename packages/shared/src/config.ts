@@ -66,8 +66,10 @@ export interface OverlordConfig {
   socketTimeoutS: number;
   /** default port to dial when a minion has no recorded port */
   minionPort: number;
-  /** default number of forked buckets */
+  /** default number of buckets (processes) a fan-out may use */
   forks: number;
+  /** fewest hosts per bucket: a smaller fan-out uses fewer buckets than `forks` (a forked worker costs ~100+ ms of CPU) */
+  bucketMinHosts: number;
   /** calls in flight at once per bucket */
   concurrency: number;
   /** finished async jobs are purged after this many seconds */
@@ -111,6 +113,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     socketTimeoutS: 30,
     minionPort: MINION_PORT,
     forks: 1,
+    bucketMinHosts: 64,
     concurrency: 200,
     jobRetentionS: 7 * DAY_S,
     jobDeadlineS: DAY_S,
@@ -201,6 +204,7 @@ export function loadOverlordConfig(paths: HomePaths): OverlordConfig {
     socketTimeoutS: timeout === 0 ? d.socketTimeoutS : timeout,
     minionPort: s.num("listen_port", d.minionPort, 1),
     forks: s.num("forks", d.forks, 1),
+    bucketMinHosts: s.num("bucket_min_hosts", d.bucketMinHosts, 1),
     concurrency: s.num("concurrency", d.concurrency, 1),
     jobRetentionS: s.num("job_retention", d.jobRetentionS, 1),
     jobDeadlineS: s.num("job_deadline", d.jobDeadlineS, 1),

@@ -24,7 +24,7 @@ Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as
 
 /** The global options: yargs and the fast path both parse with this table. */
 const OPTIONS = {
-  forks: { alias: "f", type: "number", describe: "forked buckets to spread hosts over (default 1: in-process)" },
+  forks: { alias: "f", type: "number", describe: "buckets to spread hosts over: one in-process, the rest forked workers, each with at least bucket_min_hosts (64) hosts (default 1)" },
   timeout: { alias: "t", type: "number", describe: "per-host timeout in seconds (default 30, overlord.conf socket_timeout)" },
   exclude: { alias: "e", type: "string", describe: "spec of hosts to leave out" },
   json: { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" },
