@@ -2,12 +2,12 @@
 // job funcd spooled for it, runs the method with a context rebuilt from it, and writes FINISHED or
 // REMOTE_ERROR (the result bounded by async_result_cap) to its result file, on disk before it exits.
 
-import { JOB_STATUS, type HomePaths, type WireValue } from "@func/shared";
+import type { HomePaths, WireValue } from "@func/shared";
+import { JOB_STATUS } from "@func/shared/core";
 import { readJobFile, writeResultFile, type SpooledResult } from "./job-spool.js";
 import { MODULES } from "./modules/index.js";
-import { Registry, type CallContext } from "./registry.js";
+import { Registry, faultFor, type CallContext } from "./registry.js";
 import { capResult } from "./result-cap.js";
-import { faultFor } from "./server.js";
 
 /** Runs job `id` of the minion whose home is `paths`; resolves to the process exit code. */
 export async function runJob(id: string, paths: HomePaths, log: (message: string) => void): Promise<number> {

@@ -5,7 +5,8 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { JOB_STATUS, type MinionConfig, type WireValue } from "@func/shared";
+import type { MinionConfig, WireValue } from "@func/shared";
+import { JOB_STATUS } from "@func/shared/core";
 
 /** What a runner needs: the call, who made it, and funcd's settings. */
 export interface SpooledJob {

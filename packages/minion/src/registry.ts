@@ -1,7 +1,8 @@
 // The module registry: a module is a name plus a map of methods (as in Func). Each method declares its
 // parameters, so arguments are checked before the method runs and `system.method_help` can show them.
 
-import { FuncError, type HomePaths, type MinionConfig, type WireValue } from "@func/shared";
+import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
+import { FAULT, FuncError } from "@func/shared/core";
 
 export type ParamType = "string" | "int" | "number" | "boolean" | "array" | "struct" | "any";
 
@@ -155,4 +156,17 @@ export function signature(name: string, spec: MethodSpec): string {
   const params = spec.params.map((p) => `${p.name}${p.optional ? "?" : ""}: ${p.type}`);
   if (spec.rest) params.push(`...${spec.rest.name}: ${spec.rest.type}`);
   return `${name}(${params.join(", ")})`;
+}
+
+/**
+ * The fault for a failed call: wire codes pass through, local error codes (100+) become "method raised".
+ * The async runner uses it too, for REMOTE_ERROR results.
+ */
+export function faultFor(err: unknown): { code: number; text: string; outcome: string } {
+  if (err instanceof FuncError) {
+    const onWire = err.code < 100;
+    return { code: onWire ? err.code : FAULT.METHOD_RAISED, text: err.faultString, outcome: err.code === FAULT.ACCESS_DENIED ? "denied" : "error" };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { code: FAULT.METHOD_RAISED, text: `${e.name === "Error" ? "MethodError" : e.name}: ${e.message}`, outcome: "error" };
 }

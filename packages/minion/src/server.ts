@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import {
   ASYNC_METHOD_PREFIX,
-  FAULT,
   FuncError,
   TLS_SESSION_LIFETIME_S,
   JOB_ID_HEADER,
@@ -23,7 +22,7 @@ import { Acl } from "./acl.js";
 import { AuditLog } from "./audit.js";
 import { ByteBudget } from "./byte-budget.js";
 import { MODULES } from "./modules/index.js";
-import { Registry, type CallContext, type JobsService } from "./registry.js";
+import { Registry, faultFor, type CallContext, type JobsService } from "./registry.js";
 
 /** Prefix that turns a call into a background job on the minion. */
 export const ASYNC_PREFIX = ASYNC_METHOD_PREFIX;
@@ -316,19 +315,6 @@ export class MinionServer {
       if (!res.headersSent && !res.destroyed) reply(res, encodeFault(code, text));
     }
   }
-}
-
-/**
- * The fault for a failed call: wire codes pass through, local error codes (100+) become "method raised".
- * The async runner uses it too, for REMOTE_ERROR results.
- */
-export function faultFor(err: unknown): { code: number; text: string; outcome: string } {
-  if (err instanceof FuncError) {
-    const onWire = err.code < 100;
-    return { code: onWire ? err.code : FAULT.METHOD_RAISED, text: err.faultString, outcome: err.code === FAULT.ACCESS_DENIED ? "denied" : "error" };
-  }
-  const e = err instanceof Error ? err : new Error(String(err));
-  return { code: FAULT.METHOD_RAISED, text: `${e.name === "Error" ? "MethodError" : e.name}: ${e.message}`, outcome: "error" };
 }
 
 function reply(res: ServerResponse, xml: string): void {

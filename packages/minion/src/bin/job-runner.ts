@@ -2,7 +2,7 @@
 // The async job runner process: funcd spawns one per `async.` call, detached, with
 // `<job id> <config dir> <state dir>`. The job id on the command line is how funcd tells it from a reused pid.
 
-import { homePaths, isJobId } from "@func/shared";
+import { homePaths, isJobId } from "@func/shared/core";
 import { runJob } from "../job-runner.js";
 
 const [id, configDir, stateDir] = process.argv.slice(2);

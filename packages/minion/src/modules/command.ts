@@ -3,7 +3,8 @@
 
 import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { FuncError, type WireValue } from "@func/shared";
+import type { WireValue } from "@func/shared";
+import { FuncError } from "@func/shared/core";
 import type { CallContext, FuncModule } from "../registry.js";
 
 /** Grace between SIGTERM and SIGKILL when a command times out. */

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
-import { FuncError, type WireValue } from "@func/shared";
+import type { WireValue } from "@func/shared";
+import { FuncError } from "@func/shared/core";
 import type { CallContext, FuncModule } from "../registry.js";
 
 /** Default and largest chunk `file.read` returns, bytes: answers stay well under the overlord's limits. */

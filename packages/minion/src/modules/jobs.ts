@@ -1,7 +1,7 @@
 // The `jobs` module: the status, list and purge of this minion's async jobs (Func's jobs module). These
 // methods answer at once, so none of them may run as an async job itself.
 
-import { FuncError, isJobId } from "@func/shared";
+import { FuncError, isJobId } from "@func/shared/core";
 import type { CallContext, FuncModule, JobCaller, JobsService } from "../registry.js";
 
 function service(ctx: CallContext): JobsService {

@@ -3,7 +3,8 @@
 
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { FuncError, type WireValue } from "@func/shared";
+import type { WireValue } from "@func/shared";
+import { FuncError } from "@func/shared/core";
 import type { FuncModule, MethodSpec } from "../registry.js";
 
 /** A service action should not take longer than this; a hung unit is reported, not waited on forever. */

@@ -5,7 +5,8 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { arch, cpus, freemem, hostname, loadavg, release, totalmem, type as osType, uptime, userInfo } from "node:os";
 import { promisify } from "node:util";
-import { FuncError, type WireValue } from "@func/shared";
+import type { WireValue } from "@func/shared";
+import { FuncError } from "@func/shared/core";
 import type { FuncModule } from "../registry.js";
 
 const execFileP = promisify(execFile);

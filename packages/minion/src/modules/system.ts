@@ -1,6 +1,6 @@
 // The `system` module: what this minion offers. Python clients expect `listMethods` and `methodHelp` too.
 
-import { FuncError } from "@func/shared";
+import { FuncError } from "@func/shared/core";
 import { signature, type FuncModule } from "../registry.js";
 
 function checkModuleName(name: string | undefined): string | undefined {

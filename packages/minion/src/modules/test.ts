@@ -1,7 +1,8 @@
 // The `test` module: round trips and failures on demand, for checking a fleet and the framework itself.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { FuncError, type WireValue } from "@func/shared";
+import type { WireValue } from "@func/shared";
+import { FuncError } from "@func/shared/core";
 import type { FuncModule } from "../registry.js";
 
 /** Longest `test.sleep` allowed: a day; longer is surely a typo. */
