@@ -4,6 +4,9 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 
+/** The version every func command prints with --version (a test keeps it equal to the packages' versions). */
+export const FUNC_VERSION = "0.1.0";
+
 /** The port funcd listens on (Func's listen_port). */
 export const MINION_PORT = 51234;
 /** The port of the enrollment service, `func-ca serve` (Func's certmaster port). */

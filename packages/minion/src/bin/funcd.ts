@@ -4,7 +4,7 @@
 // still its own TLS server with its own key, cert and address).
 
 import { parseArgs } from "node:util";
-import { homePaths, parseHostPort, resolveHome, FuncError, ENROLL_PORT, type MinionConfig } from "@func/shared";
+import { homePaths, parseHostPort, resolveHome, FuncError, FUNC_VERSION, ENROLL_PORT, type MinionConfig } from "@func/shared";
 import { startMinion, type StartedMinion } from "../daemon.js";
 import { EnrollClientPool } from "../enroll-client.js";
 
@@ -46,8 +46,17 @@ const START_CONCURRENCY = 64;
 /** Set by SIGTERM/SIGINT: an enrollment wait cut short then is a normal exit, not an error. */
 let stopping = false;
 
+/** An unknown or malformed option is a usage error (exit 2 with one line), not a stack trace. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new FuncError("UsageError", `${(err as Error).message} (see funcd --help)`);
+  }
+}
+
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = usage(() => parseArgs({
     options: {
       home: { type: "string" },
       listen: { type: "string" },
@@ -59,11 +68,16 @@ async function main(): Promise<number> {
       multi: { type: "boolean" },
       "list-modules": { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "V" },
     },
     allowPositionals: true,
-  });
+  }));
   if (values.help) {
     process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`funcd ${FUNC_VERSION}\n`);
     return 0;
   }
   if (values["list-modules"]) {

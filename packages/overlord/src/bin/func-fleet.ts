@@ -4,7 +4,7 @@
 
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { FuncError } from "@func/shared";
+import { FUNC_VERSION, FuncError } from "@func/shared";
 import { fleetDown, fleetUp, readFleet } from "../fleet.js";
 
 const HELP = `func-fleet: a local fleet of real minions
@@ -25,17 +25,28 @@ Examples:
 `;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    options: {
-      home: { type: "string" },
-      count: { type: "string" },
-      "base-address": { type: "string" },
-      port: { type: "string" },
-      "per-process": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    allowPositionals: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        home: { type: "string" },
+        count: { type: "string" },
+        "base-address": { type: "string" },
+        port: { type: "string" },
+        "per-process": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new FuncError("UsageError", `${(err as Error).message} (see func-fleet --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`func-fleet ${FUNC_VERSION}\n`);
+    return 0;
+  }
   const cmd = positionals[0];
   if (values.help || !cmd) {
     process.stdout.write(HELP);

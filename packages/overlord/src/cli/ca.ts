@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  FUNC_VERSION,
   FuncError,
   KEY_FILE_MODE,
   homePaths,
@@ -50,6 +51,7 @@ const OPTIONS = {
   home: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
   name: { type: "string" },
   "service-name": { type: "string", multiple: true },
   "service-ip": { type: "string", multiple: true },
@@ -303,6 +305,10 @@ export async function caMain(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
     throw new FuncError("UsageError", (err as Error).message);
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    io.out(`func-ca ${FUNC_VERSION}\n`);
+    return 0;
+  }
   const [cmd, ...rest] = positionals;
   if (!cmd) {
     io.out(helpText());

@@ -6,7 +6,7 @@
 
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
-import { EXIT, FuncError } from "@func/shared";
+import { EXIT, FUNC_VERSION, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
@@ -279,6 +279,10 @@ export async function yargsParse(
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    io.out(`func ${FUNC_VERSION}\n`);
+    return EXIT.OK;
+  }
   const quick = quickParse(argv);
   if (quick) return "target" in quick ? run(quick, env, io, isTty) : runJob(quick, env, io, isTty);
   let code: number = EXIT.OK;
