@@ -14,7 +14,7 @@ import { Overlord } from "@func/overlord";
 import { fleetDown, fleetUp, readFleet } from "@func/overlord/fleet";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-export const FUNC_BIN = join(HERE, "../packages/overlord/dist/bin/func.js");
+export const FUNC_BIN = join(HERE, "../packages/overlord/bin/func.js");
 const COLD_FLOOR = join(HERE, "floor/cold-fanout.mjs");
 const WARM_FLOOR = join(HERE, "floor/warm-posts.mjs");
 const WARM_API = join(HERE, "workloads/warm-api.mjs");

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = (name) => join(root, "packages/overlord/dist/bin", `${name}.js`);
+const bin = (name) => join(root, "packages/overlord/bin", `${name}.js`);
 const home = mkdtempSync(join(tmpdir(), "func-demo-"));
 const env = { ...process.env, FUNC_HOME: home };
 

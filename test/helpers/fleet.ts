@@ -10,7 +10,8 @@ import { fleetDown, fleetUp, type FleetState, type FleetUpOptions } from "@func/
 import { homePaths } from "@func/shared";
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-export const FUNC_BIN = join(REPO, "packages/overlord/dist/bin/func.js");
+/** what `npm install` links as `func`: the bundled CLI */
+export const FUNC_BIN = join(REPO, "packages/overlord/bin/func.js");
 export const FUNC_CA_BIN = join(REPO, "packages/overlord/dist/bin/func-ca.js");
 export const FUNC_FLEET_BIN = join(REPO, "packages/overlord/dist/bin/func-fleet.js");
 export const FUNCD_BIN = join(REPO, "packages/minion/dist/bin/funcd.js");

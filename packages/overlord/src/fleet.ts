@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { ENROLL_PORT, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, type HomePaths } from "@func/shared";
+import { ENROLL_PORT, FUNCD_NODE_FLAGS, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, type HomePaths } from "@func/shared";
 import { caFingerprint, initCa } from "./ca-store.js";
 import { startEnrollService, type EnrollService } from "./enroll-service.js";
 import { Overlord } from "./overlord.js";
@@ -163,7 +163,7 @@ async function startAndWait(
     const group = homes.slice(start, start + perProcess);
     const logFile = join(logDir, `funcd-${minions[start]!.name}.log`);
     const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, [funcd, "--multi", ...group.map((h) => h.configDir)], {
+    const child = spawn(process.execPath, [...FUNCD_NODE_FLAGS, funcd, "--multi", ...group.map((h) => h.configDir)], {
       detached: true,
       stdio: ["ignore", fd, fd],
     });

@@ -7,6 +7,14 @@ import { join } from "node:path";
 /** The version every func command prints with --version (a test keeps it equal to the packages' versions). */
 export const FUNC_VERSION = "0.1.0";
 
+/**
+ * Node flags funcd runs with (its shebang, func-fleet, the systemd unit through the shebang): V8 otherwise
+ * grows its young generation to 2 x 16 MiB under load and keeps it, so a busy funcd sat at ~110-120 MiB of RSS
+ * with ~13 MiB of live heap, its RSS swinging by 20-30% (the soak, issue 6). 2 MiB semi-spaces cost more
+ * frequent (cheap) scavenges: see bench/README.md for the warm-call rate with them.
+ */
+export const FUNCD_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+
 /** The port funcd listens on (Func's listen_port). */
 export const MINION_PORT = 51234;
 /** The port of the enrollment service, `func-ca serve` (Func's certmaster port). */

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // funcd: the minion daemon. Enrolls with the overlord's enrollment service when it has no cert yet, then serves
 // one home (FUNC_HOME or --home), or several homes in one process (--multi, for large local fleets: each is
 // still its own TLS server with its own key, cert and address).

@@ -1,0 +1,35 @@
+// Bundles the `func` CLI (and the processes it starts: forked bucket workers, the async dispatcher) into a
+// few files under packages/overlord/dist/bundle/, after `tsc -b`. Why: a fresh `func` process spent ~20 ms of
+// its ~50 ms over a bare `node` resolving and loading ~50 ES modules one by one (bench/README.md). Code that
+// only some runs need (the full yargs for --help, async jobs, file transfer, LMDB) stays in chunks loaded on
+// first use. The Overlord API (`import "@func/overlord"`) is the unbundled tsc output, as before.
+//
+// Worker and dispatcher paths are computed from `import.meta.url` of the module that spawns them, which ends up
+// in a chunk at the bundle's root: the entry points below are named so that those paths land on them, and the
+// tests run `func` from here, so a broken path fails them.
+
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dist = `${root}packages/overlord/dist`;
+
+await build({
+  entryPoints: [
+    { in: `${dist}/bin/func.js`, out: "bin/func" },
+    { in: `${dist}/bin/func-dispatcher.js`, out: "bin/func-dispatcher" },
+    { in: `${dist}/bucket-worker.js`, out: "bucket-worker" },
+  ],
+  outdir: `${dist}/bundle`,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // native or lazily required: resolved at run time from node_modules, as in the unbundled code
+  external: ["lmdb", "@peculiar/x509", "xmlrpc"],
+  chunkNames: "chunk-[hash]",
+  sourcemap: false,
+  legalComments: "none",
+  logLevel: "warning",
+});
