@@ -22,6 +22,14 @@ describe("--version and unknown options", () => {
     }
   });
 
+  it("func ping and list_minions take no arguments: a mistyped option is a usage error, before any call", async () => {
+    for (const args of [["*", "ping", "--jsno"], ["*", "list_minions", "extra"], ["*", "--json", "ping", "x"]]) {
+      const r = await runBin(FUNC_BIN, args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /takes no arguments/);
+    }
+  });
+
   for (const [name, bin] of BINS) {
     it(`${name} --version prints "${name} <version>"`, async () => {
       const r = await runBin(bin, ["--version"]);

@@ -87,14 +87,20 @@ export class MinionTransport {
     let connected = false;
     const key = this.#sessions ? sessionKey(minion) : "";
     const session = this.#sessions?.get(key);
-    try {
-      const xml = await new Promise<Buffer>((resolveBody, rejectBody) => {
+    /**
+     * One request. `fresh` makes a new connection outside the pool. An error on a kept-alive connection before
+     * any answer is marked `stale`: the minion closed it as idle just as the request went out (its
+     * keep-alive timeout), so it never read the request.
+     */
+    const attempt = (fresh: boolean, timeoutMs: number) =>
+      new Promise<Buffer>((resolveBody, rejectBody) => {
+        let answered = false;
         const options: RequestOptions & { secureContext: SecureContext; session?: Buffer } = {
           host: minion.host,
           port: minion.port,
           method: "POST",
           path: "/",
-          agent: this.#agent,
+          agent: fresh ? false : this.#agent,
           secureContext: this.#context,
           // only when there is one: an explicit `undefined` would also hide the agent's own cached session
           ...(session ? { session } : {}),
@@ -111,7 +117,7 @@ export class MinionTransport {
         // reference alive for the whole timeout after each call, which a busy overlord pays for in GC
         const timer = setTimeout(
           () => req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { name: "TimeoutError" })),
-          opts.timeoutMs,
+          timeoutMs,
         );
         const resolve = (xml: Buffer) => {
           clearTimeout(timer);
@@ -119,7 +125,9 @@ export class MinionTransport {
         };
         const reject = (err: unknown) => {
           clearTimeout(timer);
-          rejectBody(err);
+          const code = (err as { code?: unknown } | null)?.code;
+          const stale = req.reusedSocket && !answered && (code === "ECONNRESET" || code === "EPIPE");
+          rejectBody(stale ? Object.assign(err as Error, { stale: true }) : err);
         };
         req.on("socket", (socket) => {
           // "connected" means the TCP connection is up: a host that accepts and then never answers
@@ -135,6 +143,7 @@ export class MinionTransport {
         });
         req.on("response", (res) => {
           connected = true;
+          answered = true;
           if (res.statusCode !== 200) {
             res.resume();
             reject(Object.assign(new Error(`HTTP ${res.statusCode} from minion`), { code: "HTTP_STATUS" }));
@@ -156,6 +165,15 @@ export class MinionTransport {
         req.on("error", reject);
         req.end(body);
       });
+    try {
+      let xml: Buffer;
+      try {
+        xml = await attempt(false, opts.timeoutMs);
+      } catch (err) {
+        if (!(err as { stale?: boolean }).stale) throw err;
+        // the minion never saw that request: send it once more, on a new connection, within what is left
+        xml = await attempt(true, Math.max(1, opts.timeoutMs - (performance.now() - started)));
+      }
       const value = await this.#decode(xml);
       return { outcome: "ok", value, ms: ms() };
     } catch (err) {

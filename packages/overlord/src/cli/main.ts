@@ -162,6 +162,10 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
   const g = inv.options;
   const opts = overlordOptions(g, env);
   const output = (): OutputOptions => outputOptions(g, env, isTty);
+  if ((inv.action === "ping" || inv.action === "list_minions") && inv.rest.length > 0) {
+    // unknown options come through as arguments (`call command run ls -la`): a mistyped --json lands here
+    throw new FuncError("UsageError", `${inv.action} takes no arguments, got ${inv.rest.map((r) => JSON.stringify(r)).join(" ")} (see func --help)`);
+  }
   switch (inv.action) {
     case "list_minions":
       return listMinions(inv.target, opts, io);
