@@ -30,6 +30,14 @@ describe("--version and unknown options", () => {
     }
   });
 
+  it("func names an unknown option where no argument can be, before any call", async () => {
+    for (const args of [["*", "--jsno", "call", "test", "ping"], ["*", "call", "--jsno", "test", "ping"], ["*", "call", "test", "--jsno"], ["job", "--jsno", "list"]]) {
+      const r = await runBin(FUNC_BIN, args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /unknown option "--jsno"/, args.join(" "));
+    }
+  });
+
   for (const [name, bin] of BINS) {
     it(`${name} --version prints "${name} <version>"`, async () => {
       const r = await runBin(bin, ["--version"]);

@@ -103,7 +103,14 @@ export function quickParse(argv: readonly string[]): Invocation | JobInvocation 
   if (a.help) return null;
   if (String(a._[0]) === "job") a = parseWith(argv, [OPTIONS, JOB_OPTIONS]);
   const positional = a._.map(String);
-  if (positional.some((p) => p.startsWith("-"))) return null;
+  const dashed = positional.findIndex((p) => p.length > 1 && p.startsWith("-"));
+  if (dashed !== -1) {
+    // an option we do not know, where no argument can be (before the action, or as a module or method name):
+    // a typo such as --jsno, said as such rather than as a puzzling "invalid action"
+    const head = positional[0] === "job" ? 3 : positional[1] === "call" ? 4 : 2;
+    if (dashed < head) throw new FuncError("UsageError", `unknown option ${JSON.stringify(positional[dashed])} (see func --help)`);
+    return null;
+  }
   if (positional[0] === "job") {
     const [, action, id, ...extra] = positional;
     if (!(JOB_ACTIONS as readonly string[]).includes(action ?? "") || extra.length > 0 || a["--"]?.length) return null;
