@@ -184,6 +184,19 @@ async function startAndWait(
   let lastProgress = "";
   const overlord = new Overlord("*", { home: paths, timeout: 5 });
   try {
+    await waitReady();
+  } catch (err) {
+    // a fleet that did not come up leaves nothing running: its funcd processes would hold addresses and make
+    // the next `up` fail too
+    const { stopped } = await fleetDown(home, { graceMs: 2000 });
+    if (err instanceof Error && stopped.length > 0) err.message += ` (stopped the ${stopped.length} funcd process(es) still running)`;
+    throw err;
+  } finally {
+    overlord.close();
+  }
+  return state;
+
+  async function waitReady(): Promise<void> {
     while (waiting.length > 0) {
       const dead = state.pids.filter((p) => !fleetProcess(home)(p));
       if (dead.length > 0) throw new FuncError("ConfigError", `funcd process ${dead.join(", ")} exited: see ${logDir}`);
@@ -205,10 +218,7 @@ async function startAndWait(
       lastProgress = progress;
       await sleep(200);
     }
-  } finally {
-    overlord.close();
   }
-  return state;
 }
 
 /** Stops the fleet's funcd processes (SIGTERM, then SIGKILL after a grace period). */
