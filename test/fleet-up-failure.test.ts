@@ -5,18 +5,10 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { rmSync } from "node:fs";
 import { fleetDown, fleetUp, readFleet } from "@func/overlord/fleet";
+import { alive } from "./campaign/observe.js";
 import { tempHome } from "./helpers/fleet.js";
 
 const PORT = 51234;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("func-fleet up that fails", function () {
   this.timeout(90_000);
