@@ -2,7 +2,7 @@
 // started, so they do not hold their addresses and make the next `up` fail too.
 
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { rmSync } from "node:fs";
 import { fleetDown, fleetUp, readFleet } from "@func/overlord/fleet";
 import { alive } from "./campaign/observe.js";
@@ -14,13 +14,19 @@ describe("func-fleet up that fails", function () {
   this.timeout(90_000);
   let home: string;
   let squatter: Server;
+  const held = new Set<Socket>();
   before(async () => {
     home = tempHome("fleet-fail");
-    squatter = createServer();
+    // holds the address and never answers: the fleet's readiness pings that reach it hang until they time out
+    squatter = createServer((socket) => {
+      held.add(socket);
+      socket.on("close", () => held.delete(socket));
+    });
     await new Promise<void>((r) => squatter.listen(PORT, "127.17.0.3", r));
   });
   after(async () => {
     await fleetDown(home, { graceMs: 1000 });
+    for (const socket of held) socket.destroy();
     await new Promise((r) => squatter?.close(r));
     rmSync(home, { recursive: true, force: true });
   });
