@@ -17,6 +17,9 @@ import {
   type HomePaths,
   type MinionConfig,
   type WireValue,
+  RPC_PATHS,
+  httpError,
+  replyXml,
 } from "@func/shared";
 import { Acl } from "./acl.js";
 import { AuditLog } from "./audit.js";
@@ -28,8 +31,6 @@ import { Registry, faultFor, type CallContext, type JobsService } from "./regist
 export const ASYNC_PREFIX = ASYNC_METHOD_PREFIX;
 /** HTTP header carrying the overlord's job id: a repeat with the same key returns the existing minion job. */
 export const IDEMPOTENCY_HEADER = JOB_ID_HEADER;
-/** Paths a request may be posted to: `/` and Python's default `/RPC2`. */
-const RPC_PATHS = new Set(["/", "/RPC2"]);
 /** Size of Node's TLS session ticket keys (name, HMAC and AES keys). */
 const TICKET_KEYS_BYTES = 48;
 /** Time allowed for a TLS handshake before the socket is dropped, ms. */
@@ -308,27 +309,13 @@ export class MinionServer {
         value = await spec.run(ctx, ...call.params);
         audit(method, "ok");
       }
-      reply(res, encodeResponse(value));
+      replyXml(res, encodeResponse(value));
     } catch (err) {
       const { code, text, outcome } = faultFor(err);
       audit(method, outcome, { detail: text.slice(0, 300) });
-      if (!res.headersSent && !res.destroyed) reply(res, encodeFault(code, text));
+      if (!res.headersSent && !res.destroyed) replyXml(res, encodeFault(code, text));
     }
   }
-}
-
-function reply(res: ServerResponse, xml: string): void {
-  const body = Buffer.from(xml, "utf8");
-  res.writeHead(200, { "Content-Type": "text/xml; charset=utf-8", "Content-Length": body.length });
-  res.end(body);
-}
-
-function httpError(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  // the rest of an oversized or bad request is not read: close instead of keeping the connection
-  res.writeHead(status, { ...headers, Connection: "close", "Content-Length": 0 });
-  res.end();
-  res.once("finish", () => res.socket?.destroy());
 }
 
 /**

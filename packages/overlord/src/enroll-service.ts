@@ -17,6 +17,9 @@ import {
   encodeResponse,
   type HomePaths,
   type WireValue,
+  RPC_PATHS,
+  httpError,
+  replyXml,
 } from "@func/shared";
 import { autosignMatcher, caExists, refreshCrlIfStale, submitCsr, type SubmitResult } from "./ca-store.js";
 
@@ -38,8 +41,6 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** Connections open at once. */
 const MAX_CONNECTIONS = 256;
-/** Paths a call may be posted to: `/` and Python's default `/RPC2`. */
-const RPC_PATHS = new Set(["/", "/RPC2"]);
 
 export interface EnrollServiceOptions {
   listenAddr: string;
@@ -152,12 +153,12 @@ export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOp
       if (call.method === ENROLL_SUBMIT) value = await submit(call.params, source);
       else if (call.method === ENROLL_CRL) value = crl.get();
       else throw new FuncError("NoSuchMethod", `${call.method} (the enrollment service knows ${ENROLL_SUBMIT} and ${ENROLL_CRL})`);
-      reply(res, encodeResponse(value));
+      replyXml(res, encodeResponse(value));
     } catch (err) {
       const e = err instanceof FuncError ? err : new FuncError("MethodError", "internal error", { cause: err });
       if (!(err instanceof FuncError)) log(`internal error: ${(err as Error).stack ?? String(err)}`);
       const code = e.code < 100 ? e.code : FAULT.METHOD_RAISED;
-      reply(res, encodeFault(code, e.faultString));
+      replyXml(res, encodeFault(code, e.faultString));
     }
   };
 
@@ -211,19 +212,6 @@ export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOp
         server.closeAllConnections();
       }),
   };
-}
-
-function reply(res: ServerResponse, xml: string): void {
-  const body = Buffer.from(xml, "utf8");
-  res.writeHead(200, { "Content-Type": "text/xml; charset=utf-8", "Content-Length": body.length });
-  res.end(body);
-}
-
-function httpError(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { ...headers, Connection: "close", "Content-Length": 0 });
-  res.end();
-  res.once("finish", () => res.socket?.destroy());
 }
 
 /** The body, or null as soon as it passes `limit` bytes (the rest is never buffered). */

@@ -14,3 +14,4 @@ export * from "./enroll-wire.js";
 export * from "./files.js";
 export * from "./lmdb-check.js";
 export * from "./host-lock.js";
+export * from "./http-reply.js";
