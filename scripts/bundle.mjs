@@ -1,8 +1,9 @@
 // Bundles the `func` CLI (and the processes it starts: forked bucket workers, the async dispatcher) into a
-// few files under packages/overlord/dist/bundle/, after `tsc -b`. Why: a fresh `func` process spent ~20 ms of
-// its ~50 ms over a bare `node` resolving and loading ~50 ES modules one by one (bench/README.md). Code that
-// only some runs need (the full yargs for --help, async jobs, file transfer, LMDB) stays in chunks loaded on
-// first use. The Overlord API (`import "@func/overlord"`) is the unbundled tsc output, as before.
+// few files under packages/overlord/dist/bundle/, after `tsc -b`. Why: a fresh `func` process resolved and
+// loaded its ES modules one by one; bundled, it starts ~10 ms sooner (~140 instead of ~150 ms for
+// `func "*" ping` on 10 minions, bench/README.md). Code that only some runs need (the full yargs for --help,
+// async jobs, file transfer) stays in chunks loaded on first use; LMDB, x509 and xmlrpc stay external. The
+// Overlord API (`import "@func/overlord"`) is the unbundled tsc output, as before.
 //
 // Worker and dispatcher paths are computed from `import.meta.url` of the module that spawns them, which ends up
 // in a chunk at the bundle's root: the entry points below are named so that those paths land on them, and the

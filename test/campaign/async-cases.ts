@@ -11,7 +11,7 @@ import { MODULES } from "@func/minion";
 import type { CampaignFleet } from "./campaign-fleet.js";
 import { secs, tally, type Row } from "./case.js";
 import { checkOneOutcomeEach, startFunc } from "./fault-cases.js";
-import { alive, rssKib, zombies } from "./observe.js";
+import { alive, rssKib } from "./observe.js";
 import { rawCall, type Reply } from "./probe.js";
 
 export interface AsyncEnv {
@@ -290,17 +290,7 @@ export async function runAsyncFaultCase(c: AsyncFaultCase, env: AsyncEnv): Promi
     result = { tries: 0, outcome: "crashed", problems: [`the case itself threw: ${(err as Error).stack ?? String(err)}`] };
   }
   problems.push(...result.problems);
-  let up = true;
-  for (let i = 0; i < fleet.minions.length; i++) {
-    if (!(await fleet.answers(i, 15_000))) {
-      up = false;
-      problems.push(`${fleet.minion(i).name} does not answer after the case`);
-    }
-  }
-  for (const pid of fleet.pidsOf(fleet.minions.map((_, i) => i))) {
-    const z = zombies(pid);
-    if (z) problems.push(`funcd ${pid} has ${z} zombie children`);
-  }
+  const up = await fleet.checkAfterCase(problems);
   return {
     group: "fault",
     name: c.name,

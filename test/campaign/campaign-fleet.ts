@@ -3,13 +3,13 @@
 // restart one minion's funcd and to find the files each case watches.
 
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MINION_PORT, encodeCall, homePaths, type HomePaths } from "@func/shared";
-import { fleetDown, fleetFile, fleetUp, funcdPath, type FleetMinion, type FleetState } from "@func/overlord/fleet";
-import { smallBuckets, tempHome, type TestFleet } from "../helpers/fleet.js";
-import { alive } from "./observe.js";
+import { fleetFile, funcdArgs, type FleetMinion } from "@func/overlord/fleet";
+import { smallBuckets, startFleet, type TestFleet } from "../helpers/fleet.js";
+import { alive, zombies } from "./observe.js";
 import { rawCall, type Identity, type Target } from "./probe.js";
 
 /** Header deadline of campaign minions, ms: a slowloris or idle connection must be cut within this (plus a check tick). */
@@ -53,32 +53,13 @@ export class CampaignFleet {
   }
 
   static async start(tag: string, subnet: number, count: number, opts: CampaignFleetOptions): Promise<CampaignFleet> {
-    const home = tempHome(tag);
-    let state: FleetState;
-    try {
-      state = await fleetUp(home, {
-        count,
-        baseAddress: `127.${subnet}.0.2`,
-        port: MINION_PORT,
-        minionConf: { ...CAMPAIGN_MINION_CONF, file_roots: opts.fileRoot },
-        perProcess: opts.perProcess ?? 1,
-      });
-    } catch (err) {
-      // a fleet that did not come up (an address in use, a minion that died) leaves nothing running
-      await fleetDown(home, { graceMs: 2000 });
-      rmSync(home, { recursive: true, force: true });
-      throw err;
-    }
+    const fleet = await startFleet(tag, subnet, count, {
+      port: MINION_PORT,
+      minionConf: { ...CAMPAIGN_MINION_CONF, file_roots: opts.fileRoot },
+      perProcess: opts.perProcess ?? 1,
+    });
     // the fault and soak cases fork bucket workers for a handful of hosts
-    smallBuckets(home);
-    const fleet: TestFleet = {
-      ...state,
-      home,
-      async stop() {
-        await fleetDown(home, { graceMs: 2000 });
-        rmSync(home, { recursive: true, force: true });
-      },
-    };
+    smallBuckets(fleet.home);
     const started = new CampaignFleet(fleet, opts.fileRoot);
     CampaignFleet.#running.add(started);
     return started;
@@ -128,6 +109,22 @@ export class CampaignFleet {
     return false;
   }
 
+  /** After a case: whether every minion answers again; what is wrong (no answer, zombie children) goes to `problems`. */
+  async checkAfterCase(problems: string[]): Promise<boolean> {
+    let up = true;
+    for (let i = 0; i < this.minions.length; i++) {
+      if (!(await this.answers(i, 15_000))) {
+        up = false;
+        problems.push(`${this.minion(i).name} does not answer after the case`);
+      }
+    }
+    for (const pid of this.pidsOf(this.minions.map((_, i) => i))) {
+      const z = zombies(pid);
+      if (z) problems.push(`funcd ${pid} has ${z} zombie children`);
+    }
+    return up;
+  }
+
   /** The funcd pids that serve the given minions. */
   pidsOf(indexes: readonly number[]): number[] {
     return [...new Set(indexes.map((i) => this.minion(i).pid))];
@@ -141,7 +138,7 @@ export class CampaignFleet {
     const served = this.fleet.minions.filter((m) => m.pid === pid);
     const logFile = join(this.home, "log", `funcd-${served[0]!.name}.log`);
     const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, [funcdPath(), "--multi", ...served.map((m) => m.home)], { detached: true, stdio: ["ignore", fd, fd] });
+    const child = spawn(process.execPath, funcdArgs(served.map((m) => m.home)), { detached: true, stdio: ["ignore", fd, fd] });
     closeSync(fd);
     child.unref();
     const newPid = child.pid!;

@@ -220,17 +220,7 @@ export async function runFaultCase(c: FaultCase, env: FaultEnv): Promise<Row> {
     result = { tries: 0, outcome: "crashed", problems: [`the case itself threw: ${(err as Error).stack ?? String(err)}`] };
   }
   problems.push(...result.problems);
-  let up = true;
-  for (let i = 0; i < fleet.minions.length; i++) {
-    if (!(await fleet.answers(i, 15_000))) {
-      up = false;
-      problems.push(`${fleet.minion(i).name} does not answer after the case`);
-    }
-  }
-  for (const pid of fleet.pidsOf(fleet.minions.map((_, i) => i))) {
-    const z = zombies(pid);
-    if (z) problems.push(`funcd ${pid} has ${z} zombie children`);
-  }
+  const up = await fleet.checkAfterCase(problems);
   const mine = await settle(() => zombies(process.pid), 0, 3000);
   if (mine) problems.push(`the campaign process has ${mine} zombie children`);
   const victim = result.victim ?? 0;

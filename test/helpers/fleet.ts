@@ -43,8 +43,7 @@ export async function startFleet(tag: string, subnet: number, count: number, ext
   try {
     state = await fleetUp(home, { count, baseAddress: `127.${subnet}.0.2`, port: 51234, ...extra });
   } catch (err) {
-    // a fleet that failed to come up (e.g. an address taken) must not leave its funcd processes behind
-    await fleetDown(home, { graceMs: 2000 });
+    // fleetUp has stopped whatever funcd processes it started
     rmSync(home, { recursive: true, force: true });
     throw err;
   }

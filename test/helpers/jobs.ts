@@ -4,9 +4,9 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fleetFile, readFleet } from "@func/overlord/fleet";
+import { fleetFile, funcdArgs, readFleet } from "@func/overlord/fleet";
 import { Overlord } from "@func/overlord";
-import { FUNC_BIN, FUNCD_BIN, runBin, type RunResult, type TestFleet } from "./fleet.js";
+import { FUNC_BIN, runBin, type RunResult, type TestFleet } from "./fleet.js";
 
 /** Runs the real `func` CLI with FUNC_HOME and extra environment variables. */
 export function funcEnv(home: string, args: string[], env: Record<string, string>, timeoutMs?: number): Promise<RunResult> {
@@ -27,7 +27,7 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
 /** Starts a new funcd for one minion of the fleet (after a test killed its process) and waits until it answers. */
 export async function restartFuncd(fleet: TestFleet, name: string): Promise<number> {
   const minion = fleet.minions.find((m) => m.name === name)!;
-  const child = spawn(process.execPath, [FUNCD_BIN, "--multi", minion.home], { detached: true, stdio: "ignore" });
+  const child = spawn(process.execPath, funcdArgs([minion.home]), { detached: true, stdio: "ignore" });
   child.unref();
   const pid = child.pid!;
   minion.pid = pid;

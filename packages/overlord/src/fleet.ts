@@ -74,6 +74,11 @@ export function funcdPath(): string {
   return fileURLToPath(import.meta.resolve("@func/minion/funcd"));
 }
 
+/** Node's arguments for one funcd process serving `homes` (--multi), with funcd's Node flags. */
+export function funcdArgs(homes: readonly string[]): string[] {
+  return [...FUNCD_NODE_FLAGS, funcdPath(), "--multi", ...homes];
+}
+
 export function readFleet(home: string): FleetState | null {
   const f = fleetFile(home);
   if (!existsSync(f)) return null;
@@ -158,12 +163,11 @@ async function startAndWait(
   const state: FleetState = { home, minions: [], pids: [] };
   const logDir = join(home, "log");
   mkdirSync(logDir, { recursive: true });
-  const funcd = funcdPath();
   for (let start = 0; start < minions.length; start += perProcess) {
     const group = homes.slice(start, start + perProcess);
     const logFile = join(logDir, `funcd-${minions[start]!.name}.log`);
     const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, [...FUNCD_NODE_FLAGS, funcd, "--multi", ...group.map((h) => h.configDir)], {
+    const child = spawn(process.execPath, funcdArgs(group.map((h) => h.configDir)), {
       detached: true,
       stdio: ["ignore", fd, fd],
     });
