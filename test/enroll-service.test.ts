@@ -10,13 +10,11 @@ import {
   ENROLL_MAX_BODY_BYTES,
   FAULT,
   FuncError,
-  XmlRpcFault,
   certInfo,
   createCa,
   createCrl,
   createKeyAndCsr,
   crlSerials,
-  decodeResponse,
   encodeCall,
   fingerprint,
   homePaths,
@@ -28,6 +26,7 @@ import {
 import { CrlRefresher, EnrollClient, backoffDelay, enrollMinion, isTransient } from "@func/minion";
 import { caFingerprint, initCa, listWaiting, revokeName, signWaiting, startEnrollService, type EnrollService } from "@func/overlord";
 import { tempHome } from "./helpers/fleet.js";
+import { faultOf } from "./helpers/xmlrpc.js";
 import { eventually } from "./helpers/procs.js";
 
 const SERVICE_ADDR = "127.30.0.1";
@@ -57,17 +56,6 @@ function post(svc: EnrollService, ca: string, body: string | Buffer): Promise<{ 
     req.on("error", reject);
     req.end(body);
   });
-}
-
-async function faultOf(raw: { status: number; body: string }): Promise<XmlRpcFault> {
-  assert.equal(raw.status, 200);
-  try {
-    await decodeResponse(raw.body);
-  } catch (err) {
-    if (err instanceof XmlRpcFault) return err;
-    throw err;
-  }
-  assert.fail("expected a fault");
 }
 
 describe("enrollment service and client", function () {

@@ -4,10 +4,11 @@
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
-import { createCa, decodeResponse, encodeCall, issueCert, XmlRpcFault, type CertPair } from "@func/shared";
+import { createCa, decodeResponse, encodeCall, issueCert, type CertPair } from "@func/shared";
 import { startMinion, type StartedMinion } from "@func/minion";
 import { makeMinionHome, type TestPki } from "./helpers/pki.js";
 import { tempHome } from "./helpers/fleet.js";
+import { faultOf } from "./helpers/xmlrpc.js";
 
 interface Raw {
   status: number;
@@ -38,17 +39,6 @@ function post(m: StartedMinion, id: CertPair | null, ca: string, body: string | 
     req.on("error", reject);
     req.end(body);
   });
-}
-
-async function fault(raw: Raw): Promise<XmlRpcFault> {
-  assert.equal(raw.status, 200);
-  try {
-    await decodeResponse(raw.body);
-  } catch (err) {
-    if (err instanceof XmlRpcFault) return err;
-    throw err;
-  }
-  assert.fail("expected a fault");
 }
 
 describe("minion HTTPS handler", function () {
@@ -99,28 +89,28 @@ describe("minion HTTPS handler", function () {
   });
 
   it("unknown method: fault 2 over HTTP 200, not a 404", async () => {
-    const f = await fault(await post(m, pki.overlord, pki.ca.certPem, encodeCall("nosuch.method", [])));
+    const f = await faultOf(await post(m, pki.overlord, pki.ca.certPem, encodeCall("nosuch.method", [])));
     assert.equal(f.faultCode, 2);
     assert.match(f.faultString, /^NoSuchMethod: /);
     await ping();
   });
 
   it("wrong argument count and types: fault 4", async () => {
-    assert.equal((await fault(await post(m, pki.overlord, pki.ca.certPem, encodeCall("test.add", [1])))).faultCode, 4);
-    assert.equal((await fault(await post(m, pki.overlord, pki.ca.certPem, encodeCall("test.sleep", ["x"])))).faultCode, 4);
-    assert.equal((await fault(await post(m, pki.overlord, pki.ca.certPem, encodeCall("command.run", [42])))).faultCode, 4);
+    assert.equal((await faultOf(await post(m, pki.overlord, pki.ca.certPem, encodeCall("test.add", [1])))).faultCode, 4);
+    assert.equal((await faultOf(await post(m, pki.overlord, pki.ca.certPem, encodeCall("test.sleep", ["x"])))).faultCode, 4);
+    assert.equal((await faultOf(await post(m, pki.overlord, pki.ca.certPem, encodeCall("command.run", [42])))).faultCode, 4);
     await ping();
   });
 
   it("a method that raises: fault 1 with the error type and message", async () => {
-    const f = await fault(await post(m, pki.overlord, pki.ca.certPem, encodeCall("test.explode", ["boom"])));
+    const f = await faultOf(await post(m, pki.overlord, pki.ca.certPem, encodeCall("test.explode", ["boom"])));
     assert.equal(f.faultCode, 1);
     assert.equal(f.faultString, "MethodError: boom");
   });
 
   it("a body that is not XML-RPC: fault -32700", async () => {
     for (const body of ["hello", "<methodCall><methodName>test.ping", "<foo/>", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><methodCall><methodName>test.ping</methodName></methodCall>']) {
-      assert.equal((await fault(await post(m, pki.overlord, pki.ca.certPem, body))).faultCode, -32700, body);
+      assert.equal((await faultOf(await post(m, pki.overlord, pki.ca.certPem, body))).faultCode, -32700, body);
     }
     await ping();
   });
@@ -138,7 +128,7 @@ describe("minion HTTPS handler", function () {
   });
 
   it("a minion cert without an ACL entry is denied (fault 3); the call is audited", async () => {
-    const f = await fault(await post(m, pki.minion, pki.ca.certPem, encodeCall("test.ping", [])));
+    const f = await faultOf(await post(m, pki.minion, pki.ca.certPem, encodeCall("test.ping", [])));
     assert.equal(f.faultCode, 3);
     await new Promise((r) => setTimeout(r, 100));
     const lines = readFileSync(pki.paths.auditLog, "utf8").trim().split("\n").map((l) => JSON.parse(l));
