@@ -5,9 +5,10 @@
 // async jobs, file transfer) stays in chunks loaded on first use; LMDB, x509 and xmlrpc stay external. The
 // Overlord API (`import "@func/overlord"`) is the unbundled tsc output, as before.
 //
-// Worker and dispatcher paths are computed from `import.meta.url` of the module that spawns them, which ends up
-// in a chunk at the bundle's root: the entry points below are named so that those paths land on them, and the
-// tests run `func` from here, so a broken path fails them.
+// Worker and dispatcher paths are computed from `import.meta.url` of the module that spawns them
+// (dist/call/fan-out.js: "./bucket-worker.js"; dist/jobs/job-engine.js: "../bin/func-dispatcher.js"), which
+// ends up in a chunk under the bundle's lib/: the entry points below are named so that the same relative paths
+// land on them, and the tests run `func` from here, so a broken path fails them.
 
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
@@ -19,7 +20,7 @@ await build({
   entryPoints: [
     { in: `${dist}/bin/func.js`, out: "bin/func" },
     { in: `${dist}/bin/func-dispatcher.js`, out: "bin/func-dispatcher" },
-    { in: `${dist}/bucket-worker.js`, out: "bucket-worker" },
+    { in: `${dist}/call/bucket-worker.js`, out: "lib/bucket-worker" },
   ],
   outdir: `${dist}/bundle`,
   bundle: true,
@@ -29,7 +30,7 @@ await build({
   target: "node20",
   // native or lazily required: resolved at run time from node_modules, as in the unbundled code
   external: ["lmdb", "@peculiar/x509", "xmlrpc"],
-  chunkNames: "chunk-[hash]",
+  chunkNames: "lib/chunk-[hash]",
   sourcemap: false,
   legalComments: "none",
   logLevel: "warning",

@@ -4,10 +4,10 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { FuncError, crlNextUpdate, fingerprint, loadMinionConfig, normalizeFingerprint, parseHostPort, type HomePaths, type MinionConfig } from "@func/shared";
-import { AsyncJobs } from "./async-jobs.js";
-import { CrlRefresher } from "./crl-refresh.js";
-import { EnrollClientPool, type EnrollClient } from "./enroll-client.js";
-import { enrollMinion } from "./enroll.js";
+import { AsyncJobs } from "./jobs/job-launcher.js";
+import { CrlRefresher } from "./enroll/crl-refresh.js";
+import { EnrollClientPool, type EnrollClient } from "./enroll/enroll-client.js";
+import { enrollMinion } from "./enroll/enroll.js";
 import { MinionServer, type AsyncStarter } from "./server.js";
 
 export interface StartedMinion {

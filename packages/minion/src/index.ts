@@ -3,10 +3,10 @@ export { Registry, faultFor, signature, type CallContext, type FuncModule, type 
 export { MODULES } from "./modules/index.js";
 export { Acl, parseAcl, OVERLORD_ROLE } from "./acl.js";
 export { startMinion, type StartedMinion, type StartMinionExtra } from "./daemon.js";
-export { EnrollClient, EnrollClientPool, isTransient, type EnrollTarget, type EnrollTrust } from "./enroll-client.js";
-export { enrollMinion, backoffDelay, advertisedAddress, ENROLL_POLL_START_MS, ENROLL_POLL_MAX_MS, type EnrollOptions, type Enrolled } from "./enroll.js";
-export { CrlRefresher, type CrlRefresherOptions, type RefreshOutcome } from "./crl-refresh.js";
-export { AsyncJobs, RUNNER_PATH, type AsyncJobsOptions } from "./async-jobs.js";
-export { MinionJobStore, type MinionJob, type MinionJobCode, type BeginResult } from "./job-store.js";
-export { writeJobFile, readJobFile, writeResultFile, readResultFile, removeSpool, type SpooledJob, type SpooledResult } from "./job-spool.js";
-export { capResult, valueSize, RESULT_CUT_MARKER } from "./result-cap.js";
+export { EnrollClient, EnrollClientPool, isTransient, type EnrollTarget, type EnrollTrust } from "./enroll/enroll-client.js";
+export { enrollMinion, backoffDelay, advertisedAddress, ENROLL_POLL_START_MS, ENROLL_POLL_MAX_MS, type EnrollOptions, type Enrolled } from "./enroll/enroll.js";
+export { CrlRefresher, type CrlRefresherOptions, type RefreshOutcome } from "./enroll/crl-refresh.js";
+export { AsyncJobs, RUNNER_PATH, type AsyncJobsOptions } from "./jobs/job-launcher.js";
+export { MinionJobStore, type MinionJob, type MinionJobCode, type BeginResult } from "./jobs/minion-job-store.js";
+export { writeJobFile, readJobFile, writeResultFile, readResultFile, removeSpool, type SpooledJob, type SpooledResult } from "./jobs/job-spool.js";
+export { capResult, valueSize, RESULT_CUT_MARKER } from "./jobs/result-cap.js";

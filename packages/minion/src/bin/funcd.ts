@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { homePaths, parseHostPort, resolveHome, FuncError, FUNC_VERSION, ENROLL_PORT, type MinionConfig } from "@func/shared";
 import { startMinion, type StartedMinion } from "../daemon.js";
-import { EnrollClientPool } from "../enroll-client.js";
+import { EnrollClientPool } from "../enroll/enroll-client.js";
 
 const HELP = `funcd: the func minion daemon
 

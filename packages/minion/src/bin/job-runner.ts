@@ -3,7 +3,7 @@
 // `<job id> <config dir> <state dir>`. The job id on the command line is how funcd tells it from a reused pid.
 
 import { homePaths, isJobId } from "@func/shared/core";
-import { runJob } from "../job-runner.js";
+import { runJob } from "../jobs/job-runner.js";
 
 const [id, configDir, stateDir] = process.argv.slice(2);
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} job-runner[${process.pid}]: ${message}\n`);

@@ -5,7 +5,7 @@
 // FUNC_TEST_DISPATCH_DELAY_MS (tests only) pauses between hosts so a test can kill it mid-fan-out.
 
 import { FuncError, homePaths, isJobId } from "@func/shared";
-import { Overlord } from "../overlord.js";
+import { Overlord } from "../call/overlord.js";
 
 const [id, configDir, stateDir] = process.argv.slice(2);
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} func-dispatcher[${process.pid}]: ${message}\n`);

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { FUNC_VERSION, FuncError } from "@func/shared";
-import { fleetDown, fleetUp, readFleet } from "../fleet.js";
+import { fleetDown, fleetUp, readFleet } from "../fleet/fleet.js";
 
 const HELP = `func-fleet: a local fleet of real minions
 

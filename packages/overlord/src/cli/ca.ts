@@ -27,8 +27,8 @@ import {
   loadCa,
   revokeName,
   signWaiting,
-} from "../ca-store.js";
-import { startEnrollService } from "../enroll-service.js";
+} from "../ca/ca-store.js";
+import { startEnrollService } from "../ca/enroll-service.js";
 import type { Io } from "./call.js";
 
 interface CaArgs {

@@ -2,7 +2,7 @@
 // code the outcomes add up to (DESIGN section 7).
 
 import { EXIT, exitCodeFor, summarize, type HostResult } from "@func/shared";
-import { Overlord, type OverlordOptions } from "../overlord.js";
+import { Overlord, type OverlordOptions } from "../call/overlord.js";
 import { foldNames } from "./fold.js";
 import { formatHost, formatSummary, resultLines, toJson } from "./render.js";
 

@@ -4,7 +4,7 @@
 import { mkdirSync, openSync, closeSync, readFileSync, statSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
 import { FuncError, type HostResult } from "@func/shared";
-import { Overlord, type OverlordOptions } from "../overlord.js";
+import { Overlord, type OverlordOptions } from "../call/overlord.js";
 import { printResults, type Io, type OutputOptions } from "./call.js";
 
 /** Largest file copyfile sends in one call: it must fit the minion's request limit (4 MiB by default). */

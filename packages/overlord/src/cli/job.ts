@@ -2,9 +2,9 @@
 // line. Results print as sync calls do (printResults); the job's progress goes to stderr.
 
 import { EXIT, exitCodeFor, parseDuration, type HostResult, type Outcome } from "@func/shared";
-import type { JobHost, JobStatus } from "../async-jobs.js";
-import { EventQueue } from "../event-queue.js";
-import { Overlord, type HostEvent, type OverlordOptions } from "../overlord.js";
+import type { JobHost, JobStatus } from "../jobs/job-engine.js";
+import { EventQueue } from "../call/event-queue.js";
+import { Overlord, type HostEvent, type OverlordOptions } from "../call/overlord.js";
 import { printResults, type Io, type OutputOptions } from "./call.js";
 import { formatHost, formatOpenHost, toJson } from "./render.js";
 

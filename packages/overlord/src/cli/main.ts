@@ -7,7 +7,7 @@
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
 import { EXIT, FUNC_VERSION, FuncError } from "@func/shared";
-import type { OverlordOptions } from "../overlord.js";
+import type { OverlordOptions } from "../call/overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
 

@@ -14,7 +14,7 @@ import {
   type HostResult,
   type WireValue,
 } from "@func/shared";
-import type { MinionAddress } from "./minions.js";
+import type { MinionAddress } from "./universe.js";
 import { sessionKey, type SessionCache } from "./tls-sessions.js";
 
 /** Largest response accepted from a minion (bytes): bigger is refused rather than buffered. */

@@ -5,7 +5,7 @@
 
 import { fileURLToPath } from "node:url";
 import type { HostResult } from "@func/shared";
-import type { MinionAddress } from "./minions.js";
+import type { MinionAddress } from "./universe.js";
 import { sessionKey, type SessionCache } from "./tls-sessions.js";
 import { MinionTransport, encodeRequest, type TlsIdentity } from "./transport.js";
 

@@ -5,8 +5,8 @@
 import type { HomePaths, WireValue } from "@func/shared";
 import { JOB_STATUS } from "@func/shared/core";
 import { readJobFile, writeResultFile, type SpooledResult } from "./job-spool.js";
-import { MODULES } from "./modules/index.js";
-import { Registry, faultFor, type CallContext } from "./registry.js";
+import { MODULES } from "../modules/index.js";
+import { Registry, faultFor, type CallContext } from "../registry.js";
 import { capResult } from "./result-cap.js";
 
 /** Runs job `id` of the minion whose home is `paths`; resolves to the process exit code. */

@@ -13,11 +13,11 @@ import {
   type HostResult,
   type OverlordConfig,
 } from "@func/shared";
-import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "./async-jobs.js";
-import { refreshCrlIfStale } from "./ca-store.js";
+import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "../jobs/job-engine.js";
+import { refreshCrlIfStale } from "../ca/ca-store.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
-import { listMinionNames, minionAddress, type MinionAddress } from "./minions.js";
+import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
 import { TlsSessionStore } from "./tls-sessions.js";
 import { MinionTransport, type TlsIdentity } from "./transport.js";
 
@@ -192,7 +192,7 @@ export class Overlord {
     this.#engine ??= (async () => {
       // loaded on first use: processes that never touch a job never load the native LMDB module (nor the
       // engine: a plain `func` call starts faster without it)
-      const [{ JobEngine }, { JobStore }] = await Promise.all([import("./async-jobs.js"), import("./job-store.js")]);
+      const [{ JobEngine }, { JobStore }] = await Promise.all([import("../jobs/job-engine.js"), import("../jobs/job-store.js")]);
       return new JobEngine({
         paths: this.paths,
         store: await JobStore.open(this.paths.jobsDir),

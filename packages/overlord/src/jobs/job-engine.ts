@@ -19,7 +19,7 @@ import {
   type HostResult,
   type Summary,
 } from "@func/shared";
-import type { FanOutCall, OnResult } from "./fan-out.js";
+import type { FanOutCall, OnResult } from "../call/fan-out.js";
 import {
   JOB_STATE_CODE,
   deriveJobState,
@@ -33,10 +33,10 @@ import {
   type JobState,
 } from "./job-state.js";
 import type { JobStore } from "./job-store.js";
-import type { MinionAddress } from "./minions.js";
+import type { MinionAddress } from "../call/universe.js";
 
 /** The dispatcher entry point, beside this file once built. */
-export const DISPATCHER_PATH = fileURLToPath(new URL("./bin/func-dispatcher.js", import.meta.url));
+export const DISPATCHER_PATH = fileURLToPath(new URL("../bin/func-dispatcher.js", import.meta.url));
 /** Without a recorded dispatcher pid this long after creation, the submitter died before starting it. */
 const DISPATCH_START_GRACE_MS = 30_000;
 /** Tries per host when the async call gets no answer (the idempotency key makes a repeat safe). */

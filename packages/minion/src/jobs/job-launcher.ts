@@ -17,15 +17,15 @@ import {
   type MinionConfig,
   type WireValue,
 } from "@func/shared";
-import { OVERLORD_ROLE } from "./acl.js";
+import { OVERLORD_ROLE } from "../acl.js";
 import { readResultFile, removeSpool, writeJobFile } from "./job-spool.js";
-import type * as JobStoreModule from "./job-store.js";
-import type { MinionJob, MinionJobStore } from "./job-store.js";
-import type { CallContext, JobCaller } from "./registry.js";
-import type { AsyncStarter } from "./server.js";
+import type * as JobStoreModule from "./minion-job-store.js";
+import type { MinionJob, MinionJobStore } from "./minion-job-store.js";
+import type { CallContext, JobCaller } from "../registry.js";
+import type { AsyncStarter } from "../server.js";
 
 /** The runner entry point, beside this file once built. */
-export const RUNNER_PATH = fileURLToPath(new URL("./bin/job-runner.js", import.meta.url));
+export const RUNNER_PATH = fileURLToPath(new URL("../bin/job-runner.js", import.meta.url));
 /** A RUNNING record with no runner pid this long after creation: funcd died before starting the runner. */
 const RUNNER_START_GRACE_MS = 60_000;
 /** Bounds on how often funcd runs the retention purge, ms. */
@@ -48,7 +48,7 @@ let storeModule: typeof JobStoreModule | undefined;
  * because the store is opened from synchronous paths.
  */
 function jobStoreModule(): typeof JobStoreModule {
-  storeModule ??= createRequire(import.meta.url)("./job-store.js") as typeof JobStoreModule;
+  storeModule ??= createRequire(import.meta.url)("./minion-job-store.js") as typeof JobStoreModule;
   return storeModule;
 }
 
