@@ -1,9 +1,10 @@
 // Minion ACLs in Func's format: `acl.d/*.acl`, lines `<cert CN glob> = <method glob>, <method glob> ...`,
 // `#` comments, default deny. The overlord role is allowed everything. Files are re-read when they change.
+// CNs are matched in their canonical form (lower case), case-insensitively, like every name.
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { globToRegExp } from "@func/shared";
+import { canonicalName, globToRegExp } from "@func/shared";
 
 /** Role whose certs are allowed every method (issued by func-ca to the overlord). */
 export const OVERLORD_ROLE = "overlord";
@@ -94,6 +95,7 @@ export class Acl {
   allows(cn: string, role: string | null, method: string): boolean {
     if (role === OVERLORD_ROLE) return true;
     this.#reloadIfChanged();
-    return this.#entries.some((e) => e.cn.test(cn) && e.methods.some((m) => m.test(method)));
+    const name = canonicalName(cn);
+    return this.#entries.some((e) => e.cn.test(name) && e.methods.some((m) => m.test(method)));
   }
 }

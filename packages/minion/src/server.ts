@@ -11,6 +11,7 @@ import {
   FuncError,
   TLS_SESSION_LIFETIME_S,
   JOB_ID_HEADER,
+  canonicalName,
   decodeCall,
   encodeFault,
   encodeResponse,
@@ -72,14 +73,14 @@ export interface MinionServerOptions {
   log?: (message: string) => void;
 }
 
-/** Each connection's authenticated peer: its cert's CN and role (OU). */
+/** Each connection's authenticated peer: its cert's CN (canonical: what ACLs match and audit shows) and role (OU). */
 const PEERS = new WeakMap<TLSSocket, { cn: string; role: string | null }>();
 
 function peerOf(socket: TLSSocket): { cn: string; role: string | null } {
   let peer = PEERS.get(socket);
   if (!peer) {
     const cert = socket.getPeerCertificate();
-    peer = { cn: typeof cert.subject?.CN === "string" ? cert.subject.CN : "?", role: typeof cert.subject?.OU === "string" ? cert.subject.OU : null };
+    peer = { cn: typeof cert.subject?.CN === "string" ? canonicalName(cert.subject.CN) : "?", role: typeof cert.subject?.OU === "string" ? cert.subject.OU : null };
     PEERS.set(socket, peer);
   }
   return peer;
@@ -161,7 +162,7 @@ export class MinionServer {
       if (socket.authorized && !inFlight) {
         const peer = socket.getPeerCertificate();
         this.#audit.write({
-          cn: typeof peer.subject?.CN === "string" ? peer.subject.CN : "?",
+          cn: typeof peer.subject?.CN === "string" ? canonicalName(peer.subject.CN) : "?",
           addr: socket.remoteAddress ?? "?",
           method: "-",
           outcome: timeout ? "timeout" : "bad-request",

@@ -10,29 +10,30 @@ export {
   initCa,
   loadCa,
   caFingerprint,
-  submitCsr,
   signMinionCsr,
-  signWaiting,
-  listWaiting,
+  setMinionAddress,
   listSigned,
   listSignedInfo,
   issueIdentity,
   listIssued,
-  revokeName,
-  cleanName,
-  revokedSerials,
-  refreshCrlIfStale,
-  autosignMatcher,
   overlordName,
+  type SignedInfo,
+  type MinionRecord,
+} from "./ca/ca.js";
+export {
+  submitCsr,
+  signWaiting,
+  listWaiting,
+  autosignMatcher,
   MAX_WAITING_CSRS,
-  CRL_DAYS,
+  MAX_WAITING_PER_SOURCE,
+  CSR_TTL_S,
   type SubmitResult,
   type WaitingCsr,
-  type SignedInfo,
-  type Revoked,
   type EnrollRequest,
-  type MinionRecord,
-} from "./ca/ca-store.js";
+  type EnrollProof,
+} from "./ca/enroll-queue.js";
+export { revokeName, cleanName, revokedSerials, refreshCrlIfStale, CRL_DAYS, type Revoked } from "./ca/revocation.js";
 export { startEnrollService, DEFAULT_RATE_LIMIT, type EnrollService, type EnrollServiceOptions, type RateLimit } from "./ca/enroll-service.js";
 export { foldNames } from "./cli/fold.js";
 export { quickParse, yargsParse, type Invocation, type JobInvocation } from "./cli/main.js";

@@ -1,5 +1,6 @@
 // Minion names become file names (certs/<name>.crt) and cert CNs, so they are checked everywhere they
-// enter: hostname syntax only, which rules out `/`, `..`, control characters and shell metacharacters.
+// enter: hostname syntax only, which rules out `/`, `..`, control characters and shell metacharacters. Every
+// name has one canonical form (lower case), used at issue, enrollment, the CA's clash checks, ACLs and audit.
 
 import { FuncError } from "./errors.js";
 
@@ -18,4 +19,17 @@ export function checkMinionName(name: unknown): string {
     throw new FuncError("BadArguments", `${shown} is not a valid minion name (host name syntax: letters, digits, "-", "_", dot-separated labels)`);
   }
   return name;
+}
+
+/**
+ * The one form of a name (a minion's or a caller identity's) that the CA stores, certs carry, ACLs match and
+ * audit lines show: lower case. Two names that fold to the same string are the same name.
+ */
+export function canonicalName(name: string): string {
+  return name.toLowerCase();
+}
+
+/** A valid minion name in its canonical form. */
+export function canonicalMinionName(name: unknown): string {
+  return canonicalName(checkMinionName(name));
 }

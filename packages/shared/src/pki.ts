@@ -2,7 +2,7 @@
 // OU carries the peer's role, CRLs, and the readers the enrollment server and the TLS layers use.
 // Everything is PEM (PKCS#8 keys) and feeds Node's `tls` options (`key`, `cert`, `ca`, `crl`) unchanged.
 
-import { createHash, createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from "node:crypto";
 import { createRequire } from "node:module";
 import { isIP } from "node:net";
 import { inspect } from "node:util";
@@ -466,6 +466,12 @@ export function readCsr(csrPem: string): CsrInfo {
   } catch (err) {
     throw pkiError("CSR: malformed", err);
   }
+}
+
+/** The public key a CSR asks to be certified, for checking what its holder signed (enrollment proofs). */
+export function csrPublicKey(csrPem: string): KeyObject {
+  const csr = parseCsr(csrPem);
+  return createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: "der", type: "spki" });
 }
 
 export function certInfo(certPem: string): CertInfo {

@@ -129,9 +129,12 @@ export class EnrollClient {
     });
   }
 
-  /** `enroll.submit`: the service's decision on this CSR. */
-  async submit(csrPem: string, address: string, port: number): Promise<EnrollReply> {
-    return parseEnrollReply(await this.#call(ENROLL_SUBMIT, [csrPem, address, port]));
+  /**
+   * `enroll.submit`: the service's decision on this CSR. `proof` is the minion's signature over its claim
+   * (name, address, port, signedAt), made with the CSR's key (signEnrollClaim).
+   */
+  async submit(csrPem: string, address: string, port: number, proof: { at: string; signature: string }): Promise<EnrollReply> {
+    return parseEnrollReply(await this.#call(ENROLL_SUBMIT, [csrPem, address, port, proof.at, proof.signature]));
   }
 
   /** `enroll.crl`: the CA's current CRL (unverified: the caller checks it against the CA). */

@@ -1,20 +1,21 @@
-// Enrolling a minion (DESIGN section 9): the key and CSR are made here and the key never leaves the host (mode
-// 0600 before the CSR is sent); the CSR goes to the pinned enrollment service, which is polled with backoff and
-// jitter until an admin (or autosign) signs it; then pki/minion.crt, pki/ca.crt and pki/crl.pem are written.
+// Enrolling a minion (DESIGN section 9): the key and CSR are made here and the key never leaves the host (key and
+// CSR mode 0600); the CSR goes to the pinned enrollment service with a fresh claim signed by the key each time,
+// polled with backoff and jitter until an admin (or autosign) signs it; then pki/minion.crt, ca.crt, crl.pem.
 
 import { X509Certificate, createHash, createPrivateKey, createPublicKey } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   FuncError,
   KEY_FILE_MODE,
-  PUBLIC_FILE_MODE,
+  canonicalName,
   certInfo,
   checkMinionName,
   createKeyAndCsr,
   fingerprint,
   normalizeFingerprint,
   readCsr,
+  signEnrollClaim,
   verifyCert,
   verifyCrl,
   writeFileAtomic,
@@ -71,14 +72,19 @@ async function keyAndCsr(paths: HomePaths, name: string): Promise<{ keyPem: stri
       const csr = readCsr(csrPem);
       const keyFp = keyFingerprint(keyPem);
       // a restart while waiting resends the same request, so the waiting CSR on the CA matches it
-      if (csr.commonName.toLowerCase() === name.toLowerCase() && csr.publicKeyFingerprint === keyFp) return { keyPem, csrPem, keyFp };
+      if (canonicalName(csr.commonName) === canonicalName(name) && csr.publicKeyFingerprint === keyFp) {
+        // a CSR left world-readable by an older funcd
+        chmodSync(paths.minionCsr, KEY_FILE_MODE);
+        return { keyPem, csrPem, keyFp };
+      }
     } catch {
       // unreadable leftovers: make a new pair below
     }
   }
   const { keyPem, csrPem } = await createKeyAndCsr({ commonName: name, dnsNames: [name] });
   writeFileAtomic(paths.minionKey, keyPem, KEY_FILE_MODE);
-  writeFileAtomic(paths.minionCsr, csrPem, PUBLIC_FILE_MODE);
+  // owner-only: nobody else on the host needs the request, and a copy is half of what a replay would need
+  writeFileAtomic(paths.minionCsr, csrPem, KEY_FILE_MODE);
   return { keyPem, csrPem, keyFp: keyFingerprint(keyPem) };
 }
 
@@ -95,7 +101,7 @@ async function checkSigned(name: string, keyPem: string, caPem: string, reply: {
   if (!(await verifyCert(reply.cert, caPem))) throw bad("is not signed by the pinned CA (or is not valid now)");
   if (!x.checkPrivateKey(createPrivateKey(keyPem))) throw bad("is not for this minion's key");
   const info = certInfo(reply.cert);
-  if (info.commonName.toLowerCase() !== name.toLowerCase()) throw bad(`names "${info.commonName}", not ${name}`);
+  if (canonicalName(info.commonName) !== canonicalName(name)) throw bad(`names "${info.commonName}", not ${name}`);
   if (info.role !== "minion") throw bad(`has the role ${String(info.role)}, not minion`);
   if (!(await verifyCrl(reply.crl, caPem))) throw bad("comes with a CRL the CA did not sign");
 }
@@ -124,7 +130,9 @@ export async function enrollMinion(paths: HomePaths, config: MinionConfig, opts:
         material = await keyAndCsr(paths, name);
         log(`${name}: asking ${client.where} for a cert (key ${material.keyFp})`);
       }
-      const reply = await client.submit(material.csrPem, address, config.listenPort);
+      const at = new Date().toISOString();
+      const signature = signEnrollClaim(material.keyPem, { name: canonicalName(name), address, port: config.listenPort, at });
+      const reply = await client.submit(material.csrPem, address, config.listenPort, { at, signature });
       if (reply.status === "signed") {
         await checkSigned(name, material.keyPem, caPem, reply);
         writeFileAtomic(paths.minionCa, reply.ca);

@@ -1,6 +1,7 @@
 // The enrollment service (`func-ca serve`, Func's certmaster on 51235): HTTPS with the CA-signed `service` cert
-// and no client cert (minions have none yet), XML-RPC `enroll.submit` and `enroll.crl` over ca-store. Bodies
-// are bounded, names validated, and new requests rate-limited per source address.
+// and no client cert (minions have none yet), XML-RPC `enroll.submit` and `enroll.crl` over the CA's queue. Bodies
+// are bounded, names validated, every submission proves possession of its key, new requests are rate-limited
+// and capped per source address, and one source can hold only a few sockets (so the CRL stays fetchable).
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:https";
@@ -18,10 +19,15 @@ import {
   type HomePaths,
   type WireValue,
   RPC_PATHS,
+  canonicalName,
+  capConnectionsPerSource,
   httpError,
   replyXml,
 } from "@func/shared";
-import { autosignMatcher, caExists, refreshCrlIfStale, submitCsr, type SubmitResult } from "./ca-store.js";
+import { caExists } from "./ca-files.js";
+import { readMinionRecord } from "./ca.js";
+import { autosignMatcher, submitCsr, type SubmitResult } from "./enroll-queue.js";
+import { refreshCrlIfStale } from "./revocation.js";
 
 /** Per source address: a burst of requests, then a steady rate (requests per second); polling minions back off well below it. */
 export interface RateLimit {
@@ -36,11 +42,17 @@ const RATE_TABLE_MAX = 10_000;
 /** How often the service checks that the CRL is not getting old, ms. */
 const CRL_CHECK_MS = 60 * 60 * 1000;
 /** TLS handshake, headers and whole-request time limits, ms: requests are small, so these are short. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+const HANDSHAKE_TIMEOUT_MS = 5000;
+const HEADERS_TIMEOUT_MS = 5000;
+const REQUEST_TIMEOUT_MS = 15_000;
+/** How often Node checks the header and request deadlines, ms (its default, 30 s, would let idle sockets sit). */
+const DEADLINE_CHECK_MS = 1000;
 /** Connections open at once. */
 const MAX_CONNECTIONS = 256;
+/** Sockets one source address may hold at once: a stranger cannot fill MAX_CONNECTIONS and starve CRL fetches. */
+export const MAX_CONNECTIONS_PER_SOURCE = 16;
+/** At most one log line per this many ms per kind of refusal (a flood must not flood the log too). */
+const REFUSAL_LOG_EVERY_MS = 10_000;
 
 export interface EnrollServiceOptions {
   listenAddr: string;
@@ -50,6 +62,12 @@ export interface EnrollServiceOptions {
   /** null: no limit (the local fleet enrolls thousands of minions from one address) */
   rateLimit?: RateLimit | null;
   maxWaiting?: number;
+  /** waiting requests from one source address (csr_max_per_source) */
+  maxWaitingPerSource?: number;
+  /** seconds a waiting request lives without its minion asking again (csr_ttl) */
+  csrTtlS?: number;
+  /** sockets one source may hold (tests lower it) */
+  maxConnectionsPerSource?: number;
   /** one line per request and per problem */
   log?: (message: string) => void;
 }
@@ -105,6 +123,22 @@ function plainAddress(addr: string | undefined): string {
   return (addr ?? "").replace(/^::ffff:/, "");
 }
 
+/** Logs a kind of event at most once per REFUSAL_LOG_EVERY_MS, with how many were left out. */
+function throttledLog(log: (m: string) => void): (kind: string, message: string) => void {
+  const last = new Map<string, { at: number; skipped: number }>();
+  return (kind, message) => {
+    const now = Date.now();
+    const e = last.get(kind);
+    if (e && now - e.at < REFUSAL_LOG_EVERY_MS) {
+      e.skipped++;
+      return;
+    }
+    if (last.size >= RATE_TABLE_MAX) last.clear();
+    last.set(kind, { at: now, skipped: 0 });
+    log(e && e.skipped > 0 ? `${message} (and ${e.skipped} more like it)` : message);
+  };
+}
+
 export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOptions): Promise<EnrollService> {
   if (!caExists(paths) || !existsSync(paths.serviceKey) || !existsSync(paths.serviceCert)) {
     throw new FuncError("ConfigError", `no CA with a service cert in ${paths.caDir}: run "func-ca init"`);
@@ -118,18 +152,40 @@ export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOp
   // a waiting minion polls every few seconds: its first request is worth a line, the repeats are not
   const announced = new Set<string>();
 
+  const limits = {
+    autosign,
+    ...(opts.maxWaiting ? { maxWaiting: opts.maxWaiting } : {}),
+    ...(opts.maxWaitingPerSource ? { maxPerSource: opts.maxWaitingPerSource } : {}),
+    ...(opts.csrTtlS !== undefined ? { ttlS: opts.csrTtlS } : {}),
+  };
+  const refusal = throttledLog(log);
+
   const submit = async (params: WireValue[], source: string): Promise<WireValue> => {
-    const [csr, address, port] = params;
-    if (params.length !== 3 || typeof csr !== "string" || typeof address !== "string" || typeof port !== "number") {
-      throw new FuncError("BadArguments", `${ENROLL_SUBMIT}(csrPem: string, address: string, port: int)`);
+    const [csr, address, port, at, signature] = params;
+    if (params.length !== 5 || typeof csr !== "string" || typeof address !== "string" || typeof port !== "number" || typeof at !== "string" || typeof signature !== "string") {
+      throw new FuncError("BadArguments", `${ENROLL_SUBMIT}(csrPem: string, address: string, port: int, signedAt: string, signature: base64 string)`);
     }
-    if (limiter && !limiter.take(source)) throw new FuncError("LimitExceeded", "too many requests from this address: slow down");
+    if (limiter && !limiter.take(source)) {
+      refusal(`rate:${source}`, `submit from ${source}: refused: over the rate limit`);
+      throw new FuncError("LimitExceeded", "too many requests from this address: slow down");
+    }
     let r: SubmitResult;
     try {
-      r = await submitCsr(paths, csr, { address: address || source, port, source }, { autosign, ...(opts.maxWaiting ? { maxWaiting: opts.maxWaiting } : {}) });
+      // the claim covers the address as the minion sent it ("" = use the source address)
+      r = await submitCsr(paths, csr, { address: address || source, port, source, proof: { at, signature, address } }, limits);
     } catch (err) {
-      log(`submit from ${source}: refused: ${(err as Error).message}`);
+      const e = err as FuncError;
+      const kind = e.type === "LimitExceeded" ? `cap:${e.message}` : `refused:${source}:${e.message}`;
+      refusal(kind, `submit from ${source}: refused: ${e.message}`);
       throw err;
+    }
+    if (r.status === "signed") {
+      // a signed minion's address moves only by the admin: say so when it asks for another one
+      const rec = readMinionRecord(paths, r.name);
+      const asked = canonicalName(address || source);
+      if (rec?.address !== undefined && canonicalName(rec.address) !== asked) {
+        refusal(`moved:${r.name}`, `submit ${r.name} from ${source}: asks to be dialled at ${asked}, recorded ${rec.address}: "func-ca set-address ${r.name} ${asked}" if it moved`);
+      }
     }
     if (r.status === "signed" || !announced.has(r.name)) log(`submit ${r.name} from ${source}: ${r.status}`);
     if (r.status === "waiting") {
@@ -171,11 +227,17 @@ export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOp
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       headersTimeout: HEADERS_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: DEADLINE_CHECK_MS,
       maxHeaderSize: 16 * 1024,
     },
     (req, res) => void handle(req, res),
   );
   server.maxConnections = MAX_CONNECTIONS;
+  const perSource = opts.maxConnectionsPerSource ?? MAX_CONNECTIONS_PER_SOURCE;
+  capConnectionsPerSource(server, {
+    perSource,
+    onRefused: (source) => refusal(`sockets:${source}`, `${source} holds ${perSource} connections already: closing its new ones`),
+  });
   server.on("tlsClientError", () => {
     // a client that gave up after seeing the CA (wrong fingerprint) ends its handshake here: nothing to do
   });

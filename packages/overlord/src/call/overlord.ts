@@ -14,7 +14,7 @@ import {
   type OverlordConfig,
 } from "@func/shared";
 import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "../jobs/job-engine.js";
-import { refreshCrlIfStale } from "../ca/ca-store.js";
+import { refreshCrlIfStale } from "../ca/revocation.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";

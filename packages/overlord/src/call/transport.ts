@@ -1,12 +1,14 @@
 // One XML-RPC call to one minion over mutual TLS, turned into a HostResult. A bucket builds one
 // MinionTransport: one TLS secure context and one keep-alive agent for all its calls, and (optionally) a
 // session cache that new connections resume from and that records each minion's newest session ticket.
+// The peer must be the minion dialled: the `minion` role and the dialled name as its CN (SANs do not count).
 
 import { Agent, request, type RequestOptions } from "node:https";
 import { isIP } from "node:net";
-import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
+import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
 import {
   FAULT,
+  canonicalName,
   XmlRpcFault,
   decodeResponse,
   encodeCall,
@@ -38,6 +40,28 @@ export interface TlsIdentity {
 export interface CallOptions {
   timeoutMs: number;
   headers?: Record<string, string>;
+}
+
+/** The role a minion's cert carries in its OU: a user, service or overlord cert never passes for a minion. */
+const MINION_ROLE = "minion";
+
+/** Error code of a peer whose cert is from our CA but not the minion we dialled. */
+const WRONG_PEER = "ERR_TLS_CERT_NOT_THIS_MINION";
+
+function subjectField(cert: PeerCertificate, field: "CN" | "OU"): string | null {
+  const v = (cert.subject as unknown as Record<string, string | string[] | undefined> | undefined)?.[field];
+  return typeof v === "string" ? v : null;
+}
+
+/**
+ * Node's checkServerIdentity for a minion: the chain was verified against the CA already; this decides whether
+ * it is the minion we meant. A cert with several CNs or OUs is refused: which one counts would be a guess.
+ */
+export function checkMinionIdentity(name: string, cert: PeerCertificate): Error | undefined {
+  const cn = subjectField(cert, "CN");
+  const role = subjectField(cert, "OU");
+  if (role === MINION_ROLE && cn !== null && canonicalName(cn) === canonicalName(name)) return undefined;
+  return Object.assign(new Error(`the peer's cert (CN ${JSON.stringify(cn)}, role ${JSON.stringify(role)}) is not minion ${name}'s`), { code: WRONG_PEER });
 }
 
 const UNREACHABLE_CODES = new Set([
@@ -106,6 +130,7 @@ export class MinionTransport {
           ...(session ? { session } : {}),
           // the minion's cert must name the minion we meant to reach, whatever address it answered on
           ...(isIP(minion.name) ? {} : { servername: minion.name }),
+          checkServerIdentity: (_host: string, cert: PeerCertificate) => checkMinionIdentity(minion.name, cert),
           headers: {
             "Content-Type": "text/xml",
             "Content-Length": Buffer.byteLength(body),

@@ -1,5 +1,5 @@
 // The `func-ca` command line (Func's certmaster-ca, plus revoke, fingerprint, issue and serve): one table of
-// commands, each a typed async function over ca-store that prints through `io` and returns an exit code.
+// commands, each a typed async function over the CA (ca/) that prints through `io` and returns an exit code.
 
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,17 +17,9 @@ import {
   writeFileAtomic,
   type HomePaths,
 } from "@func/shared";
-import {
-  caFingerprint,
-  cleanName,
-  initCa,
-  issueIdentity,
-  listSignedInfo,
-  listWaiting,
-  loadCa,
-  revokeName,
-  signWaiting,
-} from "../ca/ca-store.js";
+import { caFingerprint, initCa, issueIdentity, listSignedInfo, loadCa, setMinionAddress } from "../ca/ca.js";
+import { listWaiting, signWaiting } from "../ca/enroll-queue.js";
+import { cleanName, revokeName } from "../ca/revocation.js";
 import { startEnrollService } from "../ca/enroll-service.js";
 import type { Io } from "./call.js";
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ENROLL_PORT, FUNCD_NODE_FLAGS, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, type HomePaths } from "@func/shared";
-import { caFingerprint, initCa } from "../ca/ca-store.js";
+import { caFingerprint, initCa } from "../ca/ca.js";
 import { startEnrollService, type EnrollService } from "../ca/enroll-service.js";
 import { Overlord } from "../call/overlord.js";
 
