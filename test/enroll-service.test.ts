@@ -20,6 +20,7 @@ import {
   homePaths,
   issueCert,
   loadMinionConfig,
+  signEnrollClaim,
   type HomePaths,
   type MinionConfig,
 } from "@func/shared";
@@ -194,23 +195,23 @@ describe("enrollment service and client", function () {
   });
 
   it("answers hostile requests with faults or 4xx and keeps serving", async () => {
-    const f1 = await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [1, 2, 3])));
+    const f1 = await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [1, 2, 3, new Date().toISOString(), "AAAA"])));
     assert.equal(f1.faultCode, FAULT.BAD_ARGUMENTS);
     const f2 = await faultOf(await post(svc, caPem, encodeCall("system.list_methods", [])));
     assert.equal(f2.faultCode, FAULT.NO_SUCH_METHOD);
     const f3 = await faultOf(await post(svc, caPem, "<not-xml"));
     assert.equal(f3.faultCode, FAULT.NOT_XMLRPC);
-    const f4 = await faultOf(await post(svc, caPem, encodeCall("enroll.submit", ["-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "", 0])));
+    const f4 = await faultOf(await post(svc, caPem, encodeCall("enroll.submit", ["-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "", 0, new Date().toISOString(), "AAAA"])));
     assert.equal(f4.faultCode, FAULT.BAD_ARGUMENTS);
     for (const cn of ["../../etc/passwd", "a/b", "web*"]) {
       const hostile = (await createKeyAndCsr({ commonName: cn })).csrPem;
-      assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [hostile, "", 0])))).faultCode, FAULT.BAD_ARGUMENTS, cn);
+      assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [hostile, "", 0, new Date().toISOString(), "AAAA"])))).faultCode, FAULT.BAD_ARGUMENTS, cn);
     }
     const badAddress = (await createKeyAndCsr({ commonName: "autoaddr" })).csrPem;
-    assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [badAddress, "1.2.3.4; reboot", 0])))).faultCode, FAULT.BAD_ARGUMENTS);
-    assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [badAddress, "", 99999])))).faultCode, FAULT.BAD_ARGUMENTS);
+    assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [badAddress, "1.2.3.4; reboot", 0, new Date().toISOString(), "AAAA"])))).faultCode, FAULT.BAD_ARGUMENTS);
+    assert.equal((await faultOf(await post(svc, caPem, encodeCall("enroll.submit", [badAddress, "", 99999, new Date().toISOString(), "AAAA"])))).faultCode, FAULT.BAD_ARGUMENTS);
     assert.equal(existsSync(join(ca.signedDir, "autoaddr.crt")), false);
-    const nested = encodeCall("enroll.submit", [[[[[["deep"]]]]], "", 0]);
+    const nested = encodeCall("enroll.submit", [[[[[["deep"]]]]], "", 0, new Date().toISOString(), "AAAA"]);
     assert.equal((await faultOf(await post(svc, caPem, nested))).faultCode, FAULT.LIMIT_EXCEEDED);
     const big = await post(svc, caPem, Buffer.alloc(ENROLL_MAX_BODY_BYTES + 10, 0x20));
     assert.equal(big.status, 413);
@@ -222,10 +223,15 @@ describe("enrollment service and client", function () {
     const limited = await startEnrollService(ca, { listenAddr: SERVICE_ADDR, port: 0, rateLimit: { burst: 2, perSecond: 0.01 } });
     try {
       const c = client({ fingerprint: fp }, limited.port);
-      const { csrPem } = await createKeyAndCsr({ commonName: "ratey" });
-      assert.equal((await c.submit(csrPem, "127.30.0.5", 51234)).status, "waiting");
-      assert.equal((await c.submit(csrPem, "127.30.0.5", 51234)).status, "waiting");
-      const err = await c.submit(csrPem, "127.30.0.5", 51234).then(
+      const { keyPem, csrPem } = await createKeyAndCsr({ commonName: "ratey" });
+      const proof = () => {
+        const at = new Date().toISOString();
+        return { at, signature: signEnrollClaim(keyPem, { name: "ratey", address: "127.30.0.5", port: 51234, at }) };
+      };
+      assert.equal((await c.submit(csrPem, "127.30.0.5", 51234, proof())).status, "waiting");
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await c.submit(csrPem, "127.30.0.5", 51234, proof())).status, "waiting");
+      const err = await c.submit(csrPem, "127.30.0.5", 51234, proof()).then(
         () => assert.fail("the third request should be limited"),
         (e: unknown) => e,
       );

@@ -46,8 +46,8 @@ function readPki(paths: HomePaths, log: (m: string) => void): { key: string; cer
     crl = readFileSync(paths.minionCrl, "utf8");
     try {
       const next = crlNextUpdate(crl);
-      // an expired CRL fails every handshake (OpenSSL's rule): say why before the overlord sees only TLS errors
-      if (next && next.getTime() < Date.now()) log(`CRL ${paths.minionCrl} expired at ${next.toISOString()}: every caller will be refused until a fresh one is fetched`);
+      // an expired CRL is not given to TLS (it would refuse everyone): the server serves the overlord role only
+      if (next && next.getTime() < Date.now()) log(`CRL ${paths.minionCrl} expired at ${next.toISOString()}: only the overlord identity may call until a fresh one is fetched`);
     } catch {
       throw new FuncError("ConfigError", `${paths.minionCrl} is not a readable CRL: remove it, or fetch a fresh one from the enrollment service`);
     }

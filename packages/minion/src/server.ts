@@ -23,6 +23,7 @@ import {
   replyXml,
 } from "@func/shared";
 import { Acl } from "./acl.js";
+import { CrlGate } from "./crl-gate.js";
 import { AuditLog } from "./audit.js";
 import { ByteBudget } from "./byte-budget.js";
 import { MODULES } from "./modules/index.js";
@@ -74,13 +75,17 @@ export interface MinionServerOptions {
 }
 
 /** Each connection's authenticated peer: its cert's CN (canonical: what ACLs match and audit shows) and role (OU). */
-const PEERS = new WeakMap<TLSSocket, { cn: string; role: string | null }>();
+const PEERS = new WeakMap<TLSSocket, { cn: string; role: string | null; serial: string }>();
 
-function peerOf(socket: TLSSocket): { cn: string; role: string | null } {
+function peerOf(socket: TLSSocket): { cn: string; role: string | null; serial: string } {
   let peer = PEERS.get(socket);
   if (!peer) {
     const cert = socket.getPeerCertificate();
-    peer = { cn: typeof cert.subject?.CN === "string" ? canonicalName(cert.subject.CN) : "?", role: typeof cert.subject?.OU === "string" ? cert.subject.OU : null };
+    peer = {
+      cn: typeof cert.subject?.CN === "string" ? canonicalName(cert.subject.CN) : "?",
+      role: typeof cert.subject?.OU === "string" ? cert.subject.OU : null,
+      serial: typeof cert.serialNumber === "string" ? cert.serialNumber : "",
+    };
     PEERS.set(socket, peer);
   }
   return peer;
@@ -96,10 +101,15 @@ export class MinionServer {
   readonly #active = new WeakMap<TLSSocket, ServerResponse>();
   readonly registry: Registry;
   #tls: TlsMaterial;
+  readonly #crl: CrlGate;
 
   constructor(opts: MinionServerOptions) {
     this.#opts = opts;
     this.#tls = opts.tls;
+    this.#crl = new CrlGate(opts.tls.crl, () => {
+      opts.log?.(`CRL expired at ${this.#crl.nextUpdate?.toISOString()}: serving the overlord identity only until a fresh one is fetched`);
+      this.#applyTls();
+    });
     this.registry = opts.registry ?? new Registry(MODULES);
     this.#acl = new Acl(opts.config.aclDir);
     for (const e of this.#acl.errors) opts.log?.(`acl: ${e}`);
@@ -185,7 +195,8 @@ export class MinionServer {
       key: tls.key,
       cert: tls.cert,
       ca: tls.ca,
-      ...(tls.crl ? { crl: tls.crl } : {}),
+      // a stale CRL would make OpenSSL refuse everyone, the overlord too: the gate checks callers instead
+      ...(tls.crl && this.#crl.tlsCrl() ? { crl: tls.crl } : {}),
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: "TLSv1.2" as const,
@@ -195,6 +206,11 @@ export class MinionServer {
   /** Swaps in a new CRL (or cert) for new connections; sessions issued before can no longer be resumed. */
   updateTls(update: Partial<TlsMaterial>): void {
     this.#tls = { ...this.#tls, ...update };
+    if (update.crl !== undefined) this.#crl.set(update.crl);
+    this.#applyTls();
+  }
+
+  #applyTls(): void {
     this.#server.setSecureContext(this.#tlsOptions(this.#tls));
     // a resumed session skips the certificate checks, so a peer revoked by this CRL must not resume one
     this.#server.setTicketKeys(randomBytes(TICKET_KEYS_BYTES));
@@ -213,6 +229,7 @@ export class MinionServer {
   }
 
   async close(): Promise<void> {
+    this.#crl.close();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
@@ -225,7 +242,7 @@ export class MinionServer {
     const socket = req.socket as TLSSocket;
     this.#active.set(socket, res);
     res.once("close", () => this.#active.delete(socket));
-    const { cn, role } = peerOf(socket);
+    const { cn, role, serial } = peerOf(socket);
     const addr = socket.remoteAddress ?? "?";
     const audit = (method: string, outcome: string, extra: { job?: string; detail?: string } = {}) =>
       this.#audit.write({ cn, addr, method, outcome, ms: Math.round((performance.now() - started) * 10) / 10, ...extra });
@@ -281,6 +298,8 @@ export class MinionServer {
       method = call.method;
       const isAsync = method.startsWith(ASYNC_PREFIX);
       const name = isAsync ? method.slice(ASYNC_PREFIX.length) : method;
+      const stale = this.#crl.refusal(role, serial);
+      if (stale !== null) throw new FuncError("AccessDenied", `${cn} may not call ${name}: ${stale}`);
       if (!this.#acl.allows(cn, role, name)) {
         throw new FuncError("AccessDenied", `${cn} may not call ${name}`);
       }

@@ -83,6 +83,10 @@ export interface OverlordConfig {
   enrollPort: number;
   /** names that are signed without `func-ca sign` (globs); empty: off */
   autosign: string[];
+  /** a waiting enrollment request whose minion has not asked again for this long is dropped, s (csr_ttl) */
+  csrTtlS: number;
+  /** most waiting enrollment requests from one source address (csr_max_per_source) */
+  csrMaxPerSource: number;
 }
 
 export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "auditLog">; overlord: OverlordConfig } = {
@@ -121,6 +125,8 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     enrollListenAddr: "0.0.0.0",
     enrollPort: ENROLL_PORT,
     autosign: [],
+    csrTtlS: 3600,
+    csrMaxPerSource: 32,
   },
 };
 
@@ -212,6 +218,8 @@ export function loadOverlordConfig(paths: HomePaths): OverlordConfig {
     enrollListenAddr: s.str("certmaster_listen_addr", d.enrollListenAddr),
     enrollPort: s.num("certmaster_port", d.enrollPort, 1),
     autosign: s.list("autosign", d.autosign),
+    csrTtlS: s.num("csr_ttl", d.csrTtlS, 60),
+    csrMaxPerSource: s.num("csr_max_per_source", d.csrMaxPerSource, 1),
   };
 }
 

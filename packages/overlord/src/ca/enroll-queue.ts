@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import {
+  DEFAULTS,
   ENROLL_PROOF_MAX_SKEW_MS,
   FuncError,
   canonicalMinionName,
@@ -22,9 +23,9 @@ import { checkFreeForMinion } from "./ca-names.js";
 /** Most requests left waiting for `func-ca sign` at once: more answer LimitExceeded (bounds disk use by strangers). */
 export const MAX_WAITING_CSRS = 1000;
 /** Most waiting requests from one source address (overlord.conf csr_max_per_source). */
-export const MAX_WAITING_PER_SOURCE = 32;
+export const MAX_WAITING_PER_SOURCE = DEFAULTS.overlord.csrMaxPerSource;
 /** A waiting request its minion has not repeated for this long is dropped, s (overlord.conf csr_ttl). */
-export const CSR_TTL_S = 3600;
+export const CSR_TTL_S = DEFAULTS.overlord.csrTtlS;
 
 /** What a submission must carry from the enrollment service: the minion's signature over its claim. */
 export interface EnrollProof {
@@ -88,13 +89,15 @@ function checkProof(csrPem: string, name: string, address: string, port: number,
   const at = Date.parse(proof.at);
   if (typeof proof.at !== "string" || !Number.isFinite(at)) throw new FuncError("BadArguments", "the enrollment claim has no valid time");
   if (Math.abs(at - now) > ENROLL_PROOF_MAX_SKEW_MS) {
-    throw new FuncError("BadArguments", `the enrollment claim was signed ${Math.round((now - at) / 1000)} s away from the service's clock: fix the minion's clock (NTP)`);
+    // worth retrying (the client does): NTP may be about to fix the clock
+    throw new FuncError("MethodError", `the enrollment claim was signed ${Math.round((now - at) / 1000)} s away from the service's clock: fix the minion's clock (NTP)`);
   }
   if (!verifyEnrollClaim(csrPem, { name, address, port, at: proof.at }, proof.signature)) {
     throw new FuncError("AccessDenied", `the enrollment claim for ${name} is not signed by the key of its CSR`);
   }
   if (prev.proofAt !== undefined && Date.parse(prev.proofAt) >= at) {
-    throw new FuncError("AccessDenied", `the enrollment claim for ${name} is not newer than the last one (a replay)`);
+    // a replay, or the minion's clock went back: worth retrying with a newer claim, never a state change
+    throw new FuncError("MethodError", `the enrollment claim for ${name} is not newer than the last one (a replay, or a clock that went back)`);
   }
 }
 

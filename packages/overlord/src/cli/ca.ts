@@ -6,19 +6,21 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   FUNC_VERSION,
+  MINION_PORT,
   FuncError,
   KEY_FILE_MODE,
   homePaths,
   isGlob,
   globToRegExp,
   loadOverlordConfig,
+  parseHostPort,
   resolveHome,
   splitList,
   writeFileAtomic,
   type HomePaths,
 } from "@func/shared";
 import { caFingerprint, initCa, issueIdentity, listSignedInfo, loadCa, setMinionAddress } from "../ca/ca.js";
-import { listWaiting, signWaiting } from "../ca/enroll-queue.js";
+import { MAX_WAITING_CSRS, listWaiting, signWaiting } from "../ca/enroll-queue.js";
 import { cleanName, revokeName } from "../ca/revocation.js";
 import { startEnrollService } from "../ca/enroll-service.js";
 import type { Io } from "./call.js";
@@ -54,6 +56,14 @@ const OPTIONS = {
   port: { type: "string" },
   autosign: { type: "string" },
 } as const;
+
+/** "42 s ago", "3 min ago", "5 h ago", for the admin's eyes. */
+function age(s: number | null): string {
+  if (s === null) return "age unknown";
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
 
 function str(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
@@ -102,11 +112,12 @@ const COMMANDS: Record<string, CaCommand> = {
   },
 
   list: {
-    summary: "list requests waiting to be signed, with their key fingerprints",
+    summary: "list requests waiting to be signed, with their key fingerprints, source and age (expired ones are dropped)",
     usage: "func-ca list [--json]",
     examples: ["func-ca list", "func-ca list --json"],
     async run({ paths, io, json }) {
-      const waiting = listWaiting(paths);
+      const config = loadOverlordConfig(paths);
+      const waiting = listWaiting(paths, { ttlS: config.csrTtlS });
       if (json) {
         printJson(io, waiting);
         return 0;
@@ -117,8 +128,29 @@ const COMMANDS: Record<string, CaCommand> = {
       }
       for (const w of waiting) {
         const where = w.address ? `${w.address}${w.port ? `:${w.port}` : ""}` : "-";
-        io.out(`${w.name}  ${w.fingerprint}  ${where}  ${w.requested ?? "-"}\n`);
+        io.out(`${w.name}  ${w.fingerprint}  ${where}  ${w.requested ?? "-"}  from ${w.source ?? "-"}  ${age(w.ageS)}\n`);
       }
+      const oldest = Math.max(...waiting.map((w) => w.ageS ?? 0));
+      io.out(
+        `${waiting.length} waiting (cap ${MAX_WAITING_CSRS}, ${config.csrMaxPerSource} per source), oldest ${age(oldest)}; ` +
+          `a request not repeated for ${config.csrTtlS} s expires\n`,
+      );
+      return 0;
+    },
+  },
+
+  "set-address": {
+    summary: "change where the overlord dials a signed minion (a minion's own requests never move it)",
+    usage: "func-ca set-address <name> <address>[:port]",
+    examples: ["func-ca set-address web1.example.com 10.0.0.7", "func-ca set-address web1.example.com 10.0.0.7:51234"],
+    async run({ paths, positionals, io, json }) {
+      const [name, where] = positionals;
+      if (!name || !where || positionals.length !== 2) throw new FuncError("UsageError", "usage: func-ca set-address <name> <address>[:port]");
+      const { host, port } = parseHostPort(where, MINION_PORT);
+      const hasPort = /\]:\d+$|^[^:\]]+:\d+$/.test(where.trim());
+      const rec = setMinionAddress(paths, name, { address: host, ...(hasPort ? { port } : {}) });
+      if (json) printJson(io, { name: name.toLowerCase(), ...rec });
+      else io.out(`${name.toLowerCase()}: dialled at ${rec.address ?? "its name"}${rec.port ? `:${rec.port}` : ""} from now on\n`);
       return 0;
     },
   },
@@ -249,7 +281,14 @@ const COMMANDS: Record<string, CaCommand> = {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FuncError("UsageError", `--port must be 0-65535, got "${String(values.port)}"`);
       const autosign = values.autosign === undefined ? config.autosign : splitList(str(values.autosign));
       const log = (m: string) => io.err(`func-ca serve: ${m}\n`);
-      const service = await startEnrollService(paths, { listenAddr: str(values.listen) ?? config.enrollListenAddr, port, autosign, log });
+      const service = await startEnrollService(paths, {
+        listenAddr: str(values.listen) ?? config.enrollListenAddr,
+        port,
+        autosign,
+        csrTtlS: config.csrTtlS,
+        maxWaitingPerSource: config.csrMaxPerSource,
+        log,
+      });
       log(
         `listening on ${service.address}:${service.port}, CA ${caFingerprint(paths)}, autosign ${autosign.length ? autosign.join(", ") : "off"}`,
       );
