@@ -14,6 +14,7 @@ import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./async-ca
 import { asyncSoakOps } from "./async-soak.js";
 import { FAULT_CASES, runFaultCase } from "./fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./hostile-cases.js";
+import { IDENTITY_CASES, runIdentityCase } from "./identity-cases.js";
 import { runSoak, SHORT_SOAK_RSS_GROWTH_MAX, SOAK_RSS_GROWTH_MAX } from "./soak.js";
 
 export interface CampaignOptions {
@@ -25,7 +26,7 @@ export interface CampaignOptions {
   soakMinions: number;
   /** soak rate: operations per second, each to every minion */
   soakRate: number;
-  /** first loopback subnet to use: hostile fleet on .base, faults on base+1, soak on base+2, async on base+3 */
+  /** first loopback subnet to use: hostile fleet on .base, faults on base+1, soak on base+2, async on base+3, identity on base+4 */
   subnetBase: number;
   /** run only cases whose name contains this */
   only?: string;
@@ -92,6 +93,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<Row[]> {
           await fleet.stop();
         }
       }
+    }
+    for (const c of IDENTITY_CASES.filter((c) => wanted(c.name))) {
+      log(`identity: ${c.name} on 127.${opts.subnetBase + 4}.${c.block}.x`);
+      push(await runIdentityCase(c, { subnet: opts.subnetBase + 4 }));
     }
     if (wanted("soak")) {
       log(`soak: starting ${opts.soakMinions} minions on 127.${opts.subnetBase + 2}.0.x`);

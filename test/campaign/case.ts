@@ -3,7 +3,7 @@
 
 import type { Reply } from "./probe.js";
 
-export type CaseGroup = "hostile" | "fault" | "soak";
+export type CaseGroup = "hostile" | "fault" | "soak" | "identity";
 
 export interface Row {
   group: CaseGroup;
