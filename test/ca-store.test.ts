@@ -3,9 +3,10 @@
 
 import assert from "node:assert/strict";
 import { webcrypto } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
-import { FuncError, certInfo, createKeyAndCsr, crlInfo, crlSerials, homePaths, verifyCert, verifyCrl, type HomePaths } from "@func/shared";
+import { FuncError, certInfo, createKeyAndCsr, crlInfo, crlSerials, homePaths, signEnrollClaim, verifyCert, verifyCrl, type HomePaths } from "@func/shared";
 import {
   cleanName,
   initCa,
@@ -221,6 +222,52 @@ describe("CA store", function () {
     // the overlord's own identity is revocable by name too
     const own = await revokeName(paths, overlordName());
     assert.equal(own.serial, certInfo(readFileSync(paths.overlordCert, "utf8")).serial);
+  });
+
+  it("names fold to one form: an identity issued before folding (Boss.crt) still blocks boss, and is revoked as boss", async () => {
+    const boss = await issueIdentity(paths, "Boss.lab", { role: "user" });
+    assert.equal(certInfo(boss.certPem).commonName, "boss.lab", "issued under the canonical name");
+    // a CA from before names were folded kept the name as typed
+    renameSync(join(paths.caDir, "issued", "boss.lab.crt"), join(paths.caDir, "issued", "Boss.lab.crt"));
+    await rejectsWith(submitCsr(paths, (await createKeyAndCsr({ commonName: "boss.lab" })).csrPem, {}, { autosign: () => true }), "AccessDenied", /caller identity/);
+    await rejectsWith(submitCsr(paths, (await createKeyAndCsr({ commonName: "BOSS.LAB" })).csrPem, {}, { autosign: () => true }), "AccessDenied", /caller identity/);
+    await rejectsWith(issueIdentity(paths, "boss.lab", { role: "user" }), "AccessDenied", /already exists/);
+    await submitCsr(paths, (await createKeyAndCsr({ commonName: "Web9" })).csrPem, {});
+    await rejectsWith(issueIdentity(paths, "WEB9", { role: "user" }), "AccessDenied", /minion's name/);
+    assert.equal((await revokeName(paths, "BOSS.lab")).serial, certInfo(boss.certPem).serial);
+    assert.deepEqual(listSigned(paths), []);
+  });
+
+  it("a submission's proof must be the CSR key's signature over this address, fresh and newer than the last", async () => {
+    const { keyPem, csrPem } = await createKeyAndCsr({ commonName: "proof1" });
+    const other = await createKeyAndCsr({ commonName: "proof1" });
+    const claim = (address: string, at: string, key = keyPem) => ({ at, signature: signEnrollClaim(key, { name: "proof1", address, port: 51234, at }) });
+    const t0 = new Date().toISOString();
+    const ok = await submitCsr(paths, csrPem, { address: "10.0.0.1", port: 51234, proof: claim("10.0.0.1", t0) });
+    assert.equal(ok.status, "waiting");
+    const t1 = new Date(Date.now() + 1000).toISOString();
+    await rejectsWith(submitCsr(paths, csrPem, { address: "10.6.6.6", port: 51234, proof: claim("10.0.0.1", t1) }), "AccessDenied", /not signed by the key/);
+    await rejectsWith(submitCsr(paths, csrPem, { address: "10.6.6.6", port: 51234, proof: claim("10.6.6.6", t1, other.keyPem) }), "AccessDenied", /not signed by the key/);
+    await rejectsWith(submitCsr(paths, csrPem, { address: "10.6.6.6", port: 51234, proof: claim("10.6.6.6", t0) }), "MethodError", /not newer/);
+    const old = new Date(Date.now() - 3600_000).toISOString();
+    await rejectsWith(submitCsr(paths, csrPem, { address: "10.6.6.6", port: 51234, proof: claim("10.6.6.6", old) }), "MethodError", /clock/);
+    assert.equal(listWaiting(paths)[0]!.address, "10.0.0.1", "no refused submission moved it");
+    await submitCsr(paths, csrPem, { address: "10.0.0.2", port: 51234, proof: claim("10.0.0.2", t1) });
+    assert.equal(listWaiting(paths)[0]!.address, "10.0.0.2", "the key holder may change what it asks for while waiting");
+  });
+
+  it("waiting requests expire when not repeated for the TTL, and are capped per source", async () => {
+    const at = Date.now();
+    for (const n of ["s1", "s2"]) await submitCsr(paths, (await createKeyAndCsr({ commonName: n })).csrPem, { source: "10.9.9.9" }, { maxPerSource: 2, now: at });
+    await rejectsWith(
+      submitCsr(paths, (await createKeyAndCsr({ commonName: "s3" })).csrPem, { source: "10.9.9.9" }, { maxPerSource: 2, now: at }),
+      "LimitExceeded",
+      /from 10\.9\.9\.9/,
+    );
+    assert.equal((await submitCsr(paths, (await createKeyAndCsr({ commonName: "t1" })).csrPem, { source: "10.9.9.8" }, { maxPerSource: 2, now: at })).status, "waiting");
+    assert.deepEqual(listWaiting(paths, { now: at + 1000 }).map((w) => w.name), ["s1", "s2", "t1"]);
+    assert.deepEqual(listWaiting(paths, { ttlS: 60, now: at + 61_000 }), [], "not repeated for 60 s: gone");
+    assert.deepEqual(readdirSync(paths.csrDir), []);
   });
 
   it("re-signs a CRL that is past half its life, and only then", async () => {

@@ -66,6 +66,10 @@ describe("TLS refusals in both directions", function () {
     const past = { notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) };
     await minion("stale1", "127.32.0.5", await leaf("stale1", "127.32.0.5", ca, past), ca);
     await minion("revoked1", "127.32.0.6", await leaf("revoked1", "127.32.0.6"), ca);
+    // the dialled name as CN and SAN, but a user's role: what `func-ca issue <minion name>` used to hand out
+    await minion("userrole1", "127.32.0.7", await issueCert(ca, { commonName: "userrole1", role: "user", dnsNames: ["userrole1"], ipAddresses: ["127.32.0.7"] }), ca);
+    // the minion role and the dialled name in a SAN, but another CN: what an enrollee's asserted address used to give
+    await minion("sanonly1", "127.32.0.8", await issueCert(ca, { commonName: "stranger1", role: "minion", dnsNames: ["stranger1", "sanonly1"], ipAddresses: ["127.32.0.8"] }), ca);
   });
   after(async () => {
     await Promise.all(Object.values(minions).map((m) => m.close()));
@@ -143,6 +147,18 @@ describe("TLS refusals in both directions", function () {
       const r = await call(id(overlord, { crl }), m);
       assert.equal(r.outcome, "unreachable", JSON.stringify(r));
       assert.match(message(r), /revoked/i);
+    });
+
+    it("a peer with the dialled name but not the minion role (a user identity)", async () => {
+      const r = await call(id(overlord), minions.userrole1!);
+      assert.equal(r.outcome, "unreachable", JSON.stringify(r));
+      assert.match(message(r), /not minion userrole1's/);
+    });
+
+    it("a minion whose SANs cover the dialled name but whose CN is another minion's", async () => {
+      const r = await call(id(overlord), minions.sanonly1!, "sanonly1");
+      assert.equal(r.outcome, "unreachable", JSON.stringify(r));
+      assert.equal((await call(id(overlord), minions.sanonly1!, "stranger1")).outcome, "ok", "control: dialled by its CN it answers");
     });
 
     it("a minion answering under another name than the one dialled", async () => {
