@@ -50,7 +50,7 @@ const DEADLINE_CHECK_MS = 1000;
 /** Connections open at once. */
 const MAX_CONNECTIONS = 256;
 /** Sockets one source address may hold at once: a stranger cannot fill MAX_CONNECTIONS and starve CRL fetches. */
-export const MAX_CONNECTIONS_PER_SOURCE = 16;
+export const MAX_CONNECTIONS_PER_SOURCE = 32;
 /** At most one log line per this many ms per kind of refusal (a flood must not flood the log too). */
 const REFUSAL_LOG_EVERY_MS = 10_000;
 
@@ -66,8 +66,8 @@ export interface EnrollServiceOptions {
   maxWaitingPerSource?: number;
   /** seconds a waiting request lives without its minion asking again (csr_ttl) */
   csrTtlS?: number;
-  /** sockets one source may hold (tests lower it) */
-  maxConnectionsPerSource?: number;
+  /** sockets one source may hold; null: no cap (the local fleet enrolls thousands of minions from one address) */
+  maxConnectionsPerSource?: number | null;
   /** one line per request and per problem */
   log?: (message: string) => void;
 }
@@ -233,11 +233,13 @@ export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOp
     (req, res) => void handle(req, res),
   );
   server.maxConnections = MAX_CONNECTIONS;
-  const perSource = opts.maxConnectionsPerSource ?? MAX_CONNECTIONS_PER_SOURCE;
-  capConnectionsPerSource(server, {
-    perSource,
-    onRefused: (source) => refusal(`sockets:${source}`, `${source} holds ${perSource} connections already: closing its new ones`),
-  });
+  const perSource = opts.maxConnectionsPerSource === undefined ? MAX_CONNECTIONS_PER_SOURCE : opts.maxConnectionsPerSource;
+  if (perSource !== null) {
+    capConnectionsPerSource(server, {
+      perSource,
+      onRefused: (source) => refusal(`sockets:${source}`, `${source} holds ${perSource} connections already: closing its new ones`),
+    });
+  }
   server.on("tlsClientError", () => {
     // a client that gave up after seeing the CA (wrong fingerprint) ends its handshake here: nothing to do
   });

@@ -105,7 +105,7 @@ function prepareMinion(paths: HomePaths, minion: { name: string; address: string
 
 /** The fleet's enrollment service: on the preferred port when it is free, else on any free port. */
 async function startFleetService(paths: HomePaths, address: string, port: number, names: string[]): Promise<EnrollService> {
-  const opts = { listenAddr: address, autosign: names, rateLimit: null };
+  const opts = { listenAddr: address, autosign: names, rateLimit: null, maxConnectionsPerSource: null };
   try {
     return await startEnrollService(paths, { ...opts, port });
   } catch (err) {
