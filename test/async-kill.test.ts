@@ -87,7 +87,7 @@ describe("async jobs survive SIGKILL (3-minion fleet)", function () {
       await dispatched(o, id, "minion01");
       const before = await o.jobStatus(id, { poll: false });
       assert.ok(before.dispatcher.pid && processRunning(before.dispatcher.pid, id), "the dispatcher is running");
-      process.kill(before.dispatcher.pid!, "SIGKILL");
+      process.kill(before.dispatcher.pid, "SIGKILL");
       const undispatched = Object.values(before.hosts).filter((h) => h.minionJobId === null).length;
       assert.ok(undispatched >= 1, "killed before the fan-out was done");
 
@@ -100,7 +100,7 @@ describe("async jobs survive SIGKILL (3-minion fleet)", function () {
 
       const wait = await func(fleet.home, ["job", "wait", id, "--json"]);
       assert.equal(wait.code, 0, wait.stderr);
-      for (const h of Object.values(JSON.parse(wait.stdout).hosts) as { outcome: string; value: unknown }[]) assert.deepEqual([h.outcome, h.value], ["ok", 15]);
+      for (const h of Object.values<{ outcome: string; value: unknown }>(JSON.parse(wait.stdout).hosts)) assert.deepEqual([h.outcome, h.value], ["ok", 15]);
       for (const host of ["minion01", "minion02", "minion03"]) assert.equal((await minionJobsFor(fleet.home, host, id)).length, 1, `${host} ran it once`);
     } finally {
       await o.close();

@@ -196,7 +196,7 @@ async function startAndWait(
     if (err instanceof Error && stopped.length > 0) err.message += ` (stopped the ${stopped.length} funcd process(es) still running)`;
     throw err;
   } finally {
-    overlord.close();
+    await overlord.close();
   }
   return state;
 

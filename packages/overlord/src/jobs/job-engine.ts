@@ -306,7 +306,7 @@ export class JobEngine {
         if (!r.final || seen.has(host)) continue;
         seen.add(host);
         const { final: _final, ...result } = r;
-        opts.onHost?.(host, result as HostResult & { minionJobId?: string });
+        opts.onHost?.(host, result);
       }
       opts.onStatus?.(st);
       const left = until - Date.now();

@@ -68,9 +68,9 @@ export class JobStore {
   create(job: JobRecord): Promise<void> {
     return this.#write("create", () => {
       if (this.#db.get(jobKey(job.id)) !== undefined) throw new FuncError("StoreError", `job ${job.id} exists already`);
-      this.#db.put(jobKey(job.id), job);
-      this.#db.put(metaKey(job.id), {});
-      this.#db.put(createdKey(job.created, job.id), true);
+      void this.#db.put(jobKey(job.id), job);
+      void this.#db.put(metaKey(job.id), {});
+      void this.#db.put(createdKey(job.created, job.id), true);
     });
   }
 
@@ -94,7 +94,7 @@ export class JobStore {
   updateMeta(id: string, patch: Partial<JobMeta>): Promise<JobMeta> {
     return this.#write("update meta", () => {
       const meta = { ...((this.#db.get(metaKey(id)) as JobMeta | undefined) ?? {}), ...patch };
-      this.#db.put(metaKey(id), meta);
+      void this.#db.put(metaKey(id), meta);
       return meta;
     });
   }
@@ -105,7 +105,7 @@ export class JobStore {
       const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
       if (cur?.minionJobId !== undefined || cur?.result !== undefined) return cur;
       const next: HostState = { ...cur, minionJobId, updated: now };
-      this.#db.put(hostKey(id, host), next);
+      void this.#db.put(hostKey(id, host), next);
       return next;
     });
   }
@@ -116,7 +116,7 @@ export class JobStore {
       const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
       if (cur?.result !== undefined) return cur;
       const next: HostState = { ...cur, result, updated: now };
-      this.#db.put(hostKey(id, host), next);
+      void this.#db.put(hostKey(id, host), next);
       return next;
     });
   }
@@ -174,10 +174,10 @@ export class JobStore {
       await this.#write("purge", () => {
         for (const key of doomed) {
           const id = key[2];
-          for (const host of this.#db.getKeys({ start: ["job", id, ""], end: ["job", id, HIGH] })) this.#db.remove(host);
-          this.#db.remove(jobKey(id));
-          this.#db.remove(metaKey(id));
-          this.#db.remove(key);
+          for (const host of this.#db.getKeys({ start: ["job", id, ""], end: ["job", id, HIGH] })) void this.#db.remove(host);
+          void this.#db.remove(jobKey(id));
+          void this.#db.remove(metaKey(id));
+          void this.#db.remove(key);
         }
       });
       purged += doomed.length;
@@ -211,7 +211,7 @@ export class JobStore {
           const second = Math.floor(created / 1000);
           if (second !== stampSecond) [stampSecond, stamp] = [second, newJobId(new Date(created)).slice(0, -SUFFIX_HEX)];
           const id = stamp + ((suffix + i) % SUFFIX_SPACE).toString(16).padStart(SUFFIX_HEX, "0");
-          this.#db.put(jobKey(id), {
+          void this.#db.put(jobKey(id), {
             id,
             spec: "synthetic*",
             module: "test",
@@ -222,9 +222,9 @@ export class JobStore {
             hosts,
             dispatch: { forks: 1, concurrency: 1, timeoutMs: 30_000 },
           } satisfies JobRecord);
-          for (const host of hosts) this.#db.put(hostKey(id, host), { minionJobId: id, result: { outcome: "ok", value: 1 }, updated: created } satisfies HostState);
-          this.#db.put(metaKey(id), { dispatchDone: true, finished: created, summary } satisfies JobMeta);
-          this.#db.put(createdKey(created, id), true);
+          for (const host of hosts) void this.#db.put(hostKey(id, host), { minionJobId: id, result: { outcome: "ok", value: 1 }, updated: created } satisfies HostState);
+          void this.#db.put(metaKey(id), { dispatchDone: true, finished: created, summary } satisfies JobMeta);
+          void this.#db.put(createdKey(created, id), true);
           ids.push(id);
         }
       });
