@@ -3,12 +3,11 @@
 // process for large N) that enroll the real way: key and CSR made by funcd, sent to an enrollment service this
 // process runs on <base address>:51235 with autosign for the fleet's names. Used by the demo, tests, benchmarks.
 
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { ENROLL_PORT, FUNCD_NODE_FLAGS, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, type HomePaths } from "@func/shared";
+import { ENROLL_PORT, FUNCD_NODE_FLAGS, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, spawnDetached, type HomePaths } from "@func/shared";
 import { caFingerprint, initCa } from "../ca/ca-store.js";
 import { startEnrollService, type EnrollService } from "../ca/enroll-service.js";
 import { Overlord } from "../call/overlord.js";
@@ -165,15 +164,7 @@ async function startAndWait(
   mkdirSync(logDir, { recursive: true });
   for (let start = 0; start < minions.length; start += perProcess) {
     const group = homes.slice(start, start + perProcess);
-    const logFile = join(logDir, `funcd-${minions[start]!.name}.log`);
-    const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, funcdArgs(group.map((h) => h.configDir)), {
-      detached: true,
-      stdio: ["ignore", fd, fd],
-    });
-    closeSync(fd);
-    child.unref();
-    const pid = child.pid!;
+    const { pid } = spawnDetached(funcdArgs(group.map((h) => h.configDir)), { logFile: join(logDir, `funcd-${minions[start]!.name}.log`) });
     state.pids.push(pid);
     group.forEach((h, k) => {
       const m = minions[start + k]!;
