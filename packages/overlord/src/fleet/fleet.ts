@@ -45,6 +45,9 @@ export interface FleetUpOptions {
   log?: (message: string) => void;
 }
 
+/** How long fleetDown waits for SIGKILLed funcd processes to be gone. */
+const KILL_REAP_MS = 5000;
+
 /** Most minions `func-fleet up` starts: 127.0.0.0/8 has room for more, but this machine does not. */
 export const MAX_FLEET = 5000;
 const SMALL_FLEET = 20;
@@ -238,5 +241,8 @@ export async function fleetDown(home: string, opts: { graceMs?: number } = {}): 
       // already gone
     }
   }
+  // a killed process lingers until it is reaped (slow on a loaded machine): return once it is really gone
+  const reaped = Date.now() + KILL_REAP_MS;
+  while (live.some(alive) && Date.now() < reaped) await sleep(50);
   return { stopped: live };
 }
