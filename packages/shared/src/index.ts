@@ -17,3 +17,4 @@ export * from "./lmdb-check.js";
 export * from "./host-lock.js";
 export * from "./http-reply.js";
 export * from "./source-caps.js";
+export * from "./detached-spawn.js";
