@@ -149,6 +149,18 @@ describe("TLS refusals in both directions", function () {
       assert.match(message(r), /revoked/i);
     });
 
+    it("an expired CRL on the overlord (a second overlord without the CA key) still refuses what it lists, and no more", async () => {
+      const m = minions.revoked1!;
+      const serial = certInfo(readFileSync(join(root, "revoked1", "pki", "minion.crt"), "utf8")).serial;
+      const crl = await createCrl(ca, [{ serial, revokedAt: new Date() }], { nextUpdateDays: 1 / 86_400_000 });
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await call(id(overlord, { crl }), m);
+      assert.equal(r.outcome, "unreachable", JSON.stringify(r));
+      assert.match(message(r), /revoked/i);
+      const other = await call(id(overlord, { crl }), minions.open1!);
+      assert.equal(other.outcome, "ok", `a minion the expired CRL does not list is still reached: ${JSON.stringify(other)}`);
+    });
+
     it("a peer with the dialled name but not the minion role (a user identity)", async () => {
       const r = await call(id(overlord), minions.userrole1!);
       assert.equal(r.outcome, "unreachable", JSON.stringify(r));

@@ -9,6 +9,9 @@ import { createSecureContext, type PeerCertificate, type SecureContext, type TLS
 import {
   FAULT,
   canonicalName,
+  canonicalSerial,
+  crlNextUpdate,
+  crlSerials,
   XmlRpcFault,
   decodeResponse,
   encodeCall,
@@ -57,11 +60,34 @@ function subjectField(cert: PeerCertificate, field: "CN" | "OU"): string | null 
  * Node's checkServerIdentity for a minion: the chain was verified against the CA already; this decides whether
  * it is the minion we meant. A cert with several CNs or OUs is refused: which one counts would be a guess.
  */
-export function checkMinionIdentity(name: string, cert: PeerCertificate): Error | undefined {
+export function checkMinionIdentity(name: string, cert: PeerCertificate, revoked?: ReadonlySet<string>): Error | undefined {
   const cn = subjectField(cert, "CN");
   const role = subjectField(cert, "OU");
+  if (revoked && typeof cert.serialNumber === "string" && revoked.has(canonicalSerial(cert.serialNumber))) {
+    return Object.assign(new Error(`minion ${name}'s certificate is revoked (by this overlord's expired CRL)`), { code: "CERT_REVOKED" });
+  }
   if (role === MINION_ROLE && cn !== null && canonicalName(cn) === canonicalName(name)) return undefined;
   return Object.assign(new Error(`the peer's cert (CN ${JSON.stringify(cn)}, role ${JSON.stringify(role)}) is not minion ${name}'s`), { code: WRONG_PEER });
+}
+
+/**
+ * The CRL for the TLS context, or, once it is past its nextUpdate, the serials it lists (checked by hand): an
+ * overlord without the CA key (a second one, with a copied pki/ca) would otherwise reach no minion at all.
+ */
+function crlUse(crl: string | undefined): { crl?: string; revoked?: ReadonlySet<string> } {
+  if (!crl) return {};
+  let next: Date | null = null;
+  try {
+    next = crlNextUpdate(crl);
+  } catch {
+    return { crl };
+  }
+  if (next === null || next.getTime() > Date.now()) return { crl };
+  try {
+    return { revoked: new Set(crlSerials(crl)) };
+  } catch {
+    return { crl };
+  }
 }
 
 const UNREACHABLE_CODES = new Set([
@@ -81,6 +107,7 @@ export class MinionTransport {
   readonly #agent: Agent;
   readonly #sessions: SessionCache | undefined;
   readonly #decoded = new Map<string, WireValue>();
+  readonly #revoked: ReadonlySet<string> | undefined;
 
   /**
    * `keepAlive` (default true) keeps connections open for the next call; a one-shot fan-out turns it off, so
@@ -88,11 +115,13 @@ export class MinionTransport {
    */
   constructor(identity: TlsIdentity, opts: { maxSockets?: number; sessions?: SessionCache; keepAlive?: boolean } = {}) {
     this.#sessions = opts.sessions;
+    const { crl, revoked } = crlUse(identity.crl);
+    this.#revoked = revoked;
     this.#context = createSecureContext({
       key: identity.key,
       cert: identity.cert,
       ca: identity.ca,
-      ...(identity.crl ? { crl: identity.crl } : {}),
+      ...(crl ? { crl } : {}),
       minVersion: "TLSv1.2",
     });
     this.#agent = new Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: opts.maxSockets ?? Infinity, scheduling: "lifo" });
@@ -130,7 +159,7 @@ export class MinionTransport {
           ...(session ? { session } : {}),
           // the minion's cert must name the minion we meant to reach, whatever address it answered on
           ...(isIP(minion.name) ? {} : { servername: minion.name }),
-          checkServerIdentity: (_host: string, cert: PeerCertificate) => checkMinionIdentity(minion.name, cert),
+          checkServerIdentity: (_host: string, cert: PeerCertificate) => checkMinionIdentity(minion.name, cert, this.#revoked),
           headers: {
             "Content-Type": "text/xml",
             "Content-Length": Buffer.byteLength(body),
