@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { certInfo, createCrl, createKeyAndCsr, homePaths, minionAddressFile, type CertPair } from "@func/shared";
-import { MinionTransport, listSignedInfo, listWaiting, loadCa, type TlsIdentity } from "@func/overlord";
+import { certInfo, createCrl, createKeyAndCsr, homePaths, minionAddressFile, type CertPair, type TlsMaterial } from "@func/shared";
+import { MinionTransport, listSignedInfo, listWaiting, loadCa } from "@func/overlord";
 import type { Row } from "./case.js";
 import { IdentityWorld, WORLD_MINION_PORT } from "./identity-world.js";
 
@@ -39,11 +39,11 @@ function pinged(stdout: string, name: string): boolean {
   return new RegExp(`^${name.replace(/\./g, "\\.")}\\s+ok\\b`, "m").test(stdout);
 }
 
-function identityOf(dir: string, base: string, caPem: string): TlsIdentity {
+function identityOf(dir: string, base: string, caPem: string): TlsMaterial {
   return { key: readFileSync(join(dir, `${base}.key`), "utf8"), cert: readFileSync(join(dir, `${base}.crt`), "utf8"), ca: caPem };
 }
 
-async function callAs(identity: TlsIdentity, name: string, host: string, method: string, params: unknown[] = []) {
+async function callAs(identity: TlsMaterial, name: string, host: string, method: string, params: unknown[] = []) {
   const t = new MinionTransport(identity, { keepAlive: false });
   try {
     return await t.call({ name, host, port: WORLD_MINION_PORT }, method, params, { timeoutMs: 15_000 });
@@ -139,7 +139,7 @@ export const IDENTITY_CASES: readonly IdentityCase[] = [
       let ran = "refused at enrollment";
       if (existsSync(cert)) {
         problems.push("the CA signed a minion cert for an identity's name");
-        const id: TlsIdentity = { key: readFileSync(homePaths(stranger.home).minionKey, "utf8"), cert: readFileSync(cert, "utf8"), ca: w.caPem };
+        const id: TlsMaterial = { key: readFileSync(homePaths(stranger.home).minionKey, "utf8"), cert: readFileSync(cert, "utf8"), ca: w.caPem };
         const r = await callAs(id, "minion01", w.addr(2), "command.run", ["id -u"]);
         ran = r.outcome;
         if (r.outcome === "ok") problems.push("the stranger's minion cert ran command.run with the identity's rights");
