@@ -99,7 +99,7 @@ async function jobPage(main: HTMLElement, session: Session, id: string): Promise
         "tbody",
         {},
         ...Object.entries(job.hosts).map(([host, r]) =>
-          h("tr", { "data-host": host }, h("td", { class: "mono" }, host), h("td", {}, badge(r.outcome, `o-${r.outcome}`)), h("td", {}, r.ms !== undefined ? `${r.ms} ms` : ""), h("td", { class: "value" }, r.outcome === "ok" ? show(r.value) : r.error ? `${r.error.type}: ${r.error.message}` : "")),
+          h("tr", { "data-host": host }, h("td", { class: "mono" }, host), h("td", {}, badge(r.outcome, `o-${r.outcome}`)), h("td", {}, r.ms !== undefined ? `${Math.round(r.ms)} ms` : ""), h("td", { class: "value" }, r.outcome === "ok" ? show(r.value) : r.error ? `${r.error.type}: ${r.error.message}` : "")),
         ),
       ),
     ),

@@ -65,14 +65,14 @@ export function showRun(box: HTMLElement, job: string, total: number): void {
       clear(
         tbody,
         ...[...groups.values()].map((g) =>
-          h("tr", { class: "folded" }, h("td", { class: "mono" }, `${g.hosts.length > 3 ? `${g.hosts.slice(0, 3).join(", ")}, …` : g.hosts.join(", ")} (${g.hosts.length})`), h("td", {}, badge(g.outcome, `o-${g.outcome}`)), h("td", {}, `${Math.max(...g.ms)} ms max`), h("td", { class: "value" }, g.text)),
+          h("tr", { class: "folded" }, h("td", { class: "mono" }, `${g.hosts.length > 3 ? `${g.hosts.slice(0, 3).join(", ")}, …` : g.hosts.join(", ")} (${g.hosts.length})`), h("td", {}, badge(g.outcome, `o-${g.outcome}`)), h("td", {}, `${Math.round(Math.max(...g.ms))} ms max`), h("td", { class: "value" }, g.text)),
         ),
       );
     } else {
       clear(
         tbody,
         ...entries.map(([host, { result, ms }]) =>
-          h("tr", { "data-host": host }, h("td", { class: "mono" }, host), h("td", {}, badge(result.outcome, `o-${result.outcome}`)), h("td", {}, `${ms} ms`), h("td", { class: "value" }, result.outcome === "ok" ? show(result.value) : `${result.error?.type}: ${result.error?.message}`)),
+          h("tr", { "data-host": host }, h("td", { class: "mono" }, host), h("td", {}, badge(result.outcome, `o-${result.outcome}`)), h("td", {}, `${Math.round(ms)} ms`), h("td", { class: "value" }, result.outcome === "ok" ? show(result.value) : `${result.error?.type}: ${result.error?.message}`)),
         ),
       );
     }
