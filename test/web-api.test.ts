@@ -9,7 +9,7 @@ import { createKeyAndCsr, homePaths, type HomePaths } from "@func/shared";
 import { issueIdentity, revokeName, submitCsr } from "@func/overlord";
 import { TokenStore, auditFile, loadWebConfig, startWebServer, type WebServer } from "@func/web";
 import { startFleet, type TestFleet } from "./helpers/fleet.js";
-import { errorType, parseSse, webRequest, type WebReply, type WebRequest } from "./helpers/web.js";
+import { errorType, parseSse, webRequest, type WebRequest } from "./helpers/web.js";
 
 describe("func-web API", function () {
   this.timeout(120_000);
@@ -262,6 +262,8 @@ describe("func-web API", function () {
     const preview = (await as("viewer", "/api/targets?spec=minion0%5B2-3%5D")).json as { count: number; hosts: string[] };
     assert.deepEqual(preview, { spec: "minion0[2-3]", count: 2, hosts: ["minion02", "minion03"] });
     assert.equal(((await as("viewer", "/api/targets?spec=zz*")).json as { count: number }).count, 0);
+    assert.deepEqual((await as("viewer", "/api/targets?spec=*&limit=1")).json, { spec: "*", count: 3, hosts: ["minion01"] });
+    assert.equal((await as("viewer", "/api/targets?spec=*&limit=0")).status, 400);
     const ping = await as("viewer", "/api/minions/ping", { body: {} });
     assert.equal(ping.status, 202);
     await events("viewer", (ping.json as { job: string }).job);

@@ -85,7 +85,7 @@ describe("func-web in a browser", function () {
     const names = await page.$$eval("#fleet-table tbody tr", (rows) => rows.map((r) => r.getAttribute("data-minion")));
     assert.deepEqual(names, ["minion01", "minion02", "minion03", "minion04"]);
     assert.equal(await page.$eval("#count-waiting b", (b) => b.textContent), "1");
-    await page.type("#fleet-filter", "minion0[12]");
+    await page.type("#fleet-filter", "minion0[1-2]");
     await page.waitForFunction('document.querySelectorAll("#fleet-table tbody tr").length === 2');
     const cookies = await page.cookies();
     const session = cookies.find((c) => c.name === "func_session")!;

@@ -1,5 +1,5 @@
 // The page's DOM helpers: elements built from data with textContent only (nothing from the network is
-// ever parsed as HTML), outcome badges, and a glob matcher like the overlord's for client-side filters.
+// ever parsed as HTML), outcome badges, values and times as text.
 
 type Child = Node | string | null | undefined | false;
 
@@ -22,25 +22,6 @@ export function badge(text: string, cls: string): HTMLSpanElement {
 export function clear(el: Element, ...children: Child[]): void {
   el.replaceChildren();
   for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
-}
-
-/** Shell glob (`*`, `?`, `[...]`), case-insensitive, as the overlord matches names. */
-export function globRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`, "i");
 }
 
 /** A value as text: strings as they are, the rest as JSON. */

@@ -2,7 +2,7 @@
 // address, cert expiry and last seen, waiting and revoked names below; a glob filter; "Check now" pings all.
 
 import { api, follow, type Session } from "./api.js";
-import { badge, clear, globRegExp, h, when } from "./dom.js";
+import { badge, clear, h, when } from "./dom.js";
 
 export interface MinionView {
   name: string;
@@ -24,19 +24,36 @@ export interface FleetView {
 
 export async function fleetPage(main: HTMLElement, _session: Session): Promise<void> {
   const fleet = await api<FleetView>("/api/minions");
-  const filter = h("input", { id: "fleet-filter", placeholder: "filter by glob, e.g. web*", size: "30" });
+  const filter = h("input", { id: "fleet-filter", placeholder: "filter: web*, web[01-05], @db", size: "30" });
   const tbody = h("tbody");
   const shown = h("span", { class: "muted" });
   const status = h("span", { class: "muted", id: "fleet-status" });
+  // the filter is a target spec, matched by the service as `func` matches it (globs, node sets, @groups)
+  let picked: Set<string> | null = null;
+  let asked = 0;
+  let timer = 0;
+  const pick = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(async () => {
+      const mine = ++asked;
+      const spec = filter.value.trim();
+      if (spec === "") picked = null;
+      else {
+        try {
+          const r = await api<{ hosts: string[] }>(`/api/targets?limit=${fleet.signed.length + 1}&spec=${encodeURIComponent(spec)}`);
+          if (mine !== asked) return;
+          picked = new Set(r.hosts);
+        } catch (err) {
+          status.textContent = (err as Error).message;
+          return;
+        }
+      }
+      status.textContent = "";
+      render();
+    }, 150);
+  };
   const render = () => {
-    const glob = filter.value.trim() || "*";
-    let re: RegExp;
-    try {
-      re = globRegExp(glob);
-    } catch {
-      return;
-    }
-    const rows = fleet.signed.filter((m) => re.test(m.name));
+    const rows = fleet.signed.filter((m) => picked === null || picked.has(m.name));
     shown.textContent = `${rows.length} of ${fleet.signed.length} shown`;
     clear(
       tbody,
@@ -54,7 +71,7 @@ export async function fleetPage(main: HTMLElement, _session: Session): Promise<v
       ),
     );
   };
-  filter.addEventListener("input", render);
+  filter.addEventListener("input", pick);
   const check = h("button", { id: "fleet-check", type: "button" }, "Check now");
   check.addEventListener("click", async () => {
     check.disabled = true;

@@ -27,8 +27,9 @@ const MAX_ARG_DEPTH = 32;
 const MAX_BATCH = 10_000;
 /** Jobs one GET /api/jobs may list. */
 const MAX_LIST = 500;
-/** Hosts a target preview lists (the count is always exact). */
+/** Hosts a target preview lists unless it asks for more (the count is always exact), and the most it may ask for. */
 const PREVIEW_HOSTS = 500;
+const PREVIEW_MAX = 100_000;
 
 export interface ApiContext {
   paths: HomePaths;
@@ -252,6 +253,8 @@ const ROUTES: Route[] = [
     handle: (c, r) => {
       const spec = r.url.searchParams.get("spec") ?? "";
       if (spec.trim() === "" || spec.length > MAX_SPEC_LENGTH) throw new HttpError(400, "BadRequest", "spec must be a non-empty target spec (e.g. web*)");
+      const limit = Number(r.url.searchParams.get("limit") ?? PREVIEW_HOSTS);
+      if (!Number.isInteger(limit) || limit < 1 || limit > PREVIEW_MAX) throw new HttpError(400, "BadRequest", `limit must be a whole number from 1 to ${PREVIEW_MAX}`);
       let hosts: string[];
       try {
         hosts = resolveSpec(c, spec);
@@ -259,7 +262,7 @@ const ROUTES: Route[] = [
         if (err instanceof FuncError && err.type === "NoMatch") hosts = [];
         else throw err;
       }
-      sendJson(r.res, 200, { spec, count: hosts.length, hosts: hosts.slice(0, PREVIEW_HOSTS) });
+      sendJson(r.res, 200, { spec, count: hosts.length, hosts: hosts.slice(0, limit) });
     },
   },
 ];

@@ -189,6 +189,18 @@ export class Runs {
     return p;
   }
 
+  /**
+   * Pings `hosts` without making a job: the fleet's states when the service starts (and its connections
+   * open before the first call). Failures are states too; nothing is thrown.
+   */
+  probe(hosts: readonly string[]): Promise<void> {
+    const { overlord } = this.#o;
+    const work = overlord
+      .fanOut(overlord.addresses(hosts), { method: "test.ping", params: [], timeoutMs: overlord.timeoutMs }, (host, result) => this.#note(host, result, Date.now()))
+      .catch((err: unknown) => this.#o.log(`the fleet check at start failed: ${(err as Error).message}`));
+    return this.#track(work);
+  }
+
   /** Starts the call; resolves to its run (with the job id) as soon as the job is recorded. */
   async start(req: CallRequest): Promise<Run> {
     return req.async ? this.#startAsync(req) : this.#startWarm(req);

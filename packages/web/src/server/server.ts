@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import { FuncError, type HomePaths } from "@func/shared";
-import { Overlord } from "@func/overlord";
+import { Overlord, listMinionNames } from "@func/overlord";
 import { Authenticator } from "../auth/authenticate.js";
 import { RateLimiter } from "../auth/rate-limit.js";
 import { SessionStore } from "../auth/sessions.js";
@@ -44,6 +44,8 @@ export interface WebServerOptions {
   port?: number;
   /** one line per problem */
   log?: (message: string) => void;
+  /** ping every signed minion at start, for the fleet's states (default true) */
+  probe?: boolean;
 }
 
 export interface WebServer {
@@ -158,6 +160,10 @@ export async function startWebServer(paths: HomePaths, config: WebConfig, opts: 
     throw new FuncError("ConfigError", `cannot listen on ${listenAddr}:${port}: ${e.code ?? e.message}`, { cause: err });
   });
 
+  if (opts.probe !== false) {
+    const names = listMinionNames(paths);
+    if (names.length > 0) void runs.probe(names);
+  }
   const host = bound.address.includes(":") ? `[${bound.address}]` : bound.address;
   return {
     ...bound,
