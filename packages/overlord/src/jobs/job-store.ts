@@ -124,7 +124,7 @@ export class JobStore {
       for (const { host, result, at } of finals) {
         const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
         if (cur?.result !== undefined) continue;
-        this.#db.put(hostKey(id, host), { ...cur, result, updated: at } satisfies HostState);
+        void this.#db.put(hostKey(id, host), { ...cur, result, updated: at } satisfies HostState);
       }
     });
   }

@@ -88,7 +88,7 @@ export class Run {
       status: this.done ? "FINISHED" : "RUNNING",
       total: this.total,
       done: this.events.length,
-      summary: summarize(this.events.map((e) => e.result.outcome as Outcome)),
+      summary: summarize(this.events.map((e) => e.result.outcome)),
       elapsedMs: Math.max(0, (this.#finished !== null ? Math.max(last, this.started) : last) - this.started),
     };
   }
@@ -264,7 +264,7 @@ export class Runs {
       this.#open.delete(id);
       this.#saveOpen();
     })();
-    this.#track(work);
+    void this.#track(work);
     return run;
   }
 
@@ -301,7 +301,7 @@ export class Runs {
           this.#runs.delete(run.id);
         },
       );
-    this.#track(work);
+    void this.#track(work);
   }
 
   /**
