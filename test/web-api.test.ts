@@ -4,6 +4,7 @@
 
 import { strict as assert } from "node:assert";
 import { appendFileSync, readFileSync } from "node:fs";
+import { Agent } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createKeyAndCsr, homePaths, type HomePaths } from "@func/shared";
 import { issueIdentity, revokeName, submitCsr } from "@func/overlord";
@@ -222,6 +223,9 @@ describe("func-web API", function () {
     assert.equal((await call("/api/minions", certs.overlord)).status, 403);
     const login = await call("/api/login", { ...certs.erin!, body: {} });
     assert.equal((login.json as { role: string }).role, "admin");
+    // a connection kept alive from before the revocation must not keep the cert's rights
+    const kept = new Agent({ keepAlive: true, maxSockets: 1, ca, ...certs.erin! });
+    assert.equal((await call("/api/minions", { agent: kept })).status, 200);
     await revokeName(paths, "erin");
     let status = 200;
     for (let i = 0; i < 60 && status === 200; i++) {
@@ -229,6 +233,8 @@ describe("func-web API", function () {
       if (status === 200) await sleep(250);
     }
     assert.equal(status, 401);
+    assert.equal((await call("/api/minions", { agent: kept })).status, 401);
+    kept.destroy();
   });
 
   it("signs a waiting minion and revokes it (admin), auditing both; a repeat is a 404", async () => {

@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { homePaths } from "@func/shared";
 import { initCa } from "@func/overlord";
-import { REPO, runBin, tempHome } from "./helpers/fleet.js";
+import { REPO, runBin, startFleet, tempHome } from "./helpers/fleet.js";
 import { webRequest } from "./helpers/web.js";
 
 const WEB_BIN = join(REPO, "packages/web/bin/func-web.js");
@@ -59,15 +59,7 @@ describe("func-web command line", function () {
     const token = (await web(["token", "create", "bob", "--role", "viewer"])).stdout.trim().split("\n").at(-1)!;
     const child = spawn(process.execPath, [WEB_BIN, "--home", home, "serve", "--listen", "127.182.0.1", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (c: Buffer) => {
-          out += c.toString();
-          const m = /listening on (https:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on("exit", (code) => reject(new Error(`func-web exited with ${code}`)));
-      });
+      const url = await listening(child);
       const ca = readFileSync(homePaths(home).caCert, "utf8");
       const r = await webRequest(url, ca, "/api/minions", { headers: { authorization: `Bearer ${token}` } });
       assert.equal(r.status, 200);
@@ -80,4 +72,47 @@ describe("func-web command line", function () {
     const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on("exit", (c) => resolve(c))));
     assert.equal(code, 0);
   });
+
+  it("records the hosts of a call it was killed in the middle of as lost at its next start, and sends nothing again", async () => {
+    const fleet = await startFleet("web-cli-fleet", 182, 1);
+    const serve = () => spawn(process.execPath, [WEB_BIN, "--home", fleet.home, "serve", "--listen", "127.182.0.1", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const first = serve();
+    try {
+      const token = (await runBin(WEB_BIN, ["--home", fleet.home, "token", "create", "ops", "--role", "admin"])).stdout.trim().split("\n").at(-1)!;
+      const auth = { authorization: `Bearer ${token}` };
+      const ca = readFileSync(homePaths(fleet.home).caCert, "utf8");
+      const url = await listening(first);
+      const posted = await webRequest(url, ca, "/api/calls", { headers: auth, body: { spec: "*", module: "test", method: "sleep", args: [30] } });
+      assert.equal(posted.status, 202, posted.text);
+      const { job } = posted.json as { job: string };
+      first.kill("SIGKILL");
+      await new Promise((resolve) => (first.exitCode !== null || first.signalCode !== null ? resolve(null) : first.on("exit", resolve)));
+      const second = serve();
+      try {
+        const again = await listening(second);
+        const st = (await webRequest(again, ca, `/api/jobs/${job}`, { headers: auth })).json as { status: string; hosts: Record<string, { outcome: string; error?: { type: string } }> };
+        assert.equal(st.status, "FINISHED");
+        assert.deepEqual(st.hosts.minion01, { ...st.hosts.minion01, outcome: "lost", final: true });
+        assert.equal(st.hosts.minion01?.error?.type, "WebStopped");
+      } finally {
+        second.kill("SIGTERM");
+      }
+    } finally {
+      if (first.exitCode === null && first.signalCode === null) first.kill("SIGKILL");
+      await fleet.stop();
+    }
+  });
 });
+
+/** The URL a `func-web serve` child prints once it listens. */
+function listening(child: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (https:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`func-web exited with ${code}`)));
+  });
+}

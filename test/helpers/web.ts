@@ -1,7 +1,7 @@
 // Test helper for func-web: HTTPS requests to a real func-web (the func CA trusted, an optional client
 // cert, an optional source address), JSON bodies, and Server-Sent Events read until the stream ends.
 
-import { request } from "node:https";
+import { request, type Agent } from "node:https";
 
 export interface WebReply {
   status: number;
@@ -19,6 +19,8 @@ export interface WebRequest {
   key?: string;
   localAddress?: string;
   timeoutMs?: number;
+  /** a keep-alive agent to reuse connections (default: a new connection per request) */
+  agent?: Agent;
 }
 
 export function webRequest(base: string, ca: string, path: string, opts: WebRequest = {}): Promise<WebReply> {
@@ -32,7 +34,7 @@ export function webRequest(base: string, ca: string, path: string, opts: WebRequ
         ca,
         ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}),
         ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
-        agent: false,
+        agent: opts.agent ?? false,
         headers: { ...(body !== undefined && typeof opts.body !== "string" ? { "content-type": "application/json" } : {}), ...opts.headers },
         timeout: opts.timeoutMs ?? 30_000,
       },

@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { globMatch } from "@func/shared";
+import { canonicalSerial, globMatch } from "@func/shared";
 import type { WebConfig } from "../config.js";
 import { HttpError } from "../server/http.js";
 import type { Role } from "./roles.js";
@@ -30,6 +30,16 @@ export interface PeerCert {
   cn: string;
   role: string | null;
   fingerprint: string;
+  /** canonical serial (lower-case hex) */
+  serial: string;
+}
+
+function serialOf(hex: string | undefined): string {
+  try {
+    return canonicalSerial(hex ?? "");
+  } catch {
+    return "";
+  }
 }
 
 export function peerCert(req: IncomingMessage): PeerCert | null {
@@ -45,6 +55,7 @@ export function peerCert(req: IncomingMessage): PeerCert | null {
     cn: (Array.isArray(cn) ? cn[0] : cn) ?? "",
     role: (Array.isArray(ou) ? ou[0] : ou) ?? null,
     fingerprint: cert.fingerprint256 ?? "",
+    serial: serialOf(cert.serialNumber),
   };
 }
 
@@ -52,10 +63,13 @@ export class Authenticator {
   readonly #tokens: TokenStore;
   readonly #sessions: SessionStore;
   readonly #config: WebConfig;
+  readonly #revoked: (serial: string) => boolean;
   /** keys the CSRF token of cert users (they have no session to hold one) */
   readonly #secret = randomBytes(32);
 
-  constructor(tokens: TokenStore, sessions: SessionStore, config: WebConfig) {
+  /** `revoked(serial)`: is the serial in the current CRL (a kept-alive connection outlives a CRL change)? */
+  constructor(tokens: TokenStore, sessions: SessionStore, config: WebConfig, revoked: (serial: string) => boolean = () => false) {
+    this.#revoked = revoked;
     this.#tokens = tokens;
     this.#sessions = sessions;
     this.#config = config;
@@ -90,6 +104,7 @@ export class Authenticator {
     const cert = peerCert(req);
     if (!cert) return null;
     if (!cert.authorized) throw new HttpError(401, "Unauthorized", `the client certificate was refused (${cert.error ?? "not from the func CA"})`);
+    if (this.#revoked(cert.serial)) throw new HttpError(401, "Unauthorized", "the client certificate was refused (CERT_REVOKED)");
     if (cert.role !== "user") throw new HttpError(403, "Forbidden", `a client certificate needs the user role (func-ca issue NAME --role user); this one has ${cert.role ?? "none"}`);
     const role = this.#config.certRoles.find((r) => globMatch(r.cn, cert.cn))?.role;
     if (!role) throw new HttpError(403, "Forbidden", `${cert.cn} has no role here: map it in [web_roles] of overlord.conf`);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
-import { FuncError, type HomePaths } from "@func/shared";
+import { FuncError, crlSerials, type HomePaths } from "@func/shared";
 import { Overlord, listMinionNames } from "@func/overlord";
 import { Authenticator } from "../auth/authenticate.js";
 import { RateLimiter } from "../auth/rate-limit.js";
@@ -71,6 +71,12 @@ export async function startWebServer(paths: HomePaths, config: WebConfig, opts: 
   if (abandoned > 0) log(`recorded ${abandoned} host(s) of calls left open by an earlier func-web as lost`);
   const tokens = new TokenStore(paths);
   const sessions = new SessionStore(config.sessionIdleS);
+  let revoked = new Set<string>();
+  const readCrl = (): string | undefined => {
+    const crl = existsSync(paths.crl) ? readFileSync(paths.crl, "utf8") : undefined;
+    revoked = new Set(crl ? crlSerials(crl) : []);
+    return crl;
+  };
   const ctx: ApiContext = {
     paths,
     config,
@@ -79,7 +85,7 @@ export async function startWebServer(paths: HomePaths, config: WebConfig, opts: 
     runs,
     tokens,
     sessions,
-    auth: new Authenticator(tokens, sessions, config),
+    auth: new Authenticator(tokens, sessions, config, (serial) => revoked.has(serial)),
     loginLimiter: new RateLimiter(config.loginBurst, config.loginRefillS),
     audit: new AuditLog(paths, log),
     modules: new ModuleTableSource(overlord),
@@ -109,7 +115,7 @@ export async function startWebServer(paths: HomePaths, config: WebConfig, opts: 
   };
 
   const secure = () => {
-    const crl = existsSync(paths.crl) ? readFileSync(paths.crl, "utf8") : undefined;
+    const crl = readCrl();
     return { key: tls.key, cert: tls.cert, ca: tls.ca, ...(crl ? { crl } : {}) };
   };
   let stamp = crlStamp(paths.crl);
