@@ -193,8 +193,12 @@ function scanWaiting(paths: HomePaths, ttlS: number, now: number): Waiting[] {
       }
     }
     if (ttlS > 0 && now - seen > ttlS * 1000) {
-      rmSync(file, { force: true });
-      rmSync(csrMetaFile(paths, name), { force: true });
+      try {
+        rmSync(file, { force: true });
+        rmSync(csrMetaFile(paths, name), { force: true });
+      } catch {
+        // a reader without write access (func-web, another user): expired is still not shown
+      }
       continue;
     }
     out.push({ name, file, meta, lastSeenMs: seen });
