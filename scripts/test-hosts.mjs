@@ -16,7 +16,6 @@ import { connect } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SUBNET = "10.251.0";
 const BRIDGE = "fh-br0";
 const OVERLORD_ADDR = `${SUBNET}.1`;
