@@ -14,12 +14,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 
 const SUBNET = "10.251.0";
 const BRIDGE = "fh-br0";
 const OVERLORD_ADDR = `${SUBNET}.1`;
 const HOSTS = ["fh-a", "fh-b", "fh-c"].map((name, i) => ({ name, ns: name, veth: `${name}-0`, peer: `${name}-1`, addr: `${SUBNET}.${11 + i}` }));
+/** The guide's overlord (docs/guide.md): a namespace of its own, so its services may listen on 0.0.0.0. */
+const GUIDE_OVERLORD = { name: "fh-o", ns: "fh-o", veth: "fh-o-0", peer: "fh-o-1", addr: `${SUBNET}.2` };
 const MINION_PORT = 51234;
 const START = Date.now();
 
@@ -93,13 +94,13 @@ const PATH = `${join(prefix, "bin")}:${dirname(process.execPath)}:/usr/sbin:/usr
 
 // ---- the network: a bridge in the root namespace, one veth pair per host namespace ----
 function network() {
-  for (const h of HOSTS) run("ip", ["netns", "del", h.ns], { check: false });
+  for (const h of [...HOSTS, GUIDE_OVERLORD]) run("ip", ["netns", "del", h.ns], { check: false });
   run("ip", ["link", "del", BRIDGE], { check: false });
   ip("link", "add", BRIDGE, "type", "bridge");
   undo.push(() => run("ip", ["link", "del", BRIDGE], { check: false }));
   ip("addr", "add", `${OVERLORD_ADDR}/24`, "dev", BRIDGE);
   ip("link", "set", BRIDGE, "up");
-  for (const h of HOSTS) {
+  for (const h of [...HOSTS, GUIDE_OVERLORD]) {
     ip("netns", "add", h.ns);
     undo.push(() => run("ip", ["netns", "del", h.ns], { check: false }));
     ip("link", "add", h.veth, "type", "veth", "peer", "name", h.peer);
@@ -111,20 +112,21 @@ function network() {
     ip("-n", h.ns, "addr", "add", `${h.addr}/24`, "dev", h.peer);
     ip("-n", h.ns, "link", "set", h.peer, "up");
   }
-  say(`network: bridge ${BRIDGE} ${OVERLORD_ADDR}/24; ${HOSTS.map((h) => `${h.ns} ${h.addr}`).join(", ")}`);
+  say(`network: bridge ${BRIDGE} ${OVERLORD_ADDR}/24; ${[...HOSTS, GUIDE_OVERLORD].map((h) => `${h.ns} ${h.addr}`).join(", ")}`);
 }
 
 // ---- install: npm pack --workspaces, npm install -g into the prefix ----
-function install(why) {
+function install(why, into = prefix) {
   const packs = join(work, "packs");
   mkdirSync(packs, { recursive: true });
   const packed = JSON.parse(run("npm", ["pack", "--workspaces", "--json", "--pack-destination", packs], { env: { ...process.env } }).stdout).map((p) => join(packs, p.filename));
-  const flags = ["install", "-g", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix", prefix];
+  const flags = ["install", "-g", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix", into];
   let r = run("npm", [...flags, "--offline", ...packed], { check: false, timeoutMs: 300_000 });
   if (r.code !== 0 && /ENOTCACHED/.test(r.stderr)) r = run("npm", [...flags, "--prefer-offline", ...packed], { check: false, timeoutMs: 300_000 });
   if (r.code !== 0) throw new Error(`npm install -g failed: ${r.stderr.trim()}`);
   assert(!/warn/i.test(r.stdout + r.stderr), `npm install printed warnings: ${r.stdout}${r.stderr}`);
-  say(`${why}: ${packed.map((p) => p.slice(packs.length + 1)).join(", ")} into ${prefix}`);
+  say(`${why}: ${packed.map((p) => p.slice(packs.length + 1)).join(", ")} into ${into}`);
+  return packs;
 }
 
 // ---- a "host": one mount and UTS namespace per host, kept by a holder process, with /etc and /var/lib
@@ -136,12 +138,14 @@ function hostRoot(name) {
   for (const d of ["etc", "etc-work", "var", "var-work"]) mkdirSync(join(root, d), { recursive: true });
   return root;
 }
-async function startHolder(name, ns) {
+async function startHolder(name, ns, hostname = name, hosts = null) {
   const root = hostRoot(name);
+  // name resolution as the host would have it (the guide's overlord.example.com)
+  if (hosts) writeFileSync(join(root, "etc", "hosts"), `${readFileSync("/etc/hosts", "utf8")}\n${hosts}\n`);
   const script = [
     `mount -t overlay overlay -o lowerdir=/etc,upperdir=${root}/etc,workdir=${root}/etc-work /etc`,
     `mount -t overlay overlay -o lowerdir=/var/lib,upperdir=${root}/var,workdir=${root}/var-work /var/lib`,
-    `hostname ${name}`,
+    `hostname ${hostname}`,
     `touch ${root}/ready`,
     "exec sleep infinity",
   ].join(" && ");
@@ -282,7 +286,8 @@ async function main() {
   const submit = () => func(["*", "call", "--async", "--nopoll", "test", "sleep", "5"]).stdout.trim();
   const running = (id, name) => until(`${name} running job ${id}`, () => {
     const st = funcJson(["job", "status", id]);
-    return st.hosts?.[name]?.outcome === "running" && st;
+    // dispatched: the minion answered with its job id
+    return st.hosts?.[name]?.outcome === "running" && st.hosts[name].minionJobId && st;
   }, 30_000);
   const b = HOSTS[1];
   let id = submit();
@@ -343,6 +348,93 @@ async function main() {
   say(`${c.name} revoked: the overlord refuses its cert (${toC}), ${a.name} refuses it as a client once its CRL refreshed (${fromC})`);
   const rest = funcJson(["*", "ping"]);
   assert(Object.keys(rest.hosts).length === 2 && rest.summary.ok === 2, `the others still answer: ${JSON.stringify(rest.summary)}`);
+
+  await guide();
+}
+
+
+// ---- the guide: every command block of docs/guide.md, in order, on the host its heading names ----
+/** systemctl for hosts without systemd: runs a unit's ExecStart (detached), ExecReload, and stops the main process only (KillMode=process). */
+const SYSTEMCTL = `#!/bin/sh
+# test:hosts' stand-in for systemctl (network namespaces have no systemd): start runs the unit's ExecStart,
+# reload its ExecReload with $MAINPID, stop signals the main process only, as KillMode=process does.
+set -e
+dir=/var/lib/fh-systemctl
+mkdir -p "$dir"
+line() { sed -n "s/^$2=//p" "/etc/systemd/system/$1.service" | head -1; }
+start() { cmd=$(line "$1" ExecStart); sh -c "exec $cmd" >>"$dir/$1.log" 2>&1 </dev/null & echo $! >"$dir/$1.pid"; }
+stop() {
+  [ -f "$dir/$1.pid" ] || return 0
+  pid=$(cat "$dir/$1.pid"); kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$dir/$1.pid"
+}
+reload() { pid=$(cat "$dir/$1.pid"); cmd=$(line "$1" ExecReload | sed "s/\\$MAINPID/$pid/"); sh -c "$cmd"; }
+case "$1" in
+  daemon-reload) ;;
+  enable) [ "$2" = --now ] && start "$3" ;;
+  disable) [ "$2" = --now ] && stop "$3" ;;
+  start) start "$2" ;;
+  stop) stop "$2" ;;
+  restart) stop "$2"; start "$2" ;;
+  reload) reload "$2" ;;
+  *) echo "systemctl stand-in: $1 is not supported" >&2; exit 1 ;;
+esac
+`;
+
+/** The guide's blocks: [{ where, lines }], where is "overlord", "web1", "web2" or "every host". */
+function guideBlocks() {
+  const text = readFileSync(new URL("../docs/guide.md", import.meta.url), "utf8");
+  const blocks = [];
+  for (const m of text.matchAll(/^```sh ([^\n]+)\n([\s\S]*?)^```$/gm)) {
+    blocks.push({ where: m[1].trim(), lines: m[2].split("\n").filter((l) => l.trim() && !l.trim().startsWith("#")) });
+  }
+  return blocks;
+}
+
+async function guide() {
+  // the main phases' processes and namespaces go first: the guide starts from bare hosts
+  for (const name of [...holders.keys()]) {
+    for (const pid of processesOf(name)) run("kill", ["-9", pid], { check: false });
+    holders.delete(name);
+  }
+  const gprefix = join(work, "guide-prefix");
+  const bin = join(work, "guide-bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "systemctl"), SYSTEMCTL, { mode: 0o755 });
+  const hostsLine = `${GUIDE_OVERLORD.addr} overlord.example.com`;
+  const where = { overlord: "g-overlord", web1: "g-web1", web2: "g-web2" };
+  await startHolder("g-overlord", GUIDE_OVERLORD.ns, "overlord", hostsLine);
+  await startHolder("g-web1", HOSTS[0].ns, "web1", hostsLine);
+  await startHolder("g-web2", HOSTS[1].ns, "web2", hostsLine);
+  const packs = join(work, "packs");
+  const genv = {
+    ...env,
+    PATH: `${join(gprefix, "bin")}:${bin}:${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
+    // where `npm install -g` puts things on these hosts, and npm's cache only (the namespaces have no registry)
+    npm_config_prefix: gprefix,
+    npm_config_offline: "true",
+  };
+  let count = 0;
+  for (const block of guideBlocks()) {
+    // the hosts of this test share one filesystem: "every host" is installed once
+    const host = block.where === "every host" ? "overlord" : block.where;
+    if (!where[host]) throw new Error(`docs/guide.md: a block for "${block.where}": say overlord, web1, web2 or every host`);
+    for (const line of block.lines) {
+      const expect = Number(/#\s*exits (\d+)\s*$/.exec(line)?.[1] ?? 0);
+      const [c, ...a] = inHost(where[host], "sh", ["-c", `cd ${packs} && ${line}`]);
+      const last = await until(`${host}: ${line} (exit ${expect})`, () => {
+        const r = run(c, a, { env: genv, check: false, timeoutMs: 300_000 });
+        return r.code === expect ? r : false;
+      }, 90_000, 1000).catch((err) => {
+        const r = run(c, a, { env: genv, check: false });
+        throw new Error(`${err.message}: exit ${r.code}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ")}`);
+      });
+      if (/^func-ca fingerprint\s*$/.test(line)) genv.FINGERPRINT = last.stdout.trim();
+      count++;
+    }
+  }
+  say(`docs/guide.md: ${count} commands run on the overlord, web1 and web2, each with its expected exit code`);
 }
 
 main().then(
