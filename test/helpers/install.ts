@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { REPO, type RunResult } from "./fleet.js";
 
-export const WORKSPACES = ["packages/shared", "packages/minion", "packages/overlord"] as const;
+/** The workspaces, as the root package.json lists them. */
+export const WORKSPACES: readonly string[] = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { workspaces: string[] }).workspaces;
 
 /** The flags every install in the tests and the guide uses: lmdb's install script only looks for the prebuilt binary it ships. */
 export const INSTALL_FLAGS = ["--ignore-scripts", "--no-audit", "--no-fund"] as const;
