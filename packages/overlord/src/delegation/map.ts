@@ -68,9 +68,9 @@ export function renderMap(map: DelegationMap, direct: readonly string[]): string
   const routed = routeTable(map);
   const plain = direct.filter((d) => !routed.has(d) && !map.subs.some((s) => s.name === d));
   const total = routed.size;
-  lines.push(`overlord: ${map.subs.length} sub-overlord(s), ${total} leaves behind them, ${plain.length} other direct minion(s) (built ${map.built})`);
+  lines.push(`overlord: ${map.subs.length} sub-overlord(s), ${total} hosts behind them, ${plain.length} other direct minion(s) (built ${map.built})`);
   const walk = (node: MapNode, indent: string) => {
-    lines.push(`${indent}${node.name}  (${leavesUnder(node).length} leaves: ${node.leaves.length} direct, ${node.subs.length} sub-overlord(s))`);
+    lines.push(`${indent}${node.name}  (${leavesUnder(node).length} hosts: ${node.leaves.length} it calls itself, ${node.subs.length} sub-overlord(s))`);
     if (node.leaves.length) lines.push(`${indent}  ${compact(node.leaves)}`);
     for (const s of node.subs) walk(s, indent + "  ");
   };
