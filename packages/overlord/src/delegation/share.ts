@@ -25,7 +25,7 @@ const RETRY_PAUSE_MS = 250;
 
 /** How long a sync share may take before the leaves not heard from are lost: a tier below may wait a timeout of its own. */
 export function shareDeadlineMs(timeoutMs: number): number {
-  return timeoutMs * 3 + 10_000;
+  return timeoutMs * 2 + 5000;
 }
 
 /** The `delegation.run` parameters for a share. */
