@@ -66,8 +66,8 @@ describe("delegation: a 3-tier tree", function () {
     const r = await func(fleet.home, ["map", "show"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /2 sub-overlord\(s\), 9 hosts behind them/);
-    assert.match(r.stdout, /\n  sub1 {2}\(5 hosts: 3 it calls itself, 1 sub-overlord\(s\)\)\n {4}leaf\[001-002\],sub1a \(3\)\n {4}sub1a {2}\(2 hosts/);
-    assert.match(r.stdout, /\n  sub2 {2}\(4 hosts: 4 it calls itself, 0 sub-overlord\(s\)\)\n {4}leaf\[005-008\] \(4\)/);
+    assert.match(r.stdout, /\n {2}sub1 {2}\(5 hosts: 3 it calls itself, 1 sub-overlord\(s\)\)\n {4}leaf\[001-002\],sub1a \(3\)\n {4}sub1a {2}\(2 hosts/);
+    assert.match(r.stdout, /\n {2}sub2 {2}\(4 hosts: 4 it calls itself, 0 sub-overlord\(s\)\)\n {4}leaf\[005-008\] \(4\)/);
   });
 
   it("calls every leaf through its sub-overlords, each result with its path; --no-delegate calls them directly", async () => {

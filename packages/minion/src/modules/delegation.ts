@@ -35,6 +35,8 @@ export interface ShareRequest {
   leaves: string[];
   timeoutMs: number;
   async: boolean;
+  /** identical results go in one line with their hosts */
+  fold: boolean;
   /** who the share runs for, and the path down to this host (this host last) */
   caller: string;
   path: string[];
@@ -155,7 +157,7 @@ export const delegationModule: FuncModule = {
         { name: "method", type: "string" },
         { name: "args", type: "array" },
         { name: "leaves", type: "array", doc: "the leaves of this share" },
-        { name: "options", type: "struct", doc: "{timeout_ms, async}" },
+        { name: "options", type: "struct", doc: "{timeout_ms, async, fold}" },
       ],
       asyncAllowed: false,
       aclName: (args) => `${str(args[1])}.${str(args[2])}`,
@@ -184,6 +186,7 @@ export const delegationModule: FuncModule = {
           leaves: checkLeaves(leaves),
           timeoutMs,
           async: opts.async === true,
+          fold: opts.fold !== false,
           caller: ctx.caller ?? ctx.peerCn,
           path: extendPath(ctx),
           peerCn: ctx.peerCn,

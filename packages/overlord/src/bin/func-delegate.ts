@@ -20,6 +20,7 @@ interface ShareRequest {
   leaves: string[];
   timeoutMs: number;
   async: boolean;
+  fold: boolean;
   caller: string;
   path: string[];
 }
@@ -29,10 +30,10 @@ const log = (message: string) => process.stderr.write(`${new Date().toISOString(
 async function runShare(paths: HomePaths, id: string): Promise<number> {
   const files = shareFiles(paths, id);
   const request = JSON.parse(readFileSync(files.request, "utf8")) as ShareRequest;
-  const writer = new ShareWriter(files.lines);
+  const writer = new ShareWriter(files.lines, request.fold !== false);
   const own = request.path[request.path.length - 1] ?? "?";
   const relay = { caller: request.caller, path: request.path };
-  const options = { home: paths, relay, timeout: request.timeoutMs / 1000, keepAlive: request.async };
+  const options = { home: paths, relay, timeout: request.timeoutMs / 1000, keepAlive: request.async, foldShares: request.fold !== false };
   const known = new Set(new Overlord("*", options).knownNames());
   const served = request.leaves.filter((l) => known.has(l));
   for (const leaf of request.leaves) {

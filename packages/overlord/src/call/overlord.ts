@@ -60,6 +60,8 @@ export interface OverlordOptions {
   relay?: { caller: string; path: readonly string[] };
   /** what a sub-overlord answered that was not trusted (one line each); the CLI prints them as warnings */
   onNotice?: (message: string) => void;
+  /** sub-overlords send identical results once with their hosts (default true); false: one line per host */
+  foldShares?: boolean;
 }
 
 /** How recent a change to certs/ or groups must be for its time stamps not to be trusted yet, ms. */
@@ -89,6 +91,7 @@ export class Overlord {
   #sessions: TlsSessionStore | undefined;
   #engine: Promise<JobEngine> | undefined;
   #map: { map: DelegationMap | null; route: Map<string, string> } | undefined;
+  #receivedBefore = 0;
 
   constructor(spec: string, options: OverlordOptions = {}) {
     this.spec = spec;
@@ -254,7 +257,9 @@ export class Overlord {
     queue.endWith(
       Promise.all([
         this.fanOut(this.addresses(direct), this.#call(`${module}.${method}`, args), push),
-        ...[...shares].map(([sub, leaves]) => this.#share(sub, leaves, { id, module, method, args, timeoutMs: this.timeoutMs, async: false }, push)),
+        ...[...shares].map(([sub, leaves]) =>
+          this.#share(sub, leaves, { id, module, method, args, timeoutMs: this.timeoutMs, async: false, fold: this.#opts.foldShares ?? true }, push),
+        ),
       ]).then(() => undefined),
     );
     yield* queue;
@@ -390,8 +395,14 @@ export class Overlord {
     }
   }
 
+  /** Bytes of answers this instance received on its own connections (forked buckets' not counted). */
+  get bytesReceived(): number {
+    return this.#receivedBefore + (this.#transport?.bytesReceived ?? 0);
+  }
+
   /** Closes kept-alive connections and saves the TLS sessions received, so the next process resumes them. */
   #dropConnections(): void {
+    this.#receivedBefore += this.#transport?.bytesReceived ?? 0;
     this.#transport?.close();
     this.#transport = undefined;
     this.#sessions?.save();

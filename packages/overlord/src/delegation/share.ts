@@ -5,7 +5,8 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { POLL_WAIT_MAX_MS, type HostResult } from "@func/shared";
-import { ShareLedger, readPage, type Anomaly } from "./accounting.js";
+import type { ShareLedger} from "./accounting.js";
+import { readPage, type Anomaly } from "./accounting.js";
 
 /** One call to the sub-overlord: `method(params)` within `timeoutMs`, as a HostResult (never throws). */
 export type SendToSub = (method: string, params: readonly unknown[], timeoutMs: number) => Promise<HostResult>;
@@ -18,6 +19,8 @@ export interface ShareCall {
   /** per-leaf timeout at the sub-overlord, ms */
   timeoutMs: number;
   async: boolean;
+  /** the sub-overlord folds identical results into one line (default true) */
+  fold?: boolean;
 }
 
 /** Between polls that failed (the sub-overlord restarting, say), ms. */
@@ -30,7 +33,7 @@ export function shareDeadlineMs(timeoutMs: number): number {
 
 /** The `delegation.run` parameters for a share. */
 export function runParams(call: ShareCall, leaves: readonly string[]): unknown[] {
-  return [call.id, call.module, call.method, [...call.args], [...leaves], { timeout_ms: Math.round(call.timeoutMs), async: call.async }];
+  return [call.id, call.module, call.method, [...call.args], [...leaves], { timeout_ms: Math.round(call.timeoutMs), async: call.async, fold: call.fold !== false }];
 }
 
 /** What a failed `delegation.run` means for the share's leaves, or "retry" when it may be sent again. */
