@@ -5,8 +5,7 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { POLL_WAIT_MAX_MS, type HostResult } from "@func/shared";
-import type { ShareLedger} from "./accounting.js";
-import { readPage, type Anomaly } from "./accounting.js";
+import { readPage, type Anomaly, type ShareLedger } from "./accounting.js";
 
 /** One call to the sub-overlord: `method(params)` within `timeoutMs`, as a HostResult (never throws). */
 export type SendToSub = (method: string, params: readonly unknown[], timeoutMs: number) => Promise<HostResult>;
