@@ -7,7 +7,7 @@ import { END_LINE, type HostResult } from "@func/shared";
 import { foldLines } from "./accounting.js";
 
 /** Results are written at least this often, ms (what a poll waiting on the sub-overlord sees). */
-const FLUSH_MS = 50;
+const FLUSH_MS = 100;
 /** ... and at once when this many are waiting. */
 const FLUSH_HOSTS = 1000;
 

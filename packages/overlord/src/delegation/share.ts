@@ -24,6 +24,12 @@ export interface ShareCall {
 
 /** Between polls that failed (the sub-overlord restarting, say), ms. */
 const RETRY_PAUSE_MS = 250;
+/**
+ * Least time between the starts of two polls of one share, ms: a page answered at once would otherwise be
+ * followed by the next at once, a poll per flush of the sub-overlord (~1 ms of the top's CPU each); waiting
+ * lets lines gather (and fold) into fewer, fuller pages, at the cost of this much latency.
+ */
+const POLL_MIN_INTERVAL_MS = 300;
 
 /** How long a sync share may take before the leaves not heard from are lost: a tier below may wait a timeout of its own. */
 export function shareDeadlineMs(timeoutMs: number): number {
@@ -76,7 +82,11 @@ export async function runShare(
   const deadline = Date.now() + (opts.deadlineMs ?? shareDeadlineMs(call.timeoutMs));
   let cursor = 0;
   let last = "";
+  let polledAt = 0;
   while (true) {
+    const gap = polledAt + POLL_MIN_INTERVAL_MS - Date.now();
+    if (gap > 0) await sleep(gap);
+    polledAt = Date.now();
     if (Date.now() > deadline || opts.signal?.aborted) {
       return emit(ledger.finish("lost", "ShareDeadline", `no final answer from ${ledger.sub} in time${last ? ` (last: ${last})` : ""}; the host may have run`));
     }
