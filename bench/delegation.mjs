@@ -5,7 +5,7 @@
 // bytes the top overlord receives for that ping: direct, delegated with and without folding near the leaves.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fleetDown, fleetUp } from "@func/overlord/fleet";
 import { Overlord } from "@func/overlord";
@@ -90,6 +90,7 @@ export async function delegationBench({ trees = [{ count: 1000, subs: 4 }], runs
         fleetCpuMs: { delegated: round(med("delegated", "serverCpuMs")), direct: round(med("direct", "serverCpuMs")) },
         bytes: { direct: bytes.direct.bytes, folded: bytes.folded.bytes, unfolded: bytes.unfolded.bytes },
         runs,
+        loadAvg: loadavg().map((x) => round(x, 1)),
       });
     } finally {
       await fleetDown(home, { graceMs: 2000 });
