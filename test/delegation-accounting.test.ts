@@ -120,7 +120,7 @@ describe("delegation: routes, maps and folding", () => {
 
   it("builds the map from answers: plain minions out, nested sub-overlords under their parent, bad answers listed", () => {
     const answers = new Map<string, HostResult>([
-      ["sub1", ok(0) as HostResult],
+      ["sub1", ok(0)],
       ["l1", { outcome: "ok", value: null }],
       ["sub2", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } }],
       ["liar", { outcome: "ok", value: { name: "someone", leaves: [], subs: [] } }],

@@ -121,7 +121,7 @@ export function readHostResult(value: unknown): HostResult | null {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
   const r = value as Record<string, unknown>;
   if (!isOutcome(r.outcome)) return null;
-  const via = r.via === undefined ? undefined : Array.isArray(r.via) && r.via.length <= MAX_DELEGATION_DEPTH && r.via.every(isValidMinionName) ? (r.via as string[]) : null;
+  const via = r.via === undefined ? undefined : Array.isArray(r.via) && r.via.length <= MAX_DELEGATION_DEPTH && r.via.every(isValidMinionName) ? (r.via) : null;
   if (via === null) return null;
   const ms = typeof r.ms === "number" && Number.isFinite(r.ms) ? { ms: r.ms } : {};
   const viaPart = via ? { via } : {};
@@ -141,5 +141,5 @@ export function readMapNode(value: unknown, depth = 0): MapNode {
   if (!isValidMinionName(v.name)) throw bad("a node has no valid name");
   if (!Array.isArray(v.leaves) || !v.leaves.every(isValidMinionName)) throw bad(`${v.name}: leaves is not a list of names`);
   if (!Array.isArray(v.subs)) throw bad(`${v.name}: subs is not a list`);
-  return { name: v.name, leaves: [...(v.leaves as string[])], subs: v.subs.map((s) => readMapNode(s, depth + 1)) };
+  return { name: v.name, leaves: [...(v.leaves)], subs: v.subs.map((s) => readMapNode(s, depth + 1)) };
 }

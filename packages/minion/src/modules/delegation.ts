@@ -4,8 +4,8 @@
 // overlord identity and appends result lines to run/delegation/<id>.jsonl; `poll` pages those lines back to
 // the tier above; `map` answers the tree of leaves this host serves. The job id is the idempotency key.
 
-import { execFile, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -18,6 +18,7 @@ import {
   processRunning,
   readMapNode,
   shareFiles,
+  spawnDetached,
   type HomePaths,
   type MinionConfig,
   type WireValue,
@@ -79,23 +80,13 @@ export function delegateBin(config: MinionConfig): string {
 
 function spawnDelegate(ctx: { config: MinionConfig; paths: HomePaths }, id: string): number {
   const files = shareFiles(ctx.paths, id);
-  mkdirSync(ctx.paths.logDir, { recursive: true, mode: 0o700 });
-  const fd = openSync(join(ctx.paths.logDir, DELEGATE_LOG), "a", 0o600);
-  let child;
+  let pid = 0;
   try {
-    child = spawn(process.execPath, [delegateBin(ctx.config), "run", ctx.paths.configDir, ctx.paths.stateDir, id], {
-      // own session: the share outlives a restart of this funcd, as async runners do
-      detached: true,
-      stdio: ["ignore", fd, fd],
-    });
-  } finally {
-    closeSync(fd);
+    // detached: the share outlives a restart of this funcd, as async runners do
+    pid = spawnDetached([delegateBin(ctx.config), "run", ctx.paths.configDir, ctx.paths.stateDir, id], { logFile: join(ctx.paths.logDir, DELEGATE_LOG) }).pid;
+  } catch {
+    // not started: polls find no live process and say so (async: the next poll tries again)
   }
-  child.on("error", () => {
-    // no pid: polls find it dead and say so
-  });
-  child.unref();
-  const pid = child.pid ?? 0;
   writeFileSync(files.pid, String(pid), { mode: 0o600 });
   return pid;
 }

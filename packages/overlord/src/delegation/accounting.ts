@@ -31,7 +31,7 @@ export function readPage(value: unknown, cursor: number): { page: SharePage; mal
       malformed += 1;
       continue;
     }
-    lines.push({ hosts: line!.hosts as string[], result });
+    lines.push({ hosts: line!.hosts, result });
   }
   return { page: { lines, cursor: v.cursor, done: v.done, alive: v.alive }, malformed };
 }
@@ -153,7 +153,7 @@ export function foldLines(batch: readonly [string, HostResult][], fold = true): 
     const key = JSON.stringify(rest);
     const line = groups.get(key);
     if (line) line.hosts.push(host);
-    else groups.set(key, { hosts: [host], result: rest as HostResult });
+    else groups.set(key, { hosts: [host], result: rest });
   }
   return [...groups.values()];
 }

@@ -3,8 +3,7 @@
 // process for large N) that enroll the real way: key and CSR made by funcd, sent to an enrollment service this
 // process runs on <base address>:51235 with autosign for the fleet's names. Used by the demo, tests, benchmarks.
 
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -20,6 +19,7 @@ import {
   minionAddressFile,
   processRunning,
   signedCertFile,
+  spawnDetached,
   writeFileAtomic,
   type HomePaths,
 } from "@func/shared";
@@ -68,6 +68,9 @@ export interface FleetUpOptions {
   /** 2: the first sub-overlord gets a sub-sub-overlord with half of its leaves */
   depth?: number;
 }
+
+/** How long fleetDown waits for SIGKILLed funcd processes to be gone. */
+const KILL_REAP_MS = 5000;
 
 /** Most minions `func-fleet up` starts: 127.0.0.0/8 has room for more, but this machine does not. */
 export const MAX_FLEET = 5000;
@@ -289,15 +292,7 @@ async function startAndWait(
   let start = 0;
   for (const size of sizes) {
     const group = homes.slice(start, start + size);
-    const logFile = join(logDir, `funcd-${minions[start]!.name}.log`);
-    const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, funcdArgs(group.map((h) => h.configDir)), {
-      detached: true,
-      stdio: ["ignore", fd, fd],
-    });
-    closeSync(fd);
-    child.unref();
-    const pid = child.pid!;
+    const { pid } = spawnDetached(funcdArgs(group.map((h) => h.configDir)), { logFile: join(logDir, `funcd-${minions[start]!.name}.log`) });
     state.pids.push(pid);
     group.forEach((h, k) => {
       const m = minions[start + k]!;
@@ -321,7 +316,7 @@ async function startAndWait(
     if (err instanceof Error && stopped.length > 0) err.message += ` (stopped the ${stopped.length} funcd process(es) still running)`;
     throw err;
   } finally {
-    overlord.close();
+    await overlord.close();
   }
   return state;
 
@@ -372,5 +367,8 @@ export async function fleetDown(home: string, opts: { graceMs?: number } = {}): 
       // already gone
     }
   }
+  // a killed process lingers until it is reaped (slow on a loaded machine): return once it is really gone
+  const reaped = Date.now() + KILL_REAP_MS;
+  while (live.some(alive) && Date.now() < reaped) await sleep(50);
   return { stopped: live };
 }
