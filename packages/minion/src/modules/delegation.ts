@@ -9,21 +9,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
 import {
+  FuncError,
   MAX_DELEGATION_DEPTH,
   POLL_WAIT_MAX_MS,
   checkLeaves,
   formatPath,
+  isJobId,
   pageOf,
   processRunning,
   readMapNode,
   shareFiles,
   spawnDetached,
-  type HomePaths,
-  type MinionConfig,
-  type WireValue,
-} from "@func/shared";
-import { FuncError, isJobId } from "@func/shared/core";
+} from "@func/shared/core";
 import { OVERLORD_ROLE } from "../acl.js";
 import type { CallContext, FuncModule } from "../registry.js";
 
