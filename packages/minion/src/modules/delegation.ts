@@ -5,7 +5,7 @@
 // the tier above; `map` answers the tree of leaves this host serves. The job id is the idempotency key.
 
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -61,6 +61,37 @@ const RESPAWN_EVERY_MS = 2000;
 const DELEGATE_LOG = "delegate.log";
 
 const lastRespawn = new Map<string, number>();
+/** Old share files are looked for at most this often (on a `delegation.run`), ms. */
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+let lastPurge = 0;
+
+/**
+ * Removes the files of shares last written more than `retentionS` ago (the minion's job_retention, a week by
+ * default: far past any share's end, since an async job's deadline is a day). Returns how many files went.
+ */
+export function purgeOldShares(paths: HomePaths, retentionS: number, now = Date.now()): number {
+  const dir = shareFiles(paths, "x").dir;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      if (now - statSync(file).mtimeMs > retentionS * 1000) {
+        rmSync(file, { force: true });
+        removed += 1;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const id of lastRespawn.keys()) if (!existsSync(shareFiles(paths, id).request)) lastRespawn.delete(id);
+  return removed;
+}
 
 /** This host holds an overlord identity of its own: without one it has no leaves to call. */
 function isSubOverlord(paths: HomePaths): boolean {
@@ -161,6 +192,10 @@ export const delegationModule: FuncModule = {
         const timeoutMs = opts.timeout_ms ?? 30_000;
         if (typeof timeoutMs !== "number" || !(timeoutMs >= MIN_TIMEOUT_MS && timeoutMs <= MAX_TIMEOUT_MS)) {
           throw new FuncError("BadArguments", `delegation.run: timeout_ms must be ${MIN_TIMEOUT_MS}..${MAX_TIMEOUT_MS}`);
+        }
+        if (Date.now() - lastPurge > PURGE_EVERY_MS) {
+          lastPurge = Date.now();
+          purgeOldShares(ctx.paths, ctx.config.jobRetentionS);
         }
         const files = shareFiles(ctx.paths, id);
         const existing = readRequest(ctx.paths, id);
