@@ -8,6 +8,7 @@ import { AsyncJobs } from "./jobs/job-launcher.js";
 import { CrlRefresher } from "./enroll/crl-refresh.js";
 import { EnrollClientPool, type EnrollClient } from "./enroll/enroll-client.js";
 import { enrollMinion } from "./enroll/enroll.js";
+import { sweepStale } from "./modules/file-upload.js";
 import { MinionServer, type AsyncStarter } from "./server.js";
 
 export interface StartedMinion {
@@ -101,6 +102,8 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
     });
     const { address, port } = await server.listen(config.listenPort, config.listenAddr);
     ownJobs?.startRetention();
+    // temp files of uploads a previous funcd of this home left behind (it died mid-upload)
+    await sweepStale(paths, config);
     const crlRefresher =
       client && config.crlRefreshS > 0
         ? new CrlRefresher({

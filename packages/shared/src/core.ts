@@ -8,3 +8,4 @@ export * from "./outcomes.js";
 export * from "./job-status.js";
 export * from "./home.js";
 export * from "./names.js";
+export * from "./fd-paths.js";

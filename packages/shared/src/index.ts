@@ -12,6 +12,7 @@ export * from "./codec.js";
 export * from "./process-check.js";
 export * from "./enroll-wire.js";
 export * from "./files.js";
+export * from "./fd-paths.js";
 export * from "./lmdb-check.js";
 export * from "./host-lock.js";
 export * from "./http-reply.js";
