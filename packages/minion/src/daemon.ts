@@ -90,6 +90,8 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
       });
     }
     const tls = readPki(paths, log);
+    // temp files of uploads a previous funcd of this home left behind (it died mid-upload)
+    await sweepStale(paths, config);
     // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
     // fails job calls with a fault and never keeps funcd from serving
     const ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });
@@ -102,8 +104,6 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
     });
     const { address, port } = await server.listen(config.listenPort, config.listenAddr);
     ownJobs?.startRetention();
-    // temp files of uploads a previous funcd of this home left behind (it died mid-upload)
-    await sweepStale(paths, config);
     const crlRefresher =
       client && config.crlRefreshS > 0
         ? new CrlRefresher({

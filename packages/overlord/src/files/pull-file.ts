@@ -52,7 +52,8 @@ async function openHostDir(base: FileHandle, host: string): Promise<FileHandle> 
     return await fs.open(inDirectory(base, host), OPEN_DIRECTORY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new FuncError("BadArguments", code === "ELOOP" ? `${host} in the local directory is a symbolic link: remove it` : `${host} in the local directory is not a directory (${code})`);
+    const link = await fs.lstat(inDirectory(base, host)).then((st) => st.isSymbolicLink(), () => false);
+    throw new FuncError("BadArguments", link ? `${host} in the local directory is a symbolic link: remove it` : `${host} in the local directory is not a directory (${code})`);
   }
 }
 
