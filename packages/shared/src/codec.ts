@@ -2,6 +2,7 @@
 // responses and faults with the xmlrpc package's Serializer, decode* reads them with its Deserializer behind a
 // linear pre-scan against hostile bodies and a strict grammar check. Both the minion and the overlord use it.
 
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { liftBase64, type LiftedBase64 } from "./base64-lift.js";
 import { FuncError } from "./errors.js";
@@ -269,7 +270,7 @@ function typed(tagName: string, raw: string): CustomTypeInstance {
  * peer parses) and -0 as 0; strings with `<` or `&` go as CDATA, where a conforming parser turns CR into LF. So numbers outside
  * int32 and all strings go as CustomTypes, whose text is escaped (`&lt;`, `&amp;`, `&#xD;`).
  */
-function toSerializable(value: WireValue): unknown {
+function toSerializable(value: WireValue, splice?: Splice): unknown {
   if (typeof value === "string") return typed("string", value);
   if (typeof value === "number") {
     if (Number.isInteger(value) && !Object.is(value, -0)) {
@@ -278,11 +279,36 @@ function toSerializable(value: WireValue): unknown {
     }
     return typed("double", Object.is(value, -0) ? "-0" : String(value));
   }
+  if (Buffer.isBuffer(value) && splice && value.length >= SPLICE_MIN_BYTES) {
+    splice.values.push(value);
+    return typed("base64", `${splice.token}${splice.values.length - 1}#`);
+  }
   if (value === null || typeof value === "boolean" || Buffer.isBuffer(value)) return value;
-  if (Array.isArray(value)) return value.map(toSerializable);
+  if (Array.isArray(value)) return value.map((v) => toSerializable(v, splice));
   const out = {};
-  for (const key of Object.keys(value)) defineKey(out, key, toSerializable(value[key]!));
+  for (const key of Object.keys(value)) defineKey(out, key, toSerializable(value[key]!, splice));
   return out;
+}
+
+/** Buffers from this size on are serialized as placeholders and spliced in after (file chunks). */
+const SPLICE_MIN_BYTES = 32 * 1024;
+
+/**
+ * Large Buffers the serializer sees only as placeholders: its text escaping walks every character (~10 ms
+ * per MiB of base64), and base64 needs none. The token is random per body, so no string value can forge it.
+ */
+interface Splice {
+  token: string;
+  values: Buffer[];
+}
+
+function newSplice(): Splice {
+  return { token: `#${randomBytes(8).toString("hex")}#`, values: [] };
+}
+
+function spliceIn(xml: string, splice: Splice): string {
+  if (splice.values.length === 0) return xml;
+  return xml.replace(new RegExp(`${splice.token}(\\d+)#`, "g"), (_, i: string) => splice.values[Number(i)]!.toString("base64"));
 }
 
 function serialize(build: () => string): string {
@@ -304,14 +330,16 @@ export function encodeCall(method: string, params: readonly unknown[]): string {
   if (typeof method !== "string" || !isValidMethodName(method)) {
     throw new FuncError("BadArguments", `invalid method name ${JSON.stringify(clip(String(method)))}`);
   }
-  const wire = params.map((p, i) => toSerializable(toWire(p, `args[${i}]`)));
-  return serialize(() => Serializer.serializeMethodCall(method, wire));
+  const splice = newSplice();
+  const wire = params.map((p, i) => toSerializable(toWire(p, `args[${i}]`), splice));
+  return spliceIn(serialize(() => Serializer.serializeMethodCall(method, wire)), splice);
 }
 
 /** A methodResponse carrying one value; throws FuncError("BadArguments") for a value toWire refuses. */
 export function encodeResponse(value: unknown): string {
-  const wire = toSerializable(toWire(value, "result"));
-  return serialize(() => Serializer.serializeMethodResponse(wire));
+  const splice = newSplice();
+  const wire = toSerializable(toWire(value, "result"), splice);
+  return spliceIn(serialize(() => Serializer.serializeMethodResponse(wire)), splice);
 }
 
 /**
