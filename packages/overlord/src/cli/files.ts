@@ -134,20 +134,21 @@ export async function fileCommand(inv: FileInvocation, opts: OverlordOptions, ou
   try {
     const total = overlord.hosts().length;
     const onProgress = progress ? { onProgress: progress.update } : {};
-    const results =
-      inv.action === "copyfile"
-        ? await pushFile(overlord, inv.from, inv.to, {
-            ...(inv.mode !== undefined ? { mode: inv.mode } : {}),
-            ...(inv.owner !== undefined ? { owner: inv.owner } : {}),
-            ...(inv.group !== undefined ? { group: inv.group } : {}),
-            ...onProgress,
-          })
-        : await pullFile(overlord, inv.from, inv.to, { ...(inv.maxBytes !== undefined ? { maxBytes: inv.maxBytes } : {}), ...onProgress });
-    progress?.clear();
-    async function* replay(): AsyncGenerator<{ host: string; result: HostResult }> {
+    // the transfer runs inside the stream printResults reads, so its summary times the whole transfer
+    async function* transfer(): AsyncGenerator<{ host: string; result: HostResult }> {
+      const results =
+        inv.action === "copyfile"
+          ? await pushFile(overlord, inv.from, inv.to, {
+              ...(inv.mode !== undefined ? { mode: inv.mode } : {}),
+              ...(inv.owner !== undefined ? { owner: inv.owner } : {}),
+              ...(inv.group !== undefined ? { group: inv.group } : {}),
+              ...onProgress,
+            })
+          : await pullFile(overlord, inv.from, inv.to, { ...(inv.maxBytes !== undefined ? { maxBytes: inv.maxBytes } : {}), ...onProgress });
+      progress?.clear();
       for (const [host, result] of Object.entries(results)) yield { host, result };
     }
-    return await printResults(replay(), total, { ...out, progress: false }, io);
+    return await printResults(transfer(), total, { ...out, progress: false }, io);
   } finally {
     progress?.clear();
     await overlord.close();
