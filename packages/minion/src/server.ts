@@ -16,6 +16,7 @@ import {
   encodeResponse,
   type HomePaths,
   type MinionConfig,
+  type TlsMaterial,
   type WireValue,
   RPC_PATHS,
   httpError,
@@ -49,13 +50,6 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
   ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
   HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
 };
-
-export interface TlsMaterial {
-  key: string;
-  cert: string;
-  ca: string;
-  crl?: string;
-}
 
 /** Starts and reports async jobs (AsyncJobs provides it); absent, `async.` and `jobs.` calls answer a fault. */
 export interface AsyncStarter extends JobsService {
@@ -304,7 +298,7 @@ export class MinionServer {
         if (!this.#opts.jobs || spec.asyncAllowed === false) throw new FuncError("NoSuchMethod", `${name} cannot run as an async job here`);
         const key = req.headers[IDEMPOTENCY_HEADER];
         value = await this.#opts.jobs.start(name, call.params, ctx, typeof key === "string" ? key.slice(0, 128) : null);
-        audit(method, "ok", { job: value as string });
+        audit(method, "ok", { job: value });
       } else {
         value = await spec.run(ctx, ...call.params);
         audit(method, "ok");

@@ -16,3 +16,4 @@ export * from "./fd-paths.js";
 export * from "./lmdb-check.js";
 export * from "./host-lock.js";
 export * from "./http-reply.js";
+export * from "./detached-spawn.js";
