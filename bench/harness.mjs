@@ -583,7 +583,7 @@ async function transfer(ctx, p, fleet) {
     const list = join(work, "list.json");
     writeFileSync(list, JSON.stringify(picked.map(({ name, address }) => ({ name, address }))));
     for (const m of picked) {
-      const child = spawn(process.execPath, [TRANSFER_SERVER, join(ctx.home, "minions", m.name), m.address, String(TRANSFER_FLOOR_PORT), homePaths(ctx.home).caCert], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [TRANSFER_SERVER, join(ctx.home, "minions", m.name), m.address, String(TRANSFER_FLOOR_PORT), homePaths(ctx.home).caCert], { stdio: ["pipe", "pipe", "inherit"] });
       servers.push(child);
       await new Promise((resolve, reject) => {
         child.stdout.once("data", resolve);

@@ -7,6 +7,7 @@
 //   npm run bench -- --fleet DIR       reuse (or create and keep) the fleet in DIR across runs
 //   npm run bench -- --runs 3 --sizes 10,100 --workloads cold,warm --no-write
 //   npm run bench -- --workloads transfer --sizes 10   one workload: results/<date>-transfer.json only
+//   npm run bench -- --workloads transfer --sizes 10 --transfer-mb 1024 --transfer-runs 1
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     sizes: { type: "string" },
     "per-process": { type: "string" },
     workloads: { type: "string" },
+    "transfer-mb": { type: "string" },
+    "transfer-runs": { type: "string" },
     write: { type: "boolean" },
     "no-write": { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
@@ -44,6 +47,8 @@ const results = await runBench({
   ...(values.sizes ? { sizes: values.sizes.split(",").map(Number) } : {}),
   ...(values["per-process"] ? { perProcess: Number(values["per-process"]) } : {}),
   ...(values.workloads ? { workloads: values.workloads.split(",") } : {}),
+  ...(values["transfer-mb"] ? { transferMb: Number(values["transfer-mb"]) } : {}),
+  ...(values["transfer-runs"] ? { transferRuns: Number(values["transfer-runs"]) } : {}),
   log: (m) => process.stderr.write(`bench: ${m}\n`),
 });
 

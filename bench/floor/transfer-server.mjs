@@ -52,3 +52,6 @@ const server = createServer(
   },
 );
 server.listen(Number(port), address, () => process.stdout.write("listening\n"));
+// stdin is the harness's pipe: when the harness goes, so does this server
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();

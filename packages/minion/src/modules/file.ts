@@ -65,7 +65,7 @@ export const fileModule: FuncModule = {
         { name: "sha256", type: "string" },
         { name: "options", type: "struct", optional: true },
       ],
-      run: (ctx, id, path, size, digest, options) => beginUpload(ctx, id!, path!, size!, digest!, options ?? undefined),
+      run: (ctx, id, path, size, digest, options) => beginUpload(ctx, id, path, size, digest, options ?? undefined),
       asyncAllowed: false,
     },
     upload_chunk: {
@@ -76,7 +76,7 @@ export const fileModule: FuncModule = {
         { name: "offset", type: "int" },
         { name: "data", type: "string" },
       ],
-      run: (ctx, id, offset, data) => uploadChunk(ctx, id!, offset!, data!),
+      run: (ctx, id, offset, data) => uploadChunk(ctx, id, offset, data),
       asyncAllowed: false,
     },
     upload_commit: {
@@ -86,14 +86,14 @@ export const fileModule: FuncModule = {
         { name: "id", type: "string" },
         { name: "sha256", type: "string" },
       ],
-      run: (ctx, id, digest) => commitUpload(ctx, id!, digest!),
+      run: (ctx, id, digest) => commitUpload(ctx, id, digest),
       asyncAllowed: false,
     },
     upload_abort: {
       doc: "Drops an upload and its temp file: true, or false when there was none.",
       example: 'func "web1" call file upload_abort 5f2a9c01b7e44d1c',
       params: [{ name: "id", type: "string" }],
-      run: (ctx, id) => abortUpload(ctx, id!),
+      run: (ctx, id) => abortUpload(ctx, id),
       asyncAllowed: false,
     },
     read: {
