@@ -178,15 +178,31 @@ describe("file transfer (copyfile, getfile, uploads)", function () {
     }
     const begun = await ok("file.upload_begin", id, p, 5, hash);
     assert.equal(begun.upload, id);
-    assert.equal((await call("file.upload_chunk", id, 1, "ello")).outcome, "error", "offset must be the bytes received");
     assert.equal((await call("file.upload_chunk", id, 0, 42)).outcome, "error", "data must be bytes");
+    assert.equal((await call("file.upload_chunk", id, -1, "x")).outcome, "error", "offsets are >= 0");
     assert.equal((await call("file.upload_chunk", id, 0, "hello!")).outcome, "error", "past the declared size");
-    assert.equal((await ok("file.upload_chunk", id, 0, "hellO")).received, 5);
+    assert.equal((await ok("file.upload_chunk", id, 2, "llO")).received, 3, "chunks may come out of order");
+    assert.equal((await call("file.upload_chunk", id, 1, "el")).outcome, "error", "but never overlap");
+    assert.equal((await ok("file.upload_chunk", id, 0, "he")).received, 5);
     const wrong = await call("file.upload_commit", id, hash);
     assert.equal(wrong.outcome, "error");
     assert.match(JSON.stringify(wrong), /hash to/);
     assert.ok(!existsSync(p));
     assert.deepEqual(temps(root), []);
+    // a commit before every byte came is refused and drops the upload
+    const id2 = randomBytes(16).toString("hex");
+    await ok("file.upload_begin", id2, p, 10, sha("0123456789"));
+    await ok("file.upload_chunk", id2, 5, "56789");
+    assert.match(JSON.stringify(await call("file.upload_commit", id2, sha("0123456789"))), /has 5 of 10 bytes/);
+    assert.ok(!existsSync(p));
+    assert.deepEqual(temps(root), []);
+    // out of order but complete: committed, hashed right
+    const id3 = randomBytes(16).toString("hex");
+    await ok("file.upload_begin", id3, p, 10, sha("0123456789"));
+    await ok("file.upload_chunk", id3, 5, "56789");
+    await ok("file.upload_chunk", id3, 0, "01234");
+    assert.equal((await ok("file.upload_commit", id3, sha("0123456789"))).written, true);
+    assert.equal(readFileSync(p, "utf8"), "0123456789");
   });
 
   it("an abandoned upload's temp file is removed at upload_expiry", async () => {

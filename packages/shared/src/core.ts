@@ -9,3 +9,4 @@ export * from "./job-status.js";
 export * from "./home.js";
 export * from "./names.js";
 export * from "./fd-paths.js";
+export * from "./file-hash.js";

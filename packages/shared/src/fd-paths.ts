@@ -11,8 +11,8 @@ const FD_DIR = "/proc/self/fd";
 export const OPEN_DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 /** Opening a file to read it: never its last component through a link, never blocking (FIFOs), never a tty. */
 export const OPEN_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
-/** Creating a temp file: it must not exist yet (so no link is followed) and no one else may read it. */
-export const OPEN_CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** Creating a temp file (read back to hash it): it must not exist yet (so no link is followed). */
+export const OPEN_CREATE = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** The path the file behind `fd` has now (as the kernel knows it; " (deleted)" once it is unlinked). */
 export async function descriptorPath(fd: number): Promise<string> {

@@ -13,6 +13,7 @@ export * from "./process-check.js";
 export * from "./enroll-wire.js";
 export * from "./files.js";
 export * from "./fd-paths.js";
+export * from "./file-hash.js";
 export * from "./lmdb-check.js";
 export * from "./host-lock.js";
 export * from "./http-reply.js";

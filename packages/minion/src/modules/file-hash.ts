@@ -1,30 +1,9 @@
-// SHA-256 of an open file, streamed through one bounded buffer: memory stays flat whatever the file's size
-// (file.checksum, the unchanged-content check before a write, and the upload's final check).
+// SHA-256 checks of the file module: of bytes in memory, and of the hex digests callers send. Streamed hashing
+// of open files is shared with the overlord (@func/shared file-hash.ts).
 
-import { createHash, type Hash } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
+import { createHash } from "node:crypto";
 
-/** Bytes read per step. */
-const HASH_READ_BYTES = 1024 * 1024;
-
-/** Feeds the whole file behind `fh` (from offset 0) into `hash`; resolves to the bytes read. */
-export async function hashInto(fh: FileHandle, hash: Hash): Promise<number> {
-  const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
-  let position = 0;
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, position);
-    if (bytesRead === 0) return position;
-    hash.update(buf.subarray(0, bytesRead));
-    position += bytesRead;
-  }
-}
-
-/** The SHA-256 (hex) of the file behind `fh`. */
-export async function sha256OfHandle(fh: FileHandle): Promise<string> {
-  const hash = createHash("sha256");
-  await hashInto(fh, hash);
-  return hash.digest("hex");
-}
+export { hashRange, sha256OfHandle } from "@func/shared/core";
 
 export function sha256(data: Buffer): string {
   return createHash("sha256").update(data).digest("hex");

@@ -1,6 +1,6 @@
 // Chunked uploads (copyfile of any size): begin names the file, its size and SHA-256 under an id the caller
-// picks, chunks arrive in order into a temp file beside the target, commit checks size and hash and installs
-// it. An upload with no chunk for upload_expiry seconds is dropped; a journal in the home's run/ directory
+// picks, chunks arrive at their offsets (a few at once: the caller pipelines them; never overlapping) into a
+// temp file beside the target, commit checks that every byte came and the hash, and installs it. An upload with no chunk for upload_expiry seconds is dropped; a journal in the home's run/ directory
 // names every temp file, so one left by a funcd that died is removed when the next one starts.
 
 import { createHash, type Hash } from "node:crypto";
@@ -10,7 +10,7 @@ import { FuncError, OPEN_DIRECTORY, descriptorPath, inDirectory } from "@func/sh
 import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
 import type { CallContext } from "../registry.js";
 import { fileMeta, type FileMeta } from "./file-meta.js";
-import { isSha256Hex } from "./file-hash.js";
+import { hashRange, isSha256Hex } from "./file-hash.js";
 import { openDestination, within, type Destination } from "./file-roots.js";
 import { TEMP_NAME_RE, createTemp, freeBytes, install, openCurrent, removeTemp, unchanged, type Current, type Temp } from "./file-replace.js";
 
@@ -32,9 +32,15 @@ interface Upload {
   sha256: string;
   meta: FileMeta;
   received: number;
+  /** the bytes that came, as sorted, merged [start, end) ranges */
+  ranges: [number, number][];
   hash: Hash;
-  /** a chunk or the commit is being written */
-  busy: boolean;
+  /** the bytes before this are in `hash` (chunks that came in order are hashed as they come) */
+  hashedTo: number;
+  /** chunks being written now */
+  writing: number;
+  /** the commit runs, or the upload was dropped */
+  closed: boolean;
   timer?: NodeJS.Timeout;
   journal: string;
 }
@@ -69,7 +75,7 @@ async function drop(paths: HomePaths, up: Upload): Promise<void> {
 
 function expireLater(paths: HomePaths, config: MinionConfig, up: Upload): NodeJS.Timeout {
   const timer = setTimeout(() => {
-    if (up.busy) up.timer = expireLater(paths, config, up);
+    if (up.writing > 0) up.timer = expireLater(paths, config, up);
     else void drop(paths, up);
   }, config.uploadExpiryS * 1000);
   timer.unref();
@@ -80,7 +86,7 @@ function find(ctx: CallContext, id: WireValue | undefined): Upload {
   const up = typeof id === "string" ? table(ctx.paths).get(id) : undefined;
   // another caller's upload is reported as absent, as an unknown one
   if (!up || up.peerCn !== ctx.peerCn) throw new FuncError("BadArguments", `no upload ${JSON.stringify(String(id).slice(0, 64))} (it was committed, aborted or expired)`);
-  if (up.busy) throw new FuncError("BadArguments", `upload ${up.id} is busy with another chunk`);
+  if (up.closed) throw new FuncError("BadArguments", `upload ${up.id} is being committed or aborted`);
   return up;
 }
 
@@ -121,8 +127,11 @@ export async function beginUpload(ctx: CallContext, id: WireValue, path: WireVal
       sha256: sha,
       meta,
       received: 0,
+      ranges: [],
       hash: createHash("sha256"),
-      busy: false,
+      hashedTo: 0,
+      writing: 0,
+      closed: false,
       journal,
     };
     up.timer = expireLater(ctx.paths, ctx.config, up);
@@ -137,29 +146,50 @@ export async function beginUpload(ctx: CallContext, id: WireValue, path: WireVal
   }
 }
 
-/** file.upload_chunk(id, offset, data): chunks come in order; a wrong offset aborts nothing but is refused. */
+/** Adds [start, end) to the sorted, merged ranges; false (and no change) when it overlaps one. */
+function addRange(ranges: [number, number][], start: number, end: number): boolean {
+  let i = 0;
+  while (i < ranges.length && ranges[i]![1] <= start) i++;
+  if (i < ranges.length && ranges[i]![0] < end) return false;
+  ranges.splice(i, 0, [start, end]);
+  for (let j = Math.max(0, i - 1); j + 1 < ranges.length; ) {
+    if (ranges[j]![1] === ranges[j + 1]![0]) ranges.splice(j, 2, [ranges[j]![0], ranges[j + 1]![1]]);
+    else j++;
+  }
+  return true;
+}
+
+/** file.upload_chunk(id, offset, data): any offset within the declared size; a chunk may not overlap another. */
 export async function uploadChunk(ctx: CallContext, id: WireValue, offset: WireValue, data: WireValue): Promise<WireValue> {
   const up = find(ctx, id);
   if (!Buffer.isBuffer(data) && typeof data !== "string") throw new FuncError("BadArguments", "data must be base64 bytes");
   const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data, "utf8");
-  if (offset !== up.received) throw new FuncError("BadArguments", `upload ${up.id} expects offset ${up.received}, got ${JSON.stringify(offset)}`);
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) throw new FuncError("BadArguments", "offset must be an integer >= 0");
   if (bytes.length > chunkLimit(ctx.config)) throw new FuncError("LimitExceeded", `a chunk is at most ${chunkLimit(ctx.config)} bytes`);
-  if (up.received + bytes.length > up.size) throw new FuncError("BadArguments", `upload ${up.id} declared ${up.size} bytes; this chunk goes past them`);
-  up.busy = true;
+  if (offset + bytes.length > up.size) throw new FuncError("BadArguments", `upload ${up.id} declared ${up.size} bytes; this chunk goes past them`);
+  if (bytes.length === 0) return { offset, length: 0, received: up.received };
+  if (!addRange(up.ranges, offset, offset + bytes.length)) throw new FuncError("BadArguments", `upload ${up.id} already has some of bytes ${offset}..${offset + bytes.length}`);
+  up.writing++;
   try {
     for (let done = 0; done < bytes.length; ) {
-      const { bytesWritten } = await up.temp.fh.write(bytes, done, bytes.length - done, up.received + done);
+      const { bytesWritten } = await up.temp.fh.write(bytes, done, bytes.length - done, offset + done);
       done += bytesWritten;
     }
-    up.hash.update(bytes);
+    if (offset === up.hashedTo) {
+      up.hash.update(bytes);
+      up.hashedTo += bytes.length;
+    }
     up.received += bytes.length;
     up.timer?.refresh();
-    return { received: up.received };
+    return { offset, length: bytes.length, received: up.received };
   } catch (err) {
-    await drop(ctx.paths, up);
+    if (!up.closed) {
+      up.closed = true;
+      await drop(ctx.paths, up);
+    }
     throw new FuncError("MethodError", `writing upload ${up.id} failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it was aborted`);
   } finally {
-    up.busy = false;
+    up.writing--;
   }
 }
 
@@ -167,9 +197,12 @@ export async function uploadChunk(ctx: CallContext, id: WireValue, offset: WireV
 export async function commitUpload(ctx: CallContext, id: WireValue, digest: WireValue): Promise<WireValue> {
   const up = find(ctx, id);
   if (!isSha256Hex(digest) || digest.toLowerCase() !== up.sha256) throw new FuncError("BadArguments", "sha256 differs from the one the upload began with");
-  up.busy = true;
+  if (up.writing > 0) throw new FuncError("BadArguments", `upload ${up.id} still has chunks being written; commit after their answers`);
+  up.closed = true;
   try {
     if (up.received !== up.size) throw new FuncError("BadArguments", `upload ${up.id} has ${up.received} of ${up.size} bytes; it was aborted`);
+    // chunks that came out of order were not hashed as they came: read them back from the temp file
+    if (up.hashedTo < up.size) await hashRange(up.temp.fh, up.hash, up.hashedTo, up.size);
     const got = up.hash.digest("hex");
     if (got !== up.sha256) throw new FuncError("BadArguments", `upload ${up.id}: the bytes received hash to ${got}, not ${up.sha256}; it was aborted`);
     const backup = await install(ctx.config, up.dest, up.temp, up.current, up.meta);
@@ -183,7 +216,8 @@ export async function commitUpload(ctx: CallContext, id: WireValue, digest: Wire
 export async function abortUpload(ctx: CallContext, id: WireValue): Promise<WireValue> {
   const up = typeof id === "string" ? table(ctx.paths).get(id) : undefined;
   if (!up || up.peerCn !== ctx.peerCn) return false;
-  if (up.busy) throw new FuncError("BadArguments", `upload ${up.id} is busy; abort it again in a moment`);
+  if (up.writing > 0 || up.closed) throw new FuncError("BadArguments", `upload ${up.id} is busy; abort it again in a moment`);
+  up.closed = true;
   await drop(ctx.paths, up);
   return true;
 }

@@ -6,12 +6,14 @@ import { createHash, randomBytes, type Hash } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { FuncError, OPEN_CREATE, OPEN_DIRECTORY, heldPath, inDirectory, isValidMinionName, type HostResult } from "@func/shared";
+import { FuncError, OPEN_CREATE, OPEN_DIRECTORY, hashRange, heldPath, inDirectory, isValidMinionName, type HostResult } from "@func/shared";
 import type { Overlord } from "../call/overlord.js";
 import { fail, isStruct, transferConcurrency, type TransferProgress } from "./transfer.js";
 
 /** Bytes asked for per read. */
 const PULL_CHUNK = 4 * 1024 * 1024;
+/** Read rounds in flight at once. */
+const PIPELINE = 3;
 /** Largest file pulled unless the caller says otherwise, bytes. */
 export const DEFAULT_PULL_MAX_BYTES = 64 * 1024 ** 3;
 /** Mode of a pulled file. */
@@ -31,6 +33,8 @@ interface Pull {
   temp: string;
   fh: FileHandle;
   hash: Hash;
+  /** the bytes before this are in `hash` */
+  hashedTo: number;
 }
 
 /** The file name a pull writes: the remote path's last component, which must be a plain, printable name. */
@@ -104,46 +108,66 @@ export async function pullFile(overlord: Overlord, remote: string, dir: string, 
           await hostDir.close();
           throw err;
         });
-        pulls.set(host, { size, dir: hostDir, temp, fh, hash: createHash("sha256") });
+        pulls.set(host, { size, dir: hostDir, temp, fh, hash: createHash("sha256"), hashedTo: 0 });
         free -= size;
       } catch (err) {
         results[host] = { outcome: "error", error: { code: 4, type: "LocalError", message: (err as Error).message } };
       }
     }
 
-    const concurrency = transferConcurrency(PULL_CHUNK, overlord.config.concurrency);
+    // PIPELINE rounds in flight at once; each host's bytes are hashed as they come in order, the rest read back
+    const concurrency = Math.max(1, Math.floor(transferConcurrency(PULL_CHUNK, overlord.config.concurrency) / PIPELINE));
     const started = performance.now();
     const total = Math.max(0, ...[...pulls.values()].map((p) => p.size));
-    for (let offset = 0; ; offset += PULL_CHUNK) {
+    const drop = (host: string, r: HostResult): Promise<void> => {
+      const p = pulls.get(host);
+      if (!p) return Promise.resolve();
+      results[host] = r;
+      pulls.delete(host);
+      return discard(p);
+    };
+    const readRound = async (offset: number): Promise<void> => {
       const round = [...pulls.entries()].filter(([, p]) => p.size > offset).map(([h]) => h);
-      if (round.length === 0) break;
+      if (round.length === 0) return;
       const writes: Promise<void>[] = [];
-      const drop = (host: string, r: HostResult) => {
-        results[host] = r;
-        const p = pulls.get(host)!;
-        pulls.delete(host);
-        writes.push(discard(p));
-      };
       await overlord.fanOut(overlord.addresses(round), { method: "file.read", params: [remote, offset, PULL_CHUNK], timeoutMs: overlord.timeoutMs }, (host, r) => {
-        if (r.outcome !== "ok") return drop(host, r);
-        const p = pulls.get(host)!;
+        const p = pulls.get(host);
+        if (!p) return;
+        if (r.outcome !== "ok") return void writes.push(drop(host, r));
         const v = r.value;
         const want = Math.min(PULL_CHUNK, p.size - offset);
-        if (!isStruct(v) || (typeof v.data !== "string" && !Buffer.isBuffer(v.data))) return drop(host, fail("file.read", "no data"));
-        if (v.size !== p.size || v.offset !== offset) return drop(host, fail("file.read", `a size or offset other than declared (the file changed while it was read?)`));
+        if (!isStruct(v) || (typeof v.data !== "string" && !Buffer.isBuffer(v.data))) return void writes.push(drop(host, fail("file.read", "no data")));
+        if (v.size !== p.size || v.offset !== offset) return void writes.push(drop(host, fail("file.read", `a size or offset other than declared (the file changed while it was read?)`)));
         const data = Buffer.isBuffer(v.data) ? v.data : Buffer.from(v.data, "utf8");
-        if (data.length !== want) return drop(host, fail("file.read", `${data.length} bytes at offset ${offset} where ${want} were due`));
-        p.hash.update(data);
+        if (data.length !== want) return void writes.push(drop(host, fail("file.read", `${data.length} bytes at offset ${offset} where ${want} were due`)));
+        if (offset === p.hashedTo) {
+          p.hash.update(data);
+          p.hashedTo += data.length;
+        }
         writes.push(
           (async () => {
             for (let done = 0; done < data.length; ) done += (await p.fh.write(data, done, data.length - done, offset + done)).bytesWritten;
-          })().catch((err: unknown) => {
-            if (pulls.has(host)) drop(host, { outcome: "error", error: { code: 0, type: "LocalError", message: `writing ${join(dir, host, name)}: ${(err as Error).message}` } });
-          }),
+          })().catch((err: unknown) => drop(host, { outcome: "error", error: { code: 0, type: "LocalError", message: `writing ${join(dir, host, name)}: ${(err as Error).message}` } })),
         );
       }, { forks: 1, concurrency });
       await Promise.all(writes);
-      opts.onProgress?.({ bytes: Math.min(total, offset + PULL_CHUNK), total, hosts: pulls.size, elapsedMs: performance.now() - started });
+    };
+    const inflight: Promise<void>[] = [];
+    let done = 0;
+    for (let offset = 0; offset < total && pulls.size > 0; offset += PULL_CHUNK) {
+      const round = readRound(offset).then(() => {
+        done = Math.min(total, done + PULL_CHUNK);
+        opts.onProgress?.({ bytes: done, total, hosts: pulls.size, elapsedMs: performance.now() - started });
+      });
+      round.catch(() => {}); // awaited below; a rejection meanwhile is not unhandled
+      inflight.push(round);
+      if (inflight.length >= PIPELINE) await inflight.shift();
+    }
+    await Promise.all(inflight);
+    for (const [host, p] of pulls) {
+      if (p.hashedTo < p.size) {
+        await hashRange(p.fh, p.hash, p.hashedTo, p.size).catch((err: unknown) => drop(host, { outcome: "error", error: { code: 0, type: "LocalError", message: `reading back ${join(dir, host, name)}: ${(err as Error).message}` } }));
+      }
     }
 
     const digests = new Map([...pulls].map(([h, p]) => [h, p.hash.digest("hex")]));

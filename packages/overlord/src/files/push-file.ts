@@ -2,10 +2,10 @@
 // that already hold the content are done), the same chunks to all hosts still open, in rounds (one request
 // body per round, encoded once), and file.upload_commit. Memory stays at a few chunks whatever the size.
 
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { FuncError, type HostResult, type WireValue } from "@func/shared";
+import { FuncError, sha256OfHandle, type HostResult, type WireValue } from "@func/shared";
 import type { Overlord } from "../call/overlord.js";
 import { fail, isStruct, transferConcurrency, type TransferProgress } from "./transfer.js";
 
@@ -13,8 +13,8 @@ import { fail, isStruct, transferConcurrency, type TransferProgress } from "./tr
 const MAX_PUSH_CHUNK = 4 * 1024 * 1024;
 /** Smallest chunk a minion may ask for; less is a protocol error. */
 const MIN_PUSH_CHUNK = 4096;
-/** Bytes hashed per read of the local file. */
-const HASH_READ_BYTES = 1024 * 1024;
+/** Chunk rounds in flight at once. */
+const PIPELINE = 3;
 /** How long abort calls to failed hosts may take, ms: they only save the minions' expiry. */
 const ABORT_TIMEOUT_MS = 5000;
 
@@ -25,17 +25,6 @@ export interface PushOptions {
   owner?: string | number;
   group?: string | number;
   onProgress?: (p: TransferProgress) => void;
-}
-
-async function hashFile(fh: FileHandle): Promise<string> {
-  const hash = createHash("sha256");
-  const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
-  for (let pos = 0; ; ) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-    if (bytesRead === 0) return hash.digest("hex");
-    hash.update(buf.subarray(0, bytesRead));
-    pos += bytesRead;
-  }
 }
 
 /**
@@ -55,7 +44,7 @@ export async function pushFile(overlord: Overlord, local: string, remote: string
     const name = local.split("/").filter(Boolean).pop() ?? "";
     const target = remote.endsWith("/") ? remote + name : remote;
     const size = st.size;
-    const sha256 = await hashFile(fh);
+    const sha256 = await sha256OfHandle(fh);
     const options: Record<string, WireValue> = { mode: opts.mode ?? st.mode & 0o777 };
     if (opts.owner !== undefined) options.owner = opts.owner;
     if (opts.group !== undefined) options.group = opts.group;
@@ -74,27 +63,35 @@ export async function pushFile(overlord: Overlord, local: string, remote: string
     }, { forks: 1 });
 
     const chunk = Math.min(MAX_PUSH_CHUNK, ...open.values());
-    const concurrency = transferConcurrency(chunk, overlord.config.concurrency);
-    const buf = Buffer.allocUnsafe(open.size > 0 ? Math.min(chunk, Math.max(size, 1)) : 0);
+    // PIPELINE rounds in flight at once: each host always has the next chunk coming while it writes one
+    const concurrency = Math.max(1, Math.floor(transferConcurrency(chunk, overlord.config.concurrency) / PIPELINE));
     const started = performance.now();
-    let offset = 0;
-    while (open.size > 0 && offset < size) {
+    const inflight: Promise<void>[] = [];
+    let acknowledged = 0;
+    for (let offset = 0; open.size > 0 && offset < size; offset += chunk) {
       const len = Math.min(chunk, size - offset);
-      let got = 0;
-      while (got < len) {
+      const buf = Buffer.allocUnsafe(len);
+      for (let got = 0; got < len; ) {
         const { bytesRead } = await fh.read(buf, got, len - got, offset + got);
         if (bytesRead === 0) throw new FuncError("UsageError", `${local} shrank while it was being sent`);
         got += bytesRead;
       }
       const at = offset;
-      await overlord.fanOut(overlord.addresses([...open.keys()]), { method: "file.upload_chunk", params: [id, at, buf.subarray(0, len)], timeoutMs: overlord.timeoutMs }, (host, r) => {
-        if (r.outcome === "ok" && isStruct(r.value) && r.value.received === at + len) return;
-        results[host] = r.outcome === "ok" ? fail("file.upload_chunk", `an answer that does not acknowledge bytes ${at}..${at + len}`) : r;
-        open.delete(host);
-      }, { forks: 1, concurrency });
-      offset += len;
-      opts.onProgress?.({ bytes: offset, total: size, hosts: open.size, elapsedMs: performance.now() - started });
+      const round = overlord
+        .fanOut(overlord.addresses([...open.keys()]), { method: "file.upload_chunk", params: [id, at, buf], timeoutMs: overlord.timeoutMs }, (host, r) => {
+          if (r.outcome === "ok" && isStruct(r.value) && r.value.offset === at && r.value.length === len) return;
+          // the first failure is the host's result; the chunks already on their way to it change nothing
+          if (open.delete(host)) results[host] = r.outcome === "ok" ? fail("file.upload_chunk", `an answer that does not acknowledge bytes ${at}..${at + len}`) : r;
+        }, { forks: 1, concurrency })
+        .then(() => {
+          acknowledged += len;
+          opts.onProgress?.({ bytes: acknowledged, total: size, hosts: open.size, elapsedMs: performance.now() - started });
+        });
+      round.catch(() => {}); // awaited below; a rejection meanwhile is not unhandled
+      inflight.push(round);
+      if (inflight.length >= PIPELINE) await inflight.shift();
     }
+    await Promise.all(inflight);
 
     if (open.size > 0) {
       await overlord.fanOut(overlord.addresses([...open.keys()]), { method: "file.upload_commit", params: [id, sha256], timeoutMs: overlord.timeoutMs }, (host, r) => {
