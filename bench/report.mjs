@@ -41,6 +41,9 @@ export function tableMarkdown(results) {
       case "transfer":
         lines.push(`| file transfer | ${r.n} | ${r.variant} to/from each host; peak RSS func ${fmt(r.func.peakRssMb)} MB, funcd ${fmt(r.funcdRssMb.peak)} MB | ${fmt(r.func.mbPerSec, 1)} MB/s (${fmt(r.func.median)} ms) | ${fmt(r.floor.mbPerSec, 1)} MB/s (${fmt(r.floor.median)} ms) | ${fmt(r.ratio, 2)}x | ${r.target} | ${yesNo(r.met)} |`);
         break;
+      case "web-api":
+        lines.push(`| func-web | ${r.n} | ${r.variant} | ${fmt(r.func.median)} ms | cold CLI: ${fmt(r.cold.median)} ms | ${fmt(r.speedup, 2)}x faster | ${r.target} | ${yesNo(r.met)} |`);
+        break;
       default:
         if (r.status) lines.push(`| ${r.workload} | ${fmt(r.n)} | ${r.variant} | ${r.status} | | | | n/a |`);
     }
