@@ -71,6 +71,11 @@ export interface MinionConfig {
   uploadExpiryS: number;
   /** uploads open at once; more answer fault 5 */
   maxUploads: number;
+  /**
+   * the program that runs a delegated share on a sub-overlord (`func-delegate` of @func/overlord, found when
+   * the share starts); empty: the installed @func/overlord's (delegate_bin)
+   */
+  delegateBin: string;
 }
 
 export interface OverlordConfig {
@@ -126,6 +131,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     fileMaxMode: 0o777,
     uploadExpiryS: 600,
     maxUploads: 16,
+    delegateBin: "",
   },
   overlord: {
     socketTimeoutS: 30,
@@ -224,6 +230,7 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     fileMaxMode: s.mode("file_max_mode", d.fileMaxMode),
     uploadExpiryS: s.num("upload_expiry", d.uploadExpiryS, 1),
     maxUploads: s.num("max_uploads", d.maxUploads, 1),
+    delegateBin: s.str("delegate_bin", d.delegateBin),
   };
 }
 
