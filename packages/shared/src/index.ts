@@ -24,11 +24,16 @@ export * from "./pki.js";
 export * from "./enroll-wire.js";
 export * from "./enroll-proof.js";
 
-// Host mechanisms: atomic files, the host lock, per-source connection caps, detached children, process
-// liveness, LMDB damage checks.
+// Host mechanisms: atomic files, descriptor paths, streamed hashing, the host lock, per-source connection caps,
+// detached children, process liveness, LMDB damage checks.
 export * from "./files.js";
+export * from "./fd-paths.js";
+export * from "./file-hash.js";
 export * from "./host-lock.js";
 export * from "./source-caps.js";
 export * from "./detached-spawn.js";
 export * from "./process-check.js";
 export * from "./lmdb-check.js";
+
+// Delegation through sub-overlords: relay headers, share lines and pages, path and map checks.
+export * from "./delegation-wire.js";
