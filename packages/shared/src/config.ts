@@ -72,6 +72,8 @@ export interface OverlordConfig {
   bucketMinHosts: number;
   /** calls in flight at once per bucket */
   concurrency: number;
+  /** largest answer read from one minion (bytes); a bigger one gives that host `error`, never more */
+  maxResponseBytes: number;
   /** finished async jobs are purged after this many seconds */
   jobRetentionS: number;
   /** an async job whose hosts have not answered by this many seconds is finished with `lost` */
@@ -115,6 +117,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     forks: 1,
     bucketMinHosts: 64,
     concurrency: 200,
+    maxResponseBytes: 64 * MIB,
     jobRetentionS: 7 * DAY_S,
     jobDeadlineS: DAY_S,
     pollIntervalMs: 500,
@@ -206,6 +209,7 @@ export function loadOverlordConfig(paths: HomePaths): OverlordConfig {
     forks: s.num("forks", d.forks, 1),
     bucketMinHosts: s.num("bucket_min_hosts", d.bucketMinHosts, 1),
     concurrency: s.num("concurrency", d.concurrency, 1),
+    maxResponseBytes: s.num("max_response_bytes", d.maxResponseBytes, 1024),
     jobRetentionS: s.num("job_retention", d.jobRetentionS, 1),
     jobDeadlineS: s.num("job_deadline", d.jobDeadlineS, 1),
     pollIntervalMs: s.num("poll_interval_ms", d.pollIntervalMs, 10),

@@ -19,8 +19,9 @@ export const FAULT = {
 export type FaultCode = (typeof FAULT)[keyof typeof FAULT];
 
 /**
- * Every error type the project raises, with its code. Codes below 100 are the wire fault codes above;
- * codes from 100 are local failures that never travel as faults.
+ * Every error type the project raises or records, with its code. Codes below 100 are the wire fault codes
+ * above; codes from 100 are local failures that never travel as faults; codes from 200 are per-host
+ * failures the overlord records in a HostError (no answer, or an answer it could not use).
  */
 export const ERRORS = {
   MethodError: FAULT.METHOD_RAISED,
@@ -38,6 +39,22 @@ export const ERRORS = {
   Timeout: 107,
   NotFound: 108,
   EnrollError: 109,
+  /** the minion answered, but not with a usable XML-RPC answer (HTTP error, undecodable, over the size cap) */
+  ProtocolError: 201,
+  /** no TCP connection within the per-host timeout */
+  ConnectTimeout: 202,
+  /** the bucket worker carrying this host exited before the host was done */
+  BucketDied: 203,
+  /** the async dispatcher died before recording this host, and dispatching again failed */
+  DispatchLost: 204,
+  /** no answer to the async call after every try: the job may have started on the minion */
+  DispatchTimeout: 205,
+  /** an async job still open when a wait ended */
+  StillRunning: 206,
+  /** an async job with no final answer by the job deadline */
+  JobDeadline: 207,
+  /** the minion no longer knows the async job, or its runner died */
+  LostInSpace: 208,
 } as const;
 export type ErrorType = keyof typeof ERRORS;
 

@@ -2,6 +2,7 @@
 // ends in exactly one outcome; the fan-out, the job store and the CLI all speak this vocabulary.
 
 import type { WireValue } from "./codec.js";
+import { ERRORS, errorTypeForFault, parseFaultString, type ErrorType } from "./errors.js";
 
 export const OUTCOMES = ["ok", "error", "denied", "unreachable", "timeout", "lost"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -9,9 +10,14 @@ export type Outcome = (typeof OUTCOMES)[number];
 export interface HostError {
   /** the fault code, or a local error code (ERRORS table) */
   code: number;
-  type: string;
+  /** one of the ERRORS table: a fault's own type when the table has it, else the type its code maps to */
+  type: ErrorType;
+  /** one line */
   message: string;
 }
+
+/** Longest HostError message kept: a peer's fault string is clipped, so one host cannot flood a report. */
+export const HOST_ERROR_MESSAGE_MAX = 1000;
 
 export type HostResult =
   | { outcome: "ok"; value: WireValue; ms?: number }
@@ -63,7 +69,42 @@ export function isOutcome(value: unknown): value is Outcome {
   return typeof value === "string" && (OUTCOMES as readonly string[]).includes(value);
 }
 
-/** A failed host result, built from an error type and message. */
-export function failure(outcome: Exclude<Outcome, "ok">, type: string, message: string, code = 0): HostResult {
-  return { outcome, error: { code, type, message } };
+/** Codes from here on are local: a peer's fault never names one of those types. */
+const LOCAL_CODES_FROM = 100;
+
+function isWireType(type: string): type is ErrorType {
+  return Object.hasOwn(ERRORS, type) && ERRORS[type as ErrorType] < LOCAL_CODES_FROM;
+}
+
+/** The one constructor of a HostError: the code defaults to the type's; the message is one clipped line. */
+export function hostError(type: ErrorType, message: string, code: number = ERRORS[type]): HostError {
+  let line = String(message).replace(/\s*[\r\n]+\s*/g, " ").trim();
+  if (line.length > HOST_ERROR_MESSAGE_MAX) line = `${line.slice(0, HOST_ERROR_MESSAGE_MAX)}...`;
+  return { code, type, message: line };
+}
+
+/** A failed host result, built from an error type and message (the one way every HostResult failure is made). */
+export function failure(outcome: Exclude<Outcome, "ok">, type: ErrorType, message: string, code?: number): HostResult {
+  return { outcome, error: hostError(type, message, code) };
+}
+
+/**
+ * The HostError for a fault a peer sent: its `"Type: message"` type when it is a wire type of the table, else
+ * the type the fault code maps to (MethodError for codes outside the wire table), with the peer's own type
+ * name kept at the head of the message.
+ */
+export function faultHostError(faultCode: number, faultString: string): HostError {
+  const { type, message } = parseFaultString(faultString);
+  if (isWireType(type)) return hostError(type, message, faultCode);
+  const mapped = errorTypeForFault(faultCode);
+  const byCode = ERRORS[mapped] < LOCAL_CODES_FROM ? mapped : "MethodError";
+  return hostError(byCode, type === "Fault" ? message : `${type}: ${message}`, faultCode);
+}
+
+/**
+ * Whether a host gave no answer at all (no connection, no reply in time, its bucket worker died): nothing is
+ * known about whether the method ran, so a repeat (idempotent by job id) or a later poll may still get one.
+ */
+export function gotNoAnswer(result: HostResult): boolean {
+  return result.outcome === "timeout" || result.outcome === "unreachable" || (result.outcome !== "ok" && result.error.type === "BucketDied");
 }

@@ -156,7 +156,11 @@ export class Overlord {
     this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
     const forks = settings.forks ?? this.forks;
     // the first bucket always runs in this process, on this overlord's own (possibly kept-alive) connections
-    this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
+    this.#transport ??= new MinionTransport(identity, {
+      sessions: this.#sessions,
+      keepAlive: this.#opts.keepAlive ?? true,
+      maxResponseBytes: this.config.maxResponseBytes,
+    });
     await fanOut(
       minions,
       call,
@@ -165,6 +169,7 @@ export class Overlord {
         forks,
         minBucketHosts: this.#opts.bucketMinHosts ?? this.config.bucketMinHosts,
         concurrency: settings.concurrency ?? this.#opts.concurrency ?? this.config.concurrency,
+        maxResponseBytes: this.config.maxResponseBytes,
         sessions: this.#sessions,
         transport: this.#transport,
       },

@@ -1,7 +1,7 @@
 // `func job status|wait|list|purge` and `func <spec> call --async [--nopoll]`: async jobs from the command
 // line. Results print as sync calls do (printResults); the job's progress goes to stderr.
 
-import { EXIT, exitCodeFor, parseDuration, type HostResult, type Outcome } from "@func/shared";
+import { EXIT, exitCodeFor, failure, parseDuration, type HostResult, type Outcome } from "@func/shared";
 import type { JobHost, JobStatus } from "../jobs/job-engine.js";
 import { EventQueue } from "../call/event-queue.js";
 import { Overlord, type HostEvent, type OverlordOptions } from "../call/overlord.js";
@@ -73,7 +73,7 @@ async function followJob(overlord: Overlord, id: string, total: number, timeoutM
 /** A host still open when a wait ended: reported as `timeout` (exit bit 8), saying where to look later. */
 function stillOpen(id: string, h: JobHost): HostResult {
   const where = h.minionJobId ? `minion job ${h.minionJobId}` : "not dispatched yet";
-  return { outcome: "timeout", error: { code: 0, type: "StillRunning", message: `still open when the wait ended (${where}); see: func job status ${id}` } };
+  return failure("timeout", "StillRunning", `still open when the wait ended (${where}); see: func job status ${id}`);
 }
 
 /** `func job status <id>` (and Func's `call --jobstatus <id>`): asks the open hosts once and prints every host. */

@@ -2,6 +2,7 @@
 // glance, `--json` as one document, `--jsonl` as one line per host as it finishes plus a summary line.
 
 import { OUTCOMES, type HostResult, type Outcome, type Summary } from "@func/shared";
+import { visibleLine, visibleText } from "./terminal-text.js";
 
 /** Buffers (bytes that were not valid UTF-8) are shown as UTF-8 text, as DESIGN section 5 says. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
@@ -25,8 +26,15 @@ function text(v: unknown): string {
   return toJson(v);
 }
 
-/** The lines that show one host's value: command output unwrapped, strings as they are, the rest as JSON. */
+/**
+ * The lines that show one host's value: command output unwrapped, strings as they are, the rest as JSON;
+ * control characters shown escaped (human output only: --json and --jsonl keep the bytes as they came).
+ */
 export function valueLines(value: unknown): string[] {
+  return rawValueLines(value).map(visibleText);
+}
+
+function rawValueLines(value: unknown): string[] {
   if (isCommandResult(value)) {
     const out = text(value.stdout).replace(/\n$/, "");
     const err = text(value.stderr).replace(/\n$/, "");
@@ -41,7 +49,7 @@ export function valueLines(value: unknown): string[] {
 
 export function resultLines(result: HostResult): string[] {
   if (result.outcome === "ok") return valueLines(result.value);
-  return [`${result.error.type}: ${result.error.message}`];
+  return [visibleLine(`${result.error.type}: ${result.error.message}`)];
 }
 
 const PAD_OUTCOME = Math.max(...OUTCOMES.map((o) => o.length));
@@ -50,7 +58,7 @@ const PAD_OUTCOME = Math.max(...OUTCOMES.map((o) => o.length));
 export function formatHost(host: string, result: HostResult, hostWidth: number, color: boolean): string {
   const lines = resultLines(result);
   const mark = colorize(result.outcome.padEnd(PAD_OUTCOME), result.outcome, color);
-  const head = `${host.padEnd(hostWidth)}  ${mark}  ${lines[0] ?? ""}`;
+  const head = `${visibleLine(host).padEnd(hostWidth)}  ${mark}  ${lines[0] ?? ""}`;
   if (lines.length <= 1) return head;
   const indent = " ".repeat(hostWidth + PAD_OUTCOME + 4);
   return [head, ...lines.slice(1).map((l) => indent + l)].join("\n");
@@ -71,5 +79,5 @@ export function formatSummary(summary: Summary, ms?: number): string {
 /** `host  running  <note>`: a host whose async job is still open. */
 export function formatOpenHost(host: string, note: string, hostWidth: number, color: boolean): string {
   const mark = "running".padEnd(PAD_OUTCOME);
-  return `${host.padEnd(hostWidth)}  ${color ? `\x1b[36m${mark}\x1b[0m` : mark}  ${note}`;
+  return `${visibleLine(host).padEnd(hostWidth)}  ${color ? `\x1b[36m${mark}\x1b[0m` : mark}  ${visibleLine(note)}`;
 }

@@ -12,6 +12,8 @@ import {
   FuncError,
   JOB_ID_HEADER,
   emptySummary,
+  failure,
+  gotNoAnswer,
   isJobId,
   newJobId,
   processRunning,
@@ -280,7 +282,7 @@ export class JobEngine {
         if (result.outcome === "ok") {
           const reply = readStatusReply(result.value);
           if ("final" in reply) writes.push(store.recordFinal(id, host, reply.final));
-        } else if (result.outcome === "unreachable" || result.outcome === "timeout" || result.error.type === "BucketDied") {
+        } else if (gotNoAnswer(result)) {
           // no answer is not an answer: the host stays open until it answers or the deadline passes
           if (Date.now() > job.deadline) writes.push(store.recordFinal(id, host, lostAtDeadline(result.error)));
           else transient.set(host, result);
@@ -350,10 +352,10 @@ export class JobEngine {
 function undispatched(last: HostResult, resumed: boolean): HostResult {
   const why = last.outcome === "ok" ? "no job id" : `${last.error.type}: ${last.error.message}`;
   if (resumed) {
-    return { outcome: "lost", error: { code: 0, type: "DispatchLost", message: `the dispatcher died before recording this host, and dispatching again failed (${why})` } };
+    return failure("lost", "DispatchLost", `the dispatcher died before recording this host, and dispatching again failed (${why})`);
   }
   if (last.outcome === "timeout") {
-    return { outcome: "timeout", error: { code: 0, type: "DispatchTimeout", message: `no answer to the async call after ${DISPATCH_ATTEMPTS} tries; the job may have started on the minion (${why})` } };
+    return failure("timeout", "DispatchTimeout", `no answer to the async call after ${DISPATCH_ATTEMPTS} tries; the job may have started on the minion (${why})`);
   }
   return last;
 }
