@@ -101,6 +101,7 @@ describe("hostile answers from minions", function () {
   it("human output: a minion's terminal escapes are shown escaped, --json keeps them", async () => {
     const human = await func(fleet.home, ["evil-escapes", "call", "test", "ping"]);
     assert.equal(human.code, 0, human.stderr);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     assert.doesNotMatch(human.stdout, /[\x00-\x08\x0b-\x1f\x7f]/, "no raw control character reaches the terminal");
     assert.match(human.stdout, /\\x1b\]0;owned\\x07/);
     const json = await func(fleet.home, ["evil-escapes", "call", "test", "ping", "--json"]);

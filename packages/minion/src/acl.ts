@@ -1,5 +1,6 @@
 // Minion ACLs in Func's format: `acl.d/*.acl`, lines `<cert CN glob> = <method glob>, <method glob> ...`,
-// `#` comments, default deny. The overlord role is allowed everything. Files are re-read when they change.
+// `#` comments, default deny; async calls are granted by their own lines (`async.test.*`). The overlord role
+// is allowed everything. Files are re-read when they change.
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -90,10 +91,20 @@ export class Acl {
     this.#stamp = stamp;
   }
 
-  /** May the holder of a cert with this CN and role call `method` (with `async.` already stripped)? */
+  /**
+   * May the holder of a cert with this CN and role call `method`? The method as it came on the wire: an
+   * `async.` call needs a line that grants it as such (`async.test.*`), `test.*` grants only the sync calls.
+   */
   allows(cn: string, role: string | null, method: string): boolean {
     if (role === OVERLORD_ROLE) return true;
     this.#reloadIfChanged();
     return this.#entries.some((e) => e.cn.test(cn) && e.methods.some((m) => m.test(method)));
+  }
+
+  /** May this CN and role call anything at all? A caller with no line is refused before its body is read. */
+  allowsAny(cn: string, role: string | null): boolean {
+    if (role === OVERLORD_ROLE) return true;
+    this.#reloadIfChanged();
+    return this.#entries.some((e) => e.cn.test(cn));
   }
 }
