@@ -100,9 +100,9 @@ export class MinionJobStore {
         if (caps.perIdentity !== undefined && mine >= caps.perIdentity) return { full: mine, reason: "identity" };
         if (caps.reserved !== undefined && unprivileged >= caps.total - caps.reserved) return { full: unprivileged, reason: "unreserved" };
       }
-      this.#db.put(jobKey(job.id), job);
-      this.#db.put(runningKey(job.id), true);
-      if (idem) this.#db.put(idem, job.id);
+      void this.#db.put(jobKey(job.id), job);
+      void this.#db.put(runningKey(job.id), true);
+      if (idem) void this.#db.put(idem, job.id);
       return { id: job.id, existing: false };
     });
   }
@@ -111,9 +111,9 @@ export class MinionJobStore {
   abandon(id: string): void {
     this.#sync("abandon", () => {
       const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
-      if (job?.overlordJob !== undefined) this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
-      this.#db.remove(jobKey(id));
-      this.#db.remove(runningKey(id));
+      if (job?.overlordJob !== undefined) void this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
+      void this.#db.remove(jobKey(id));
+      void this.#db.remove(runningKey(id));
     });
   }
 
@@ -121,7 +121,7 @@ export class MinionJobStore {
   setPid(id: string, pid: number): void {
     this.#sync("set pid", () => {
       const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
-      if (job && job.status === JOB_STATUS.RUNNING && job.pid === undefined) this.#db.put(jobKey(id), { ...job, pid });
+      if (job && job.status === JOB_STATUS.RUNNING && job.pid === undefined) void this.#db.put(jobKey(id), { ...job, pid });
     });
   }
 
@@ -142,9 +142,9 @@ export class MinionJobStore {
       const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
       if (!job || job.status !== JOB_STATUS.RUNNING) return { changed: false, job };
       const done: MinionJob = { ...job, status, result, finished: now };
-      this.#db.put(jobKey(id), done);
-      this.#db.remove(runningKey(id));
-      this.#db.put(finishedKey(now, id), true);
+      void this.#db.put(jobKey(id), done);
+      void this.#db.remove(runningKey(id));
+      void this.#db.put(finishedKey(now, id), true);
       return { changed: true, job: done };
     });
   }
@@ -174,10 +174,10 @@ export class MinionJobStore {
         for (const key of keys) {
           const id = key[2];
           const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
-          this.#db.remove(key);
+          void this.#db.remove(key);
           if (!job || job.status === JOB_STATUS.RUNNING) continue;
-          if (job.overlordJob !== undefined) this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
-          this.#db.remove(jobKey(id));
+          if (job.overlordJob !== undefined) void this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
+          void this.#db.remove(jobKey(id));
           purged += 1;
         }
       });
