@@ -260,7 +260,7 @@ export class MinionServer {
     if (!this.#acl.allowsAny(cn, role)) {
       audit("-", "denied", { detail: "no ACL line for this identity" });
       res.setHeader("Connection", "close");
-      replyXml(res, encodeFault(FAULT.ACCESS_DENIED, `AccessDenied: ${cn} may not call anything on this minion`));
+      replyXml(res, encodeFault(FAULT.ACCESS_DENIED, `AccessDenied: ${cn} may not call anything on this minion (no ACL line names it)`));
       return;
     }
     // the request's share of the in-flight budget (its identity's share), given back when its answer is done
