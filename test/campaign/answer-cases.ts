@@ -3,11 +3,12 @@
 // real CLI, in-process and forked: every real minion's result is there, each fake one is one `error` line,
 // and the human output carries no raw control character.
 
-import { FAULT, type HostResult } from "@func/shared";
+import { appendFileSync, readFileSync } from "node:fs";
+import { FAULT, homePaths, type HostResult } from "@func/shared";
 import type { CampaignFleet } from "./campaign-fleet.js";
 import { secs, tally, type Row } from "./case.js";
 import { func } from "../helpers/fleet.js";
-import { ESCAPE_ANSWER, HOSTILE_ANSWERS, startHostileMinions } from "../helpers/hostile-minion.js";
+import { ESCAPE_ANSWER, HOSTILE_ANSWERS, HUGE_ANSWER_BYTES, startHostileMinions } from "../helpers/hostile-minion.js";
 
 export interface AnswerCase {
   name: string;
@@ -27,8 +28,13 @@ function fakeAddress(fleet: CampaignFleet): string {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 
+/** The overlord's response cap for these cases: under the fake minions' huge answers. */
+const RESPONSE_CAP = Math.floor(HUGE_ANSWER_BYTES / 3);
+
 export async function runAnswerCase(c: AnswerCase, fleet: CampaignFleet): Promise<Row> {
   const problems: string[] = [];
+  const conf = homePaths(fleet.home).overlordConf;
+  if (!readFileSync(conf, "utf8").includes("max_response_bytes")) appendFileSync(conf, `max_response_bytes = ${RESPONSE_CAP}\n`);
   const started = performance.now();
   const fakes = await startHostileMinions(fleet.home, fakeAddress(fleet), { ...HOSTILE_ANSWERS, escapes: ESCAPE_ANSWER }, { prefix: "fake-" });
   let outcome = "crashed";
