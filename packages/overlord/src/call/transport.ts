@@ -16,6 +16,7 @@ import {
   faultHostError,
   type CodecLimits,
   type HostResult,
+  type TlsMaterial,
   type WireValue,
 } from "@func/shared";
 import type { MinionAddress } from "./universe.js";
@@ -31,13 +32,6 @@ const DECODED_CACHE_ENTRIES = 64;
 const RESPONSE_MAX_DEPTH = 256;
 /** Values accepted in one answer: bounds the objects one minion's answer can make the overlord allocate. */
 const RESPONSE_MAX_ELEMENTS = 10_000_000;
-
-export interface TlsIdentity {
-  key: string;
-  cert: string;
-  ca: string;
-  crl?: string;
-}
 
 export interface TransportOptions {
   maxSockets?: number;
@@ -76,7 +70,7 @@ export class MinionTransport {
    * each connection closes after its answer instead of 1000 idle sockets piling up until the end.
    * `maxResponseBytes` (overlord.conf `max_response_bytes`) bounds what one minion's answer may make us read.
    */
-  constructor(identity: TlsIdentity, opts: TransportOptions = {}) {
+  constructor(identity: TlsMaterial, opts: TransportOptions = {}) {
     this.#sessions = opts.sessions;
     const maxBodyBytes = opts.maxResponseBytes ?? DEFAULTS.overlord.maxResponseBytes;
     this.#limits = { maxBodyBytes, maxDepth: RESPONSE_MAX_DEPTH, maxElements: RESPONSE_MAX_ELEMENTS };
