@@ -111,7 +111,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     maxConnections: 512,
     maxConnectionsPerAddress: 32,
     overlordReservedConnections: 64,
-    handshakeTimeoutMs: 5000,
+    handshakeTimeoutMs: 10_000,
     maxInflightBytes: 16 * MIB,
     maxInflightBytesPerIdentity: 4 * MIB,
     overlordReservedInflightBytes: 8 * MIB,
