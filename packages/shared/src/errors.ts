@@ -55,6 +55,10 @@ export const ERRORS = {
   JobDeadline: 207,
   /** the minion no longer knows the async job, or its runner died */
   LostInSpace: 208,
+  /** func-web stopped before this host answered (the call is not sent again) */
+  WebStopped: 209,
+  /** the whole fan-out of a func-web call failed before this host answered */
+  FanOutFailed: 210,
 } as const;
 export type ErrorType = keyof typeof ERRORS;
 
