@@ -91,6 +91,12 @@ export class Acl {
     this.#stamp = stamp;
   }
 
+  /** Reads the ACL files again now (funcd's SIGHUP); returns the problems found. */
+  reload(): string[] {
+    this.#reloadIfChanged(true);
+    return this.errors;
+  }
+
   /**
    * May the holder of a cert with this CN and role call `method`? The method as it came on the wire: an
    * `async.` call needs a line that grants it as such (`async.test.*`), `test.*` grants only the sync calls.
