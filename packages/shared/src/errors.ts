@@ -59,6 +59,24 @@ export const ERRORS = {
   WebStopped: 209,
   /** the whole fan-out of a func-web call failed before this host answered */
   FanOutFailed: 210,
+  /** a sub-overlord does not serve this leaf (the map above it is stale) */
+  NotServed: 211,
+  /** a sub-overlord answered a page of delegated results that does not decode */
+  BadPage: 212,
+  /** the sub-overlord carrying this leaf could not be reached while its share was open */
+  SubOverlordUnreachable: 213,
+  /** the sub-overlord refused to report its share (it may have run) */
+  SharePollRefused: 214,
+  /** something on the overlord's own side failed for this host (e.g. writing a pulled file) */
+  LocalError: 215,
+  /** a sub-overlord's share ended without a result for this leaf */
+  MissingFromShare: 216,
+  /** the sub-overlord did not answer within the share's time */
+  SubOverlordTimeout: 217,
+  /** a delegated share passed its deadline with this leaf still open */
+  ShareDeadline: 218,
+  /** the sub-overlord's share process died before reporting this leaf (it may have run) */
+  ShareDied: 219,
 } as const;
 export type ErrorType = keyof typeof ERRORS;
 

@@ -24,9 +24,15 @@ export * from "./connection-guard.js";
 export * from "./pki.js";
 export * from "./enroll-wire.js";
 
-// Host mechanisms: atomic files, the host lock, detached children, process liveness, LMDB damage checks.
+// Host mechanisms: atomic files, descriptor paths, streamed hashing, the host lock, detached children,
+// process liveness, LMDB damage checks.
 export * from "./files.js";
+export * from "./fd-paths.js";
+export * from "./file-hash.js";
 export * from "./host-lock.js";
 export * from "./detached-spawn.js";
 export * from "./process-check.js";
 export * from "./lmdb-check.js";
+
+// Delegation through sub-overlords: relay headers, share lines and pages, path and map checks.
+export * from "./delegation-wire.js";

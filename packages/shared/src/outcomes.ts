@@ -19,9 +19,10 @@ export interface HostError {
 /** Longest HostError message kept: a peer's fault string is clipped, so one host cannot flood a report. */
 export const HOST_ERROR_MESSAGE_MAX = 1000;
 
+/** One host's result. `via` is the path of sub-overlords it came through, top first (absent: called directly). */
 export type HostResult =
-  | { outcome: "ok"; value: WireValue; ms?: number }
-  | { outcome: Exclude<Outcome, "ok">; error: HostError; ms?: number };
+  | { outcome: "ok"; value: WireValue; ms?: number; via?: string[] }
+  | { outcome: Exclude<Outcome, "ok">; error: HostError; ms?: number; via?: string[] };
 
 /** Exit code bits; the CLI ORs them over every host (DESIGN section 7). */
 export const EXIT = {

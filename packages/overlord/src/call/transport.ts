@@ -64,6 +64,7 @@ export class MinionTransport {
   readonly #sessions: SessionCache | undefined;
   readonly #decoded = new Map<string, WireValue>();
   readonly #limits: CodecLimits;
+  #received = 0;
 
   /**
    * `keepAlive` (default true) keeps connections open for the next call; a one-shot fan-out turns it off, so
@@ -181,7 +182,10 @@ export class MinionTransport {
             }
             chunks.push(c);
           });
-          res.on("end", () => resolve(Buffer.concat(chunks)));
+          res.on("end", () => {
+            this.#received += size;
+            resolve(Buffer.concat(chunks));
+          });
           res.on("error", reject);
           res.on("aborted", () => reject(Object.assign(new Error("the connection closed mid-answer"), { code: "ECONNRESET" })));
         });
@@ -218,6 +222,11 @@ export class MinionTransport {
       this.#decoded.set(key, value);
     }
     return copyValue(value);
+  }
+
+  /** Bytes of answer bodies this transport received (what a tier above pays for its results). */
+  get bytesReceived(): number {
+    return this.#received;
   }
 
   close(): void {
