@@ -51,9 +51,15 @@ describe("delegation: reading pages without trusting them", () => {
     assert.equal(readHostResult({ outcome: "ok" }), null);
     assert.equal(readHostResult({ outcome: "error", error: { type: 1, message: "x" } }), null);
     assert.equal(readHostResult({ outcome: "ok", value: 1, via: ["../x"] }), null);
+    assert.deepEqual(readHostResult({ outcome: "lost", error: { type: "ShareDied", message: "m" }, via: ["s1"] }), {
+      outcome: "lost",
+      error: { code: 0, type: "ShareDied", message: "m" },
+      via: ["s1"],
+    });
+    // a type the error table does not know is the peer's word: MethodError, its name kept in the message
     assert.deepEqual(readHostResult({ outcome: "lost", error: { type: "T", message: "m" }, via: ["s1"] }), {
       outcome: "lost",
-      error: { code: 0, type: "T", message: "m" },
+      error: { code: 0, type: "MethodError", message: "T: m" },
       via: ["s1"],
     });
   });
