@@ -2,6 +2,7 @@ export * from "./errors.js";
 export * from "./outcomes.js";
 export * from "./job-status.js";
 export * from "./glob.js";
+export * from "./node-set.js";
 export * from "./targets.js";
 export * from "./ini.js";
 export * from "./home.js";

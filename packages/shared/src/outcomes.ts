@@ -30,6 +30,8 @@ export const EXIT = {
   TIMEOUT: 8,
   /** no minion matched the target spec */
   NO_MATCH: 16,
+  /** some host's command exited non-zero: its outcome stays `ok`, the rc is in the value */
+  COMMAND_FAILED: 32,
 } as const;
 
 const OUTCOME_BITS: Record<Outcome, number> = {
@@ -44,6 +46,25 @@ const OUTCOME_BITS: Record<Outcome, number> = {
 export function exitCodeFor(outcomes: Iterable<Outcome>): number {
   let code = 0;
   for (const outcome of outcomes) code |= OUTCOME_BITS[outcome];
+  return code;
+}
+
+/** The exit status in a command's result (`command.run`: `{ rc, stdout, stderr }`), or null for any other value. */
+export function commandRc(value: unknown): number | null {
+  if (!value || typeof value !== "object" || Array.isArray(value) || Buffer.isBuffer(value)) return null;
+  const v = value as Record<string, unknown>;
+  return typeof v.rc === "number" && "stdout" in v && "stderr" in v ? v.rc : null;
+}
+
+/** A host whose method returned a command result with a non-zero rc. */
+export function commandFailed(result: HostResult): boolean {
+  return result.outcome === "ok" && (commandRc(result.value) ?? 0) !== 0;
+}
+
+/** exitCodeFor, plus bit 32 when some host's command exited non-zero. */
+export function exitCodeForResults(results: Iterable<HostResult>): number {
+  let code = 0;
+  for (const r of results) code |= OUTCOME_BITS[r.outcome] | (commandFailed(r) ? EXIT.COMMAND_FAILED : 0);
   return code;
 }
 

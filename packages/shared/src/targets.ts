@@ -1,5 +1,6 @@
-// Target specs -> host names (DESIGN section 8): `;`-separated globs, `@group` and `@group:glob`, matched
-// against the universe of signed minion certs, minus `--exclude`. Pure: the caller supplies names and groups.
+// Target specs -> host names (DESIGN section 8): `;`- or `,`-separated globs and node sets (`web[01-20,30]`),
+// `@group` and `@group:glob`, matched against the universe of signed minion certs, minus `--exclude`. Pure: the
+// caller supplies names and groups.
 
 import { FuncError } from "./errors.js";
 import { globToRegExp, isGlob } from "./glob.js";
@@ -15,7 +16,7 @@ export const MAX_SPEC_LENGTH = 64 * 1024;
 export function parseSpec(spec: string): SpecPart[] {
   if (spec.length > MAX_SPEC_LENGTH) throw new FuncError("UsageError", `target spec longer than ${MAX_SPEC_LENGTH} characters`);
   const parts: SpecPart[] = [];
-  for (const raw of spec.split(";")) {
+  for (const raw of splitParts(spec)) {
     const part = raw.trim();
     if (part === "") continue;
     if (part.startsWith("@")) {
@@ -26,6 +27,24 @@ export function parseSpec(spec: string): SpecPart[] {
       parts.push({ kind: "group", group, pattern });
     } else parts.push({ kind: "glob", pattern: part });
   }
+  return parts;
+}
+
+/** Splits at `;` and at `,` outside brackets: in `web[01-03,07],db1` the first comma belongs to the node set. */
+function splitParts(spec: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i];
+    if (c === "[") depth++;
+    else if (c === "]") depth = Math.max(0, depth - 1);
+    else if (c === ";" || (c === "," && depth === 0)) {
+      parts.push(spec.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(spec.slice(start));
   return parts;
 }
 
@@ -61,7 +80,7 @@ function expandParts(parts: readonly SpecPart[], names: readonly string[], group
  */
 export function resolveTargets(
   spec: string,
-  universe: { names: readonly string[]; groups?: Groups },
+  universe: { names: readonly string[]; groups?: Groups; /** where the names come from, named when there are none */ source?: string },
   exclude?: string,
 ): string[] {
   const groups = universe.groups ?? {};
@@ -75,7 +94,7 @@ export function resolveTargets(
     for (const name of removed) matched.delete(name);
   }
   if (matched.size === 0) {
-    const why = universe.names.length === 0 ? " (no minions are enrolled)" : "";
+    const why = universe.names.length === 0 ? ` (no minions are enrolled${universe.source ? `: no signed certs in ${universe.source}` : ""})` : "";
     throw new FuncError("NoMatch", `no minions match "${spec}"${exclude ? ` excluding "${exclude}"` : ""}${why}`);
   }
   return [...matched].sort();

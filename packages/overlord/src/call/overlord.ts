@@ -90,7 +90,11 @@ export class Overlord {
   /** The sorted host names the spec matches; throws NoMatch (exit 16) when none do. */
   hosts(): string[] {
     const universe = this.#currentUniverse();
-    universe.hosts ??= resolveTargets(this.spec, { names: listMinionNames(this.paths), groups: loadGroups(this.paths) }, this.#opts.exclude);
+    universe.hosts ??= resolveTargets(
+      this.spec,
+      { names: listMinionNames(this.paths), groups: loadGroups(this.paths), source: this.paths.signedDir },
+      this.#opts.exclude,
+    );
     return [...universe.hosts];
   }
 
@@ -187,6 +191,11 @@ export class Overlord {
     yield* queue;
   }
 
+  /** Queries of a home that never ran a job read nothing and create nothing (a mistyped home stays as it was). */
+  #haveJobStore(): boolean {
+    return this.#engine !== undefined || existsSync(this.paths.jobsDir);
+  }
+
   #jobs(): Promise<JobEngine> {
     // one engine (one open store) per instance, however many calls race to create it
     this.#engine ??= (async () => {
@@ -229,21 +238,25 @@ export class Overlord {
    * open hosts (in parallel) unless `poll` is false, and resumes the dispatch if the dispatcher died.
    */
   async jobStatus(id: string, opts: { poll?: boolean } = {}): Promise<JobStatus> {
+    if (!this.#haveJobStore()) throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
     return (await this.#jobs()).status(id, opts);
   }
 
   /** Polls until the job is FINISHED (or `timeoutMs`/`signal`); `onHost` sees each host once, when final. */
   async waitJob(id: string, opts: WaitOptions = {}): Promise<JobStatus> {
+    if (!this.#haveJobStore()) throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
     return (await this.#jobs()).wait(id, opts);
   }
 
   /** Jobs in this overlord's store, newest first (`before`: a job id, to page on to older ones). */
   async listJobs(opts: { limit?: number; before?: string } = {}): Promise<JobSummary[]> {
+    if (!this.#haveJobStore()) return [];
     return (await this.#jobs()).list(opts);
   }
 
   /** Deletes jobs finished more than `olderThanS` seconds ago (default: overlord.conf job_retention); never open ones. */
   async purgeJobs(olderThanS: number = this.config.jobRetentionS): Promise<number> {
+    if (!this.#haveJobStore()) return 0;
     return (await this.#jobs()).purge(olderThanS);
   }
 

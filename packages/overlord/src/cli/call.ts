@@ -1,10 +1,10 @@
 // `func <spec> call|ping|list_minions`: resolve targets, fan out, print each host, and return the exit
 // code the outcomes add up to (DESIGN section 7).
 
-import { EXIT, exitCodeFor, summarize, type HostResult } from "@func/shared";
+import { EXIT, commandFailed, exitCodeForResults, foldNames, summarize, type HostResult } from "@func/shared";
 import { Overlord, type OverlordOptions } from "../call/overlord.js";
-import { foldNames } from "./fold.js";
-import { formatHost, formatSummary, resultLines, toJson } from "./render.js";
+
+import { formatHost, formatSummary, outcomeMark, resultLines, toJson } from "./render.js";
 
 export interface OutputOptions {
   json: boolean;
@@ -63,8 +63,9 @@ export async function printResults(
     // one write: a thousand small ones are a thousand system calls on a pipe
     io.out(hosts.map((h) => formatHost(h, results[h]!, width, out.color) + "\n").join(""));
   }
-  io.err(formatSummary(summary, performance.now() - started) + "\n");
-  return exitCodeFor(hosts.map((h) => results[h]!.outcome));
+  const all = hosts.map((h) => results[h]!);
+  io.err(formatSummary(summary, performance.now() - started, all.filter(commandFailed).length) + "\n");
+  return exitCodeForResults(all);
 }
 
 /** Groups hosts whose outcome and printed lines are identical; the largest group first. */
@@ -72,7 +73,7 @@ export function foldResults(hosts: readonly string[], results: Record<string, Ho
   const groups = new Map<string, { hosts: string[]; result: HostResult }>();
   for (const h of hosts) {
     const r = results[h]!;
-    const key = `${r.outcome}\0${resultLines(r).join("\n")}`;
+    const key = `${outcomeMark(r).text}\0${resultLines(r).join("\n")}`;
     const g = groups.get(key) ?? { hosts: [], result: r };
     g.hosts.push(h);
     groups.set(key, g);

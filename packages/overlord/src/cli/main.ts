@@ -6,7 +6,8 @@
 
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
-import { EXIT, FUNC_VERSION, FuncError } from "@func/shared";
+import { existsSync } from "node:fs";
+import { EXIT, FUNC_VERSION, FuncError, resolveHome, type HomePaths } from "@func/shared";
 import type { OverlordOptions } from "../call/overlord.js";
 import { coerceArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
@@ -17,7 +18,9 @@ const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
 type JobAction = (typeof JOB_ACTIONS)[number];
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
-16 no minion matched, 1 usage or configuration error.
+16 no minion matched, 32 some command exited non-zero (shown as rc=N), 1 usage or configuration error.
+
+Targets: globs and node sets, separated by ; or , : "web[01-20,30]", "rack[1-2]-n[01-40]", "db*,@web".
 
 Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
 --str keeps every argument a string. Put -- before arguments that look like options.`;
@@ -30,7 +33,7 @@ const OPTIONS = {
   json: { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" },
   jsonl: { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" },
   str: { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" },
-  fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" },
+  fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (8)" },
   color: { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" },
   async: { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" },
   nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
@@ -79,19 +82,44 @@ export interface JobInvocation {
 }
 
 function jobInvocation(a: Record<string, unknown>): JobInvocation {
+  const job = checkedOptions(a, JOB_OPTIONS);
+  const action = a.action as JobAction;
+  if (a.id !== undefined && (action === "list" || action === "purge")) {
+    throw new FuncError("UsageError", `job ${action} takes no job id, got ${JSON.stringify(String(a.id))} (see func job --help)`);
+  }
   return {
-    action: a.action as JobAction,
+    action,
     ...(a.id !== undefined ? { id: String(a.id) } : {}),
-    limit: Number(a.limit),
-    ...(a["older-than"] !== undefined ? { olderThan: String(a["older-than"]) } : {}),
+    limit: Number(job.limit),
+    ...(job["older-than"] !== undefined ? { olderThan: String(job["older-than"]) } : {}),
     options: pickOptions(a),
   };
 }
 
-function pickOptions(a: Record<string, unknown>): GlobalArgs {
+/**
+ * The values of one option table, checked: an option given without its value (`-t` last, or `-t ping`
+ * eating the action as a number) or given twice is a usage error; `-e a -e b` leaves out both.
+ */
+function checkedOptions(a: Record<string, unknown>, table: Readonly<Record<string, Options>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of Object.keys(OPTIONS)) if (a[name] !== undefined) out[name] = a[name];
-  return out as unknown as GlobalArgs;
+  for (const [name, o] of Object.entries(table)) {
+    if (!(name in a)) continue;
+    let v = a[name];
+    if (Array.isArray(v)) {
+      if (o.type === "boolean") v = v[v.length - 1];
+      else if (name === "exclude") v = v.map(String).join(";");
+      else throw new FuncError("UsageError", `--${name} given more than once (see func --help)`);
+    }
+    if (o.type !== "boolean" && (v === undefined || v === "" || (typeof v === "number" && Number.isNaN(v)))) {
+      throw new FuncError("UsageError", `--${name} needs a ${o.type === "number" ? "number" : "value"}${o.alias ? ` (-${String(o.alias)})` : ""} (see func --help)`);
+    }
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+function pickOptions(a: Record<string, unknown>): GlobalArgs {
+  return checkedOptions(a, OPTIONS) as unknown as GlobalArgs;
 }
 
 /**
@@ -101,6 +129,8 @@ function pickOptions(a: Record<string, unknown>): GlobalArgs {
 export function quickParse(argv: readonly string[]): Invocation | JobInvocation | null {
   let a = parseWith(argv, [OPTIONS]);
   if (a.help) return null;
+  // `-t "*" ping` reads "*" as the timeout: said as such, not as a puzzling "not enough arguments"
+  checkedOptions(a, OPTIONS);
   if (String(a._[0]) === "job") a = parseWith(argv, [OPTIONS, JOB_OPTIONS]);
   const positional = a._.map(String);
   const dashed = positional.findIndex((p) => p.length > 1 && p.startsWith("-"));
@@ -113,7 +143,9 @@ export function quickParse(argv: readonly string[]): Invocation | JobInvocation 
   }
   if (positional[0] === "job") {
     const [, action, id, ...extra] = positional;
-    if (!(JOB_ACTIONS as readonly string[]).includes(action ?? "") || extra.length > 0 || a["--"]?.length) return null;
+    if (!(JOB_ACTIONS as readonly string[]).includes(action ?? "")) return null;
+    const stray = [...extra, ...(a["--"] ?? []).map(String)];
+    if (stray.length > 0) throw new FuncError("UsageError", `job ${action} takes at most one job id, got also ${stray.map((w) => JSON.stringify(w)).join(" ")}`);
     return jobInvocation({ ...a, action, ...(id !== undefined ? { id } : {}) });
   }
   const [target, action, ...args] = positional;
@@ -141,6 +173,18 @@ function parseWith(argv: readonly string[], tables: readonly Record<string, Opti
   return yargsParser([...argv], parserOpts);
 }
 
+/**
+ * The home this run uses, checked before anything reads or writes it: a mistyped FUNC_HOME is named as such
+ * instead of looking like an empty fleet, and nothing is created in it.
+ */
+function checkedHome(env: NodeJS.ProcessEnv): HomePaths {
+  const paths = resolveHome(env, process.getuid?.());
+  const where = env.FUNC_HOME ? `FUNC_HOME=${env.FUNC_HOME}` : `the home ${paths.configDir} (FUNC_HOME is not set)`;
+  if (!existsSync(paths.configDir)) throw new FuncError("ConfigError", `${where}: no such directory (fix the path, or run "func-ca init" to create a home)`);
+  if (!existsSync(paths.pkiDir)) throw new FuncError("ConfigError", `${where} is not a func home: it has no pki/ (run "func-ca init" there first)`);
+  return paths;
+}
+
 function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
   const num = (v: unknown, name: string, min: number): number | undefined => {
     if (v === undefined) return undefined;
@@ -152,6 +196,7 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
   const timeout = num(a.timeout, "timeout", 0.001);
   return {
     env,
+    home: checkedHome(env),
     ...(forks !== undefined ? { forks: Math.floor(forks) } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(a.exclude ? { exclude: a.exclude } : {}),
@@ -167,12 +212,12 @@ function outputOptions(g: GlobalArgs, env: NodeJS.ProcessEnv, isTty: Tty): Outpu
 
 async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
   const g = inv.options;
-  const opts = overlordOptions(g, env);
-  const output = (): OutputOptions => outputOptions(g, env, isTty);
   if ((inv.action === "ping" || inv.action === "list_minions") && inv.rest.length > 0) {
     // unknown options come through as arguments (`call command run ls -la`): a mistyped --json lands here
     throw new FuncError("UsageError", `${inv.action} takes no arguments, got ${inv.rest.map((r) => JSON.stringify(r)).join(" ")} (see func --help)`);
   }
+  const opts = overlordOptions(g, env);
+  const output = (): OutputOptions => outputOptions(g, env, isTty);
   switch (inv.action) {
     case "list_minions":
       return listMinions(inv.target, opts, io);
@@ -237,7 +282,7 @@ export async function yargsParse(
   const parser: Argv = yargs([...argv])
     .scriptName("func")
     .parserConfiguration(PARSER_CONFIGURATION)
-    .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, @group, @group:glob, ';'-separated).")
+    .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, node sets, @group, @group:glob, ';'- or ','-separated).")
     .options(OPTIONS)
     .command(
       "job <action> [id]",
@@ -284,7 +329,8 @@ export async function yargsParse(
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new FuncError("UsageError", `${msg} (see func --help)`);
+      // yargs' own messages span lines ("Invalid values:\n  Argument: ..."): one line at the boundary
+      throw err ?? new FuncError("UsageError", `${msg.replace(/\s*\n\s*/g, " ")} (see func --help)`);
     });
   await parser.parseAsync();
 }
