@@ -8,7 +8,7 @@ import { FuncError, expandNodeSetBody, foldNames, globMatch, parseSpec, resolveT
 const pad = (n: number, w: number) => String(n).padStart(w, "0");
 const web = Array.from({ length: 40 }, (_, i) => `web${pad(i + 1, 2)}`);
 const racks = [1, 2, 3].flatMap((r) => Array.from({ length: 40 }, (_, i) => `rack${r}-n${pad(i + 1, 2)}`));
-const names = [...web, ...racks, "db1", "db2", "db10", "web1"];
+const names = [...web, ...racks, "db1", "db2", "db10", "web1", "web100", "n1", "n01", "n10", "n010", "n100"];
 
 const usage = (re: RegExp) => (e: unknown) => e instanceof FuncError && e.type === "UsageError" && re.test(e.message);
 
@@ -50,6 +50,13 @@ describe("node sets in target specs", () => {
     assert.throws(() => resolveTargets("web[05-01]", { names }), usage(/reversed/));
     assert.throws(() => resolveTargets("web[z-a]", { names }), usage(/reversed/));
     assert.throws(() => resolveTargets("n[1-9999999]", { names }), usage(/more than/));
+  });
+
+  it("a padded group takes the numbers of its width that need no padding: minion[09-12], not minion09,minion[10-12]", () => {
+    assert.equal(foldNames(["minion09", "minion10", "minion11", "minion12"]), "minion[09-12]");
+    assert.equal(foldNames(["minion01", "minion02", "minion03", "minion12"]), "minion[01-03,12]");
+    assert.equal(foldNames(["n1", "n9", "n10"]), "n[1,9-10]");
+    assert.equal(foldNames(["n01", "n1", "n10"]), "n1,n[01,10]");
   });
 
   it("folded names read back as the same hosts", () => {

@@ -33,6 +33,24 @@ export function expandNodeSetBody(body: string, where = `[${body}]`): string[] {
   return out;
 }
 
+/** Splits at `seps` outside brackets: in `web[01-03,07],db1` the first comma belongs to the node set. */
+export function splitOutsideBrackets(text: string, seps: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "[") depth++;
+    else if (c === "]") depth = Math.max(0, depth - 1);
+    else if (depth === 0 && seps.includes(c)) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
 /** Splits `web07.example.com` into prefix `web`, number `07`, suffix `.example.com` (the last digit run). */
 function split(name: string): { prefix: string; num: string; suffix: string } | null {
   const m = /^(.*?)(\d+)(\D*)$/.exec(name);
@@ -46,14 +64,19 @@ function split(name: string): { prefix: string; num: string; suffix: string } | 
 export function foldNames(names: readonly string[]): string {
   const groups = new Map<string, { prefix: string; suffix: string; width: number; nums: number[] }>();
   const plain: string[] = [];
+  const parsed: { prefix: string; num: string; suffix: string }[] = [];
   for (const name of names) {
     const s = split(name);
     // a name with glob or bracket characters folded into a bracket would not read back as itself
-    if (!s || /[[\]*?,;]/.test(s.prefix + s.suffix)) {
-      plain.push(name);
-      continue;
-    }
-    const width = s.num.startsWith("0") ? s.num.length : 0;
+    if (!s || /[[\]*?,;]/.test(s.prefix + s.suffix)) plain.push(name);
+    else parsed.push(s);
+  }
+  // zero-padded numbers fix their group's width (web09: 2); a number without a leading zero joins the padded
+  // group of its own length when there is one (web10 beside web09: web[09-10]), else the unpadded one
+  const padded = new Set(parsed.filter((s) => s.num.length > 1 && s.num.startsWith("0")).map((s) => `${s.prefix}\0${s.suffix}\0${s.num.length}`));
+  for (const s of parsed) {
+    const own = `${s.prefix}\0${s.suffix}\0${s.num.length}`;
+    const width = padded.has(own) ? s.num.length : 0;
     const key = `${s.prefix}\0${s.suffix}\0${width}`;
     const g = groups.get(key) ?? { prefix: s.prefix, suffix: s.suffix, width, nums: [] };
     g.nums.push(Number(s.num));

@@ -3,7 +3,7 @@
 
 import type { WireValue } from "./codec.js";
 
-export const OUTCOMES = ["ok", "error", "denied", "unreachable", "timeout", "lost"] as const;
+export const OUTCOMES = ["ok", "error", "denied", "unreachable", "timeout", "lost", "skipped"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface HostError {
@@ -41,6 +41,8 @@ const OUTCOME_BITS: Record<Outcome, number> = {
   unreachable: EXIT.UNREACHABLE,
   timeout: EXIT.TIMEOUT,
   lost: EXIT.TIMEOUT,
+  // never started: `--batch --failhard` stopped after a failure, whose own bit is set too
+  skipped: EXIT.ERROR,
 };
 
 export function exitCodeFor(outcomes: Iterable<Outcome>): number {
@@ -71,7 +73,7 @@ export function exitCodeForResults(results: Iterable<HostResult>): number {
 export type Summary = Record<Outcome, number>;
 
 export function emptySummary(): Summary {
-  return { ok: 0, error: 0, denied: 0, unreachable: 0, timeout: 0, lost: 0 };
+  return { ok: 0, error: 0, denied: 0, unreachable: 0, timeout: 0, lost: 0, skipped: 0 };
 }
 
 export function summarize(outcomes: Iterable<Outcome>): Summary {

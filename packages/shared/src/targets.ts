@@ -4,6 +4,7 @@
 
 import { FuncError } from "./errors.js";
 import { globToRegExp, isGlob } from "./glob.js";
+import { splitOutsideBrackets } from "./node-set.js";
 
 export type SpecPart = { kind: "glob"; pattern: string } | { kind: "group"; group: string; pattern: string | null };
 
@@ -16,7 +17,8 @@ export const MAX_SPEC_LENGTH = 64 * 1024;
 export function parseSpec(spec: string): SpecPart[] {
   if (spec.length > MAX_SPEC_LENGTH) throw new FuncError("UsageError", `target spec longer than ${MAX_SPEC_LENGTH} characters`);
   const parts: SpecPart[] = [];
-  for (const raw of splitParts(spec)) {
+  // `;` always separates; `,` only outside brackets
+  for (const raw of spec.split(";").flatMap((p) => splitOutsideBrackets(p, ","))) {
     const part = raw.trim();
     if (part === "") continue;
     if (part.startsWith("@")) {
@@ -27,24 +29,6 @@ export function parseSpec(spec: string): SpecPart[] {
       parts.push({ kind: "group", group, pattern });
     } else parts.push({ kind: "glob", pattern: part });
   }
-  return parts;
-}
-
-/** Splits at `;` and at `,` outside brackets: in `web[01-03,07],db1` the first comma belongs to the node set. */
-function splitParts(spec: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < spec.length; i++) {
-    const c = spec[i];
-    if (c === "[") depth++;
-    else if (c === "]") depth = Math.max(0, depth - 1);
-    else if (c === ";" || (c === "," && depth === 0)) {
-      parts.push(spec.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(spec.slice(start));
   return parts;
 }
 

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import {
   FuncError,
+  checkJobId,
   homePaths,
   loadGroups,
   loadOverlordConfig,
@@ -183,9 +184,9 @@ export class Overlord {
     return Object.fromEntries(Object.entries(results).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  /** Yields each host's result as it finishes. */
-  async *stream(module: string, method: string, args: readonly unknown[] = []): AsyncGenerator<HostEvent> {
-    const minions = this.addresses();
+  /** Yields each host's result as it finishes: of every matched host, or of `hosts` (some of them). */
+  async *stream(module: string, method: string, args: readonly unknown[] = [], hosts?: readonly string[]): AsyncGenerator<HostEvent> {
+    const minions = this.addresses(hosts);
     const queue = new EventQueue<HostEvent>();
     queue.endWith(this.fanOut(minions, this.#call(`${module}.${method}`, args), (host, result) => queue.push({ host, result })));
     yield* queue;
@@ -194,6 +195,13 @@ export class Overlord {
   /** Queries of a home that never ran a job read nothing and create nothing (a mistyped home stays as it was). */
   #haveJobStore(): boolean {
     return this.#engine !== undefined || existsSync(this.paths.jobsDir);
+  }
+
+  /** A job query where no job store exists: a bad id is named as such, a good one is not here. */
+  #noJobStoreFor(id: string): void {
+    if (this.#haveJobStore()) return;
+    checkJobId(id);
+    throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
   }
 
   #jobs(): Promise<JobEngine> {
@@ -238,13 +246,13 @@ export class Overlord {
    * open hosts (in parallel) unless `poll` is false, and resumes the dispatch if the dispatcher died.
    */
   async jobStatus(id: string, opts: { poll?: boolean } = {}): Promise<JobStatus> {
-    if (!this.#haveJobStore()) throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
+    this.#noJobStoreFor(id);
     return (await this.#jobs()).status(id, opts);
   }
 
   /** Polls until the job is FINISHED (or `timeoutMs`/`signal`); `onHost` sees each host once, when final. */
   async waitJob(id: string, opts: WaitOptions = {}): Promise<JobStatus> {
-    if (!this.#haveJobStore()) throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
+    this.#noJobStoreFor(id);
     return (await this.#jobs()).wait(id, opts);
   }
 

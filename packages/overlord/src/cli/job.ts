@@ -52,7 +52,7 @@ async function followJob(overlord: Overlord, id: string, total: number, timeoutM
   const queue = new EventQueue<HostEvent>();
   let shown = -1;
   const progress = (st: JobStatus) => {
-    if (st.done === shown || out.jsonl) return;
+    if (st.done === shown || out.format === "jsonl") return;
     shown = st.done;
     io.err(out.progress ? `\r${st.done}/${st.total} hosts done` : `${st.done}/${st.total} hosts done\n`);
   };
@@ -63,7 +63,7 @@ async function followJob(overlord: Overlord, id: string, total: number, timeoutM
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     })
     .then((st) => {
-      if (out.progress && !out.jsonl) io.err("\r\x1b[K");
+      if (out.progress && out.format !== "jsonl") io.err("\r\x1b[K");
       for (const [host, h] of Object.entries(st.hosts)) if (!h.final) queue.push({ host, result: stillOpen(id, h) });
     });
   queue.endWith(work);
@@ -82,10 +82,10 @@ export async function jobStatusCommand(id: string, opts: OverlordOptions, out: O
   try {
     const st = await overlord.jobStatus(id);
     const names = Object.keys(st.hosts);
-    if (out.json) {
+    if (out.format === "json") {
       const { id: job, hosts, summary, ...rest } = st;
       io.out(toJson({ job, ...rest, hosts, summary }, 2) + "\n");
-    } else if (out.jsonl) {
+    } else if (out.format === "jsonl") {
       for (const host of names) io.out(toJson({ host, ...st.hosts[host] }) + "\n");
       io.out(toJson({ summary: st.summary, job: st.id, status: st.status }) + "\n");
     } else {
@@ -109,9 +109,9 @@ export async function jobListCommand(limit: number, opts: OverlordOptions, out: 
   const overlord = new Overlord("*", opts);
   try {
     const jobs = await overlord.listJobs({ limit });
-    if (out.json) {
+    if (out.format === "json") {
       io.out(toJson({ jobs }, 2) + "\n");
-    } else if (out.jsonl) {
+    } else if (out.format === "jsonl") {
       for (const j of jobs) io.out(toJson(j) + "\n");
     } else {
       for (const j of jobs) {

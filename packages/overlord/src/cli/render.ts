@@ -65,7 +65,7 @@ export function formatHost(host: string, result: HostResult, hostWidth: number, 
   return [head, ...lines.slice(1).map((l) => indent + l)].join("\n");
 }
 
-const COLORS: Record<Outcome, string> = { ok: "32", error: "31", denied: "35", unreachable: "33", timeout: "33", lost: "33" };
+const COLORS: Record<Outcome, string> = { ok: "32", error: "31", denied: "35", unreachable: "33", timeout: "33", lost: "33", skipped: "36" };
 
 function colorize(s: string, outcome: Outcome, color: boolean): string {
   return color ? `\x1b[${COLORS[outcome]}m${s}\x1b[0m` : s;

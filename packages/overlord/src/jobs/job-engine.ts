@@ -12,7 +12,7 @@ import {
   FuncError,
   JOB_ID_HEADER,
   emptySummary,
-  isJobId,
+  checkJobId,
   newJobId,
   processRunning,
   type HomePaths,
@@ -182,7 +182,7 @@ export class JobEngine {
   }
 
   #job(id: string): JobRecord {
-    if (!isJobId(id)) throw new FuncError("UsageError", `"${String(id).slice(0, 80)}" is not a job id (e.g. 20261122T201233-5f2a9c01b7)`);
+    checkJobId(id);
     const job = this.#c.store.job(id);
     if (!job) throw new FuncError("NotFound", `no job ${id} here (never created, or purged after the retention period)`);
     return job;
