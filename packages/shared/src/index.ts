@@ -16,3 +16,4 @@ export * from "./files.js";
 export * from "./lmdb-check.js";
 export * from "./host-lock.js";
 export * from "./http-reply.js";
+export * from "./detached-spawn.js";

@@ -43,7 +43,7 @@ export function groupCommand(overlord: Overlord, action: GroupAction, words: rea
         if (!(err instanceof FuncError && err.type === "NoMatch")) throw err;
       }
       if (out.format === "json") io.out(toJson({ group: name, members: groups[name], hosts }, 2) + "\n");
-      else io.out(`${name}: ${groups[name]!.join(", ")}\nmatches ${hosts.length} host${hosts.length === 1 ? "" : "s"}${hosts.length ? `: ${foldNames(hosts)}` : ""}\n`);
+      else io.out(`${name}: ${groups[name].join(", ")}\nmatches ${hosts.length} host${hosts.length === 1 ? "" : "s"}${hosts.length ? `: ${foldNames(hosts)}` : ""}\n`);
       return EXIT.OK;
     }
     case "add": {
@@ -57,7 +57,7 @@ export function groupCommand(overlord: Overlord, action: GroupAction, words: rea
       const current = groups[name] ?? [];
       groups[name] = [...current, ...members.filter((m) => !current.includes(m))];
       saveGroups(paths, groups);
-      io.err(`group ${name}: ${groups[name]!.join(", ")}\n`);
+      io.err(`group ${name}: ${groups[name].join(", ")}\n`);
       return EXIT.OK;
     }
     case "remove": {
@@ -71,8 +71,8 @@ export function groupCommand(overlord: Overlord, action: GroupAction, words: rea
         const missing = members.filter((m) => !current.includes(m));
         if (missing.length) throw new FuncError("UsageError", `group ${name} has no member ${missing.join(", ")} (members: ${current.join(", ")})`);
         groups[name] = current.filter((m) => !members.includes(m));
-        if (groups[name]!.length === 0) delete groups[name];
-        io.err(groups[name] ? `group ${name}: ${groups[name]!.join(", ")}\n` : `group ${name} removed (no members left)\n`);
+        if (groups[name].length === 0) delete groups[name];
+        io.err(groups[name] ? `group ${name}: ${groups[name].join(", ")}\n` : `group ${name} removed (no members left)\n`);
       }
       saveGroups(paths, groups);
       return EXIT.OK;
