@@ -144,6 +144,33 @@ describe("func group, completion, func-transmit and exit codes", function () {
     assert.equal((JSON.parse((await func(fleet.home, ["dump_config", "--json"])).stdout) as { config: { minionPort: number } }).config.minionPort, 51234);
   });
 
+  it("every run is recorded: job rerun last --only failed|ok runs that subset again, and is recorded too", async () => {
+    const second = fleet.minions.find((m) => m.name === "minion02")!.pid;
+    const cmd = `[ $PPID != ${second} ]`;
+    const first = await func(fleet.home, ["*", "call", "command", "run", cmd]);
+    assert.equal(first.code, EXIT.COMMAND_FAILED, first.stderr);
+    const list = await func(fleet.home, ["job", "list", "--json", "--limit", "1"]);
+    const [job] = (JSON.parse(list.stdout) as { jobs: { id: string; status: string; module: string; method: string; total: number }[] }).jobs;
+    assert.deepEqual([job!.status, job!.module, job!.method, job!.total], ["FINISHED", "command", "run", 3]);
+    const status = await func(fleet.home, ["job", "status", job!.id]);
+    assert.match(status.stdout, /^minion02 +rc=1/m);
+    const failed = await func(fleet.home, ["job", "rerun", "last", "--only", "failed"]);
+    assert.equal(failed.code, EXIT.COMMAND_FAILED, failed.stderr);
+    assert.equal(failed.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]).join(" "), "minion02");
+    assert.match(failed.stderr, new RegExp(`rerun of job ${job!.id} \\(command\\.run\\) on the 1 failed host`));
+    // the rerun is the newest job now; rerun the first one by id
+    const ok = await func(fleet.home, ["job", "rerun", job!.id, "--only", "ok"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]).join(" "), "minion01 minion03");
+    const none = await func(fleet.home, ["job", "rerun", job!.id, "--only", "unreachable"]);
+    assert.equal(none.code, 0);
+    assert.match(none.stderr, /no host ended unreachable; nothing to rerun/);
+    const bad = await func(fleet.home, ["job", "rerun", "last", "--only", "bogus"]);
+    assert.equal(bad.code, EXIT.USAGE);
+    assert.match(bad.stderr, /--only takes failed, unreachable, ok; got "bogus"/);
+    assert.match((await func(fleet.home, ["job", "rerun"])).stderr, /job rerun needs a job id or last/);
+  });
+
   it("the exit code of every outcome mix ORs the outcome bits, plus 32 for a non-zero rc", async () => {
     const of = (o: Outcome, rc?: number): HostResult => (o === "ok" ? { outcome: "ok", value: rc === undefined ? 1 : { rc, stdout: "", stderr: "" } } : failure(o, "T", "m"));
     const bit: Record<Outcome, number> = { ok: 0, error: 2, denied: 2, unreachable: 4, timeout: 8, lost: 8, skipped: 2 };

@@ -2,7 +2,7 @@
 // repeated and value-less options, a command's non-zero rc (exit bit 32), a mistyped FUNC_HOME, stray words.
 
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT } from "@func/shared";
@@ -89,14 +89,20 @@ describe("func CLI defects a new user hits", function () {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
-    assert.ok(!existsSync(join(fleet.home, "jobs")), "the fleet never ran a job");
-    const list = await func(fleet.home, ["job", "list"]);
-    assert.equal(list.code, 0, list.stderr);
-    assert.equal(list.stdout, "");
-    const status = await func(fleet.home, ["job", "status", "20261122T201233-5f2a9c01b7"]);
-    assert.equal(status.code, EXIT.USAGE);
-    assert.match(status.stderr, /no job 20261122T201233-5f2a9c01b7 here/);
-    assert.ok(!existsSync(join(fleet.home, "jobs")), "queries created no job store");
+    // a home that never ran anything: job queries answer, and create no job store
+    const fresh = mkdtempSync(join(tmpdir(), "func-cli-fresh-"));
+    try {
+      mkdirSync(join(fresh, "pki"));
+      const list = await runBin(FUNC_BIN, ["job", "list"], { FUNC_HOME: fresh });
+      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.stdout, "");
+      const status = await runBin(FUNC_BIN, ["job", "status", "20261122T201233-5f2a9c01b7"], { FUNC_HOME: fresh });
+      assert.equal(status.code, EXIT.USAGE);
+      assert.match(status.stderr, /no job 20261122T201233-5f2a9c01b7 here/);
+      assert.deepEqual(readdirSync(fresh), ["pki"], "queries created no job store");
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it("func --help counts its fold example right", async () => {

@@ -240,6 +240,16 @@ export class Overlord {
     });
   }
 
+  /** Records a sync run that is over in the job store (hosts and their results); resolves to its job id. */
+  async recordRun(module: string, method: string, args: readonly unknown[], results: Readonly<Record<string, HostResult>>): Promise<string> {
+    const jobs = await this.#jobs();
+    return jobs.record(this.spec, module, method, args, results, {
+      forks: this.forks,
+      concurrency: this.#opts.concurrency ?? this.config.concurrency,
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
   /**
    * A job's status: `status` RUNNING (still dispatching), PARTIAL (hosts open) or FINISHED, and each host
    * final (`final: true`, a HostResult) or open (`running`, or this poll's `unreachable`/`timeout`). Asks the

@@ -153,10 +153,42 @@ export async function callCommand(
     const matched = overlord.hosts();
     const hosts = plan.subset !== undefined ? pickSubset(matched, plan.subset) : matched;
     if (plan.subset !== undefined) io.err(`subset: ${hosts.length} of ${matched.length} matched hosts: ${foldNames(hosts)}\n`);
-    const call = (some: readonly string[]) => overlord.stream(module, method, args, some);
-    const stream = plan.batch !== undefined ? batches(hosts, call, plan) : call(hosts);
-    return await printResults(stream, hosts, out, io);
+    return await runAndRecord(overlord, hosts, module, method, args, out, io, plan);
   } finally {
     await overlord.close();
   }
+}
+
+/** Yields what `stream` yields, keeping each host's result in `into`. */
+async function* keeping(stream: AsyncIterable<HostEvent>, into: Record<string, HostResult>): AsyncGenerator<HostEvent> {
+  for await (const event of stream) {
+    into[event.host] = event.result;
+    yield event;
+  }
+}
+
+/**
+ * Runs the method on `hosts` (in batches when the plan says so), prints the results, and records the run in the
+ * job store (so `func job rerun` can run a subset of it again). A store that cannot record it is said on stderr;
+ * the run's exit code stands.
+ */
+export async function runAndRecord(
+  overlord: Overlord,
+  hosts: readonly string[],
+  module: string,
+  method: string,
+  args: unknown[],
+  out: OutputOptions,
+  io: Io,
+  plan: RunPlan = {},
+): Promise<number> {
+  const call = (some: readonly string[]) => overlord.stream(module, method, args, some);
+  const results: Record<string, HostResult> = {};
+  const code = await printResults(keeping(plan.batch !== undefined ? batches(hosts, call, plan) : call(hosts), results), hosts, out, io);
+  try {
+    await overlord.recordRun(module, method, args, results);
+  } catch (err) {
+    io.err(`func: the run was not recorded in the job store: ${(err as Error).message}\n`);
+  }
+  return code;
 }

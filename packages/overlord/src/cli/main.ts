@@ -17,7 +17,7 @@ import { Overlord, type OverlordOptions } from "../call/overlord.js";
 
 const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 type Action = (typeof ACTIONS)[number];
-const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
+const JOB_ACTIONS = ["status", "wait", "list", "purge", "rerun"] as const;
 type JobAction = (typeof JOB_ACTIONS)[number];
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
@@ -57,6 +57,7 @@ const OPTIONS = {
 const JOB_OPTIONS = {
   limit: { type: "number", default: 50, describe: "job list: how many (newest first)" },
   "older-than": { type: "string", describe: "job purge: finished more than this long ago (90, 30s, 15m, 12h, 7d; default job_retention)" },
+  only: { type: "string", describe: "job rerun: the hosts that ended failed (the default: any outcome but ok, or rc != 0), unreachable or ok" },
 } as const satisfies Record<string, Options>;
 
 /** yargs-parser settings shared by both paths: options may come anywhere, unknown ones are arguments. */
@@ -101,6 +102,7 @@ export interface JobInvocation {
   id?: string;
   limit: number;
   olderThan?: string;
+  only?: string;
   options: GlobalArgs;
 }
 
@@ -115,6 +117,7 @@ function jobInvocation(a: Record<string, unknown>): JobInvocation {
     ...(a.id !== undefined ? { id: String(a.id) } : {}),
     limit: Number(job.limit),
     ...(job["older-than"] !== undefined ? { olderThan: String(job["older-than"]) } : {}),
+    ...(job.only !== undefined ? { only: String(job.only) } : {}),
     options: pickOptions(a),
   };
 }
@@ -311,7 +314,7 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
 
 /** `func job status|wait|list|purge`: async jobs by id. */
 async function runJob(inv: JobInvocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
-  const { jobListCommand, jobPurgeCommand, jobStatusCommand, jobWaitCommand } = await import("./job.js");
+  const { jobListCommand, jobPurgeCommand, jobRerunCommand, jobStatusCommand, jobWaitCommand, RERUN_SUBSETS } = await import("./job.js");
   const g = inv.options;
   const { action, id } = inv;
   const needId = () => {
@@ -334,6 +337,12 @@ async function runJob(inv: JobInvocation, env: NodeJS.ProcessEnv, io: Io, isTty:
     }
     case "purge":
       return jobPurgeCommand(inv.olderThan, opts, io);
+    case "rerun": {
+      const only = inv.only ?? "failed";
+      if (!(RERUN_SUBSETS as readonly string[]).includes(only)) throw new FuncError("UsageError", `--only takes ${RERUN_SUBSETS.join(", ")}; got "${only}"`);
+      if (!id) throw new FuncError("UsageError", "job rerun needs a job id or last, e.g. func job rerun last --only failed");
+      return jobRerunCommand(id, only as (typeof RERUN_SUBSETS)[number], opts, output, io);
+    }
   }
 }
 
@@ -351,15 +360,16 @@ export async function yargsParse(
     .options(OPTIONS)
     .command(
       "job <action> [id]",
-      "async jobs: status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d]",
+      "jobs (async ones and every recorded run): status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d] | rerun <id|last> [--only failed|unreachable|ok]",
       (y) =>
         y
-          .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge" })
+          .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge | rerun" })
           .positional("id", { type: "string", describe: "the job id that call --async printed" })
           .options(JOB_OPTIONS)
           .example("$0 job list --limit 10", "the newest jobs")
           .example("$0 job wait 20261122T201233-5f2a9c01b7 --timeout 60", "each host as it finishes, at most 60 s")
           .example("$0 job purge --older-than 7d", "forget finished jobs older than a week")
+          .example("$0 job rerun last --only failed", "the last run again, on the hosts where it failed")
           .epilog("In `job wait`, --timeout S bounds the whole wait: hosts still open then count as timeout (exit bit 8)."),
       async (a) => onJob(jobInvocation(a as Record<string, unknown>)),
     )
