@@ -16,6 +16,7 @@ import {
 } from "@func/shared";
 import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "../jobs/job-engine.js";
 import { refreshCrlIfStale } from "../ca/ca-store.js";
+import { drainSpool, spoolDir, spoolRun, spoolWaiting } from "../jobs/run-spool.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
@@ -195,7 +196,7 @@ export class Overlord {
 
   /** Queries of a home that never ran a job read nothing and create nothing (a mistyped home stays as it was). */
   #haveJobStore(): boolean {
-    return this.#engine !== undefined || existsSync(this.paths.jobsDir);
+    return this.#engine !== undefined || existsSync(this.paths.jobsDir) || spoolWaiting(spoolDir(this.paths.jobsDir));
   }
 
   /** A job query where no job store exists: a bad id is named as such, a good one is not here. */
@@ -211,9 +212,12 @@ export class Overlord {
       // loaded on first use: processes that never touch a job never load the native LMDB module (nor the
       // engine: a plain `func` call starts faster without it)
       const [{ JobEngine }, { JobStore }] = await Promise.all([import("../jobs/job-engine.js"), import("../jobs/job-store.js")]);
+      const store = await JobStore.open(this.paths.jobsDir);
+      // recorded sync runs waiting in the spool join the store before anything reads it
+      await drainSpool(spoolDir(this.paths.jobsDir), store);
       return new JobEngine({
         paths: this.paths,
-        store: await JobStore.open(this.paths.jobsDir),
+        store,
         jobDeadlineS: this.config.jobDeadlineS,
         jobRetentionS: this.config.jobRetentionS,
         pollIntervalMs: this.config.pollIntervalMs,
@@ -241,14 +245,12 @@ export class Overlord {
     });
   }
 
-  /** Records a sync run that is over in the job store (hosts and their results); resolves to its job id. */
-  async recordRun(module: string, method: string, args: readonly unknown[], results: Readonly<Record<string, HostResult>>): Promise<string> {
-    const jobs = await this.#jobs();
-    return jobs.record(this.spec, module, method, args, results, {
-      forks: this.forks,
-      concurrency: this.#opts.concurrency ?? this.config.concurrency,
-      timeoutMs: this.timeoutMs,
-    });
+  /** Records a sync run that is over in the job store (hosts and their results); returns its job id. */
+  recordRun(module: string, method: string, args: readonly unknown[], results: Readonly<Record<string, HostResult>>): string {
+    // spooled, not written: opening the store would cost a sync run more than its recording is worth (the
+    // next process that opens the store imports it)
+    const dispatch = { forks: this.forks, concurrency: this.#opts.concurrency ?? this.config.concurrency, timeoutMs: this.timeoutMs };
+    return spoolRun(spoolDir(this.paths.jobsDir), { spec: this.spec, module, method, args, results, dispatch });
   }
 
   /**

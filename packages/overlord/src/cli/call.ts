@@ -186,7 +186,7 @@ export async function runAndRecord(
   const results: Record<string, HostResult> = {};
   const code = await printResults(keeping(plan.batch !== undefined ? batches(hosts, call, plan) : call(hosts), results), hosts, out, io);
   try {
-    await overlord.recordRun(module, method, args, results);
+    overlord.recordRun(module, method, args, results);
   } catch (err) {
     io.err(`func: the run was not recorded in the job store: ${(err as Error).message}\n`);
   }

@@ -159,23 +159,6 @@ export class JobEngine {
     return id;
   }
 
-  /**
-   * Records a run that is over (a sync call): the job record and every host's final result in one
-   * transaction, so `func job status|list|rerun` know it as they know async jobs.
-   */
-  async record(spec: string, module: string, method: string, args: readonly unknown[], results: Readonly<Record<string, HostResult>>, dispatch: DispatchSettings): Promise<string> {
-    const now = Date.now();
-    const id = newJobId(new Date(now));
-    const hosts = Object.keys(results).sort();
-    const job: JobRecord = { id, spec, module, method, args: [...args], created: now, deadline: now, hosts, dispatch };
-    const states = Object.fromEntries(hosts.map((h) => [h, { result: results[h]!, updated: now }]));
-    const summary = emptySummary();
-    for (const h of hosts) summary[results[h]!.outcome] += 1;
-    await this.#c.store.importFinished([{ job, hosts: states, meta: { dispatchDone: true, finished: now, summary } }]);
-    await this.#c.store.flushed();
-    return id;
-  }
-
   #spawnDispatcher(id: string): number {
     const { paths } = this.#c;
     try {
