@@ -1,19 +1,32 @@
+// @func/shared: what the minion and the overlord both need, and nothing else. Everything below is public to
+// the func packages; for scripts (`import ... from "@func/shared"`) the stable part is the first group: the
+// vocabulary a caller of the Overlord API sees in its results. Light entry for the async runner: ./core.
+
+// The vocabulary of results: errors and fault codes, per-host outcomes and exit bits, job ids and statuses.
 export * from "./errors.js";
 export * from "./outcomes.js";
 export * from "./job-status.js";
+
+// Targets: specs, globs, names in their one canonical form.
 export * from "./glob.js";
 export * from "./node-set.js";
 export * from "./targets.js";
+export * from "./names.js";
+
+// Configuration and where files live: INI files, DEFAULTS (every default in one object), homes.
 export * from "./ini.js";
 export * from "./home.js";
 export * from "./config.js";
-export * from "./pki.js";
-export * from "./names.js";
+
+// The wire and identity: the XML-RPC codec, HTTP replies, PKI (CA, certs, CRLs), the enrollment protocol.
 export * from "./codec.js";
-export * from "./process-check.js";
-export * from "./enroll-wire.js";
-export * from "./files.js";
-export * from "./lmdb-check.js";
-export * from "./host-lock.js";
 export * from "./http-reply.js";
+export * from "./pki.js";
+export * from "./enroll-wire.js";
+
+// Host mechanisms: atomic files, the host lock, detached children, process liveness, LMDB damage checks.
+export * from "./files.js";
+export * from "./host-lock.js";
 export * from "./detached-spawn.js";
+export * from "./process-check.js";
+export * from "./lmdb-check.js";
