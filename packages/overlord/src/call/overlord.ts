@@ -206,6 +206,11 @@ export class Overlord {
     throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
   }
 
+  /** The job engine over this overlord's store (opened on first use): func-web records and lists jobs with it. */
+  jobEngine(): Promise<JobEngine> {
+    return this.#jobs();
+  }
+
   #jobs(): Promise<JobEngine> {
     // one engine (one open store) per instance, however many calls race to create it
     this.#engine ??= (async () => {
