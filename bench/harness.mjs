@@ -128,7 +128,7 @@ function processCpuMs(pids) {
  * children) used, the CPU time the fleet's funcd processes used meanwhile (from the line `mark` on its
  * stdout, when given: the warm workloads print it once connected), its stdout and stderr.
  */
-function timeProcess(args, env = {}, serverPids = [], mark = null) {
+export function timeProcess(args, env = {}, serverPids = [], mark = null) {
   return new Promise((resolve, reject) => {
     const cpuFile = join(tmpdir(), `func-bench-cpu-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
     const serverBefore = processCpuMs(serverPids);

@@ -6,12 +6,14 @@
 //   npm run bench -- --quick           smoke run: N = 10, 100, one repetition, nothing recorded
 //   npm run bench -- --fleet DIR       reuse (or create and keep) the fleet in DIR across runs
 //   npm run bench -- --runs 3 --sizes 10,100 --workloads cold,warm --no-write
+//   npm run bench -- --workloads delegation [--trees 1000x4,10000x10]   leaves behind sub-overlords vs direct
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runBench } from "./harness.mjs";
+import { delegationBench, delegationMarkdown } from "./delegation.mjs";
 import { chartSvg, cpuMarkdown, machineMarkdown, tableMarkdown } from "./report.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -29,10 +31,30 @@ const { values } = parseArgs({
     write: { type: "boolean" },
     "no-write": { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
+    trees: { type: "string" },
   },
 });
 if (values.help) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 9).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 10).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+  process.exit(0);
+}
+
+// the delegation workload builds its own tree fleet, so it runs on its own (issue 13)
+if (values.workloads?.split(",").includes("delegation")) {
+  const trees = (values.trees ?? "1000x4").split(",").map((t) => {
+    const [count, subs] = t.split("x").map(Number);
+    return { count, subs };
+  });
+  const rows = await delegationBench({ trees, runs: values.runs ? Number(values.runs) : values.quick ? 1 : 3, log: (m) => process.stderr.write(`bench: ${m}\n`) });
+  process.stdout.write(`\n${delegationMarkdown(rows)}\n`);
+  const write = values.write ?? (!values.quick && !values["no-write"]);
+  if (write) {
+    const dir = join(HERE, "results");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `delegation-${new Date().toISOString().slice(0, 10)}.json`);
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rows }, null, 2) + "\n");
+    process.stderr.write(`bench: wrote ${file}\n`);
+  }
   process.exit(0);
 }
 

@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { globToRegExp } from "@func/shared";
+import { globToRegExp } from "@func/shared/core";
 
 /** Role whose certs are allowed every method (issued by func-ca to the overlord). */
 export const OVERLORD_ROLE = "overlord";

@@ -14,6 +14,10 @@ export interface AuditRecord {
   ms: number;
   job?: string;
   detail?: string;
+  /** the original caller, when an overlord-role peer relayed the call for someone (delegation) */
+  caller?: string;
+  /** the sub-overlords the call came through, top first */
+  via?: string;
 }
 
 export interface AuditLimits {

@@ -27,6 +27,12 @@ export interface CallContext {
   signal?: AbortSignal;
   /** the minion's async jobs (the `jobs` module reads them); absent when funcd runs without a job store */
   jobs?: JobsService;
+  /**
+   * who the call is for: the peer's CN, or the original caller an overlord-role peer relayed it for
+   * (CALLER_HEADER); and the sub-overlords it came through (PATH_HEADER), top first (DESIGN section 12)
+   */
+  caller?: string;
+  path?: string[];
 }
 
 /** Who is asking about jobs: a peer that is not the overlord sees only the jobs it started. */
@@ -56,6 +62,11 @@ export interface MethodSpec {
   run(ctx: CallContext, ...args: WireValue[]): Promise<WireValue> | WireValue;
   /** false for methods that make no sense as background jobs (default true) */
   asyncAllowed?: boolean;
+  /**
+   * the method name the ACL checks instead of this one (delegation.run checks the method it relays, so
+   * delegating never widens a caller's rights); null: the method checks its caller itself
+   */
+  aclName?: (args: readonly WireValue[]) => string | null;
 }
 
 export interface FuncModule {

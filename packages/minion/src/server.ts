@@ -11,6 +11,10 @@ import {
   FuncError,
   TLS_SESSION_LIFETIME_S,
   JOB_ID_HEADER,
+  CALLER_HEADER,
+  PATH_HEADER,
+  formatPath,
+  parsePath,
   decodeCall,
   encodeFault,
   encodeResponse,
@@ -22,11 +26,11 @@ import {
   httpError,
   replyXml,
 } from "@func/shared";
-import { Acl } from "./acl.js";
+import { Acl, OVERLORD_ROLE } from "./acl.js";
 import { AuditLog } from "./audit.js";
 import { ByteBudget } from "./byte-budget.js";
 import { MODULES } from "./modules/index.js";
-import { Registry, faultFor, type CallContext, type JobsService } from "./registry.js";
+import { Registry, faultFor, type CallContext, type JobsService, type MethodSpec } from "./registry.js";
 
 /** Prefix that turns a call into a background job on the minion. */
 export const ASYNC_PREFIX = ASYNC_METHOD_PREFIX;
@@ -242,8 +246,18 @@ export class MinionServer {
     res.once("close", () => this.#active.delete(socket));
     const { cn, role } = peerOf(socket);
     const addr = socket.remoteAddress ?? "?";
+    // whom an overlord-role peer relays for, and the path it came by: trusted from that role only
+    let relay: { caller?: string; via?: string } = {};
+    let relayError: FuncError | null = null;
+    if (role === OVERLORD_ROLE) {
+      try {
+        relay = readRelayHeaders(req.headers);
+      } catch (err) {
+        relayError = err as FuncError;
+      }
+    }
     const audit = (method: string, outcome: string, extra: { job?: string; detail?: string } = {}) =>
-      this.#audit.write({ cn, addr, method, outcome, ms: Math.round((performance.now() - started) * 10) / 10, ...extra });
+      this.#audit.write({ cn, addr, method, outcome, ms: Math.round((performance.now() - started) * 10) / 10, ...relay, ...extra });
 
     if (req.method !== "POST") {
       audit("-", "bad-request", { detail: `HTTP ${req.method}` });
@@ -294,12 +308,20 @@ export class MinionServer {
         maxElements: this.#opts.config.maxElements,
       });
       method = call.method;
+      if (relayError) throw relayError;
       const isAsync = method.startsWith(ASYNC_PREFIX);
       const name = isAsync ? method.slice(ASYNC_PREFIX.length) : method;
-      if (!this.#acl.allows(cn, role, name)) {
-        throw new FuncError("AccessDenied", `${cn} may not call ${name}`);
+      let spec: MethodSpec | undefined;
+      try {
+        spec = this.registry.lookup(name);
+      } catch {
+        // unknown: the ACL still answers first, so a caller cannot probe which methods exist
       }
-      const spec = this.registry.lookup(name);
+      const aclTarget = spec?.aclName ? spec.aclName(call.params) : name;
+      if (aclTarget !== null && !this.#acl.allows(cn, role, aclTarget)) {
+        throw new FuncError("AccessDenied", `${cn} may not call ${aclTarget}`);
+      }
+      spec ??= this.registry.lookup(name);
       this.registry.checkArgs(name, spec, call.params);
       const abort = new AbortController();
       res.on("close", () => {
@@ -313,6 +335,8 @@ export class MinionServer {
         paths: this.#opts.paths,
         registry: this.registry,
         signal: abort.signal,
+        caller: relay.caller ?? cn,
+        path: relay.via ? parsePath(relay.via) : [],
         ...(this.#opts.jobs ? { jobs: this.#opts.jobs } : {}),
       };
       let value: WireValue;
@@ -332,6 +356,28 @@ export class MinionServer {
       if (!res.headersSent && !res.destroyed) replyXml(res, encodeFault(code, text));
     }
   }
+}
+
+/** Longest caller name taken from CALLER_HEADER. */
+const MAX_CALLER_LENGTH = 253;
+const CALLER_RE = /^[A-Za-z0-9_.@-]+$/;
+
+/** The relay headers of an overlord-role peer, checked; a malformed one is a fault, never trusted in part. */
+function readRelayHeaders(headers: IncomingMessage["headers"]): { caller?: string; via?: string } {
+  const caller = headers[CALLER_HEADER];
+  const path = headers[PATH_HEADER];
+  const out: { caller?: string; via?: string } = {};
+  if (caller !== undefined) {
+    if (typeof caller !== "string" || caller.length > MAX_CALLER_LENGTH || !CALLER_RE.test(caller)) {
+      throw new FuncError("BadArguments", `${CALLER_HEADER}: not an identity name`);
+    }
+    out.caller = caller;
+  }
+  if (path !== undefined) {
+    const parts = parsePath(typeof path === "string" ? path : "\0");
+    if (parts.length > 0) out.via = formatPath(parts);
+  }
+  return out;
 }
 
 /**

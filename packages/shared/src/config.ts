@@ -65,6 +65,11 @@ export interface MinionConfig {
   crlRefreshS: number;
   /** directories the `file` module may read and write under (file_roots); paths are resolved first */
   fileRoots: string[];
+  /**
+   * the program that runs a delegated share on a sub-overlord (`func-delegate` of @func/overlord, found when
+   * the share starts); empty: the installed @func/overlord's (delegate_bin)
+   */
+  delegateBin: string;
 }
 
 export interface OverlordConfig {
@@ -116,6 +121,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     advertiseAddr: "",
     crlRefreshS: 300,
     fileRoots: ["/"],
+    delegateBin: "",
   },
   overlord: {
     socketTimeoutS: 30,
@@ -203,6 +209,7 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     advertiseAddr: s.str("advertise_addr", d.advertiseAddr),
     crlRefreshS: s.num("crl_refresh", d.crlRefreshS, 0),
     fileRoots: s.list("file_roots", d.fileRoots),
+    delegateBin: s.str("delegate_bin", d.delegateBin),
   };
 }
 

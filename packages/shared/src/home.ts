@@ -58,6 +58,8 @@ export interface HomePaths {
   runDir: string;
   /** the overlord's saved TLS sessions, one per minion, so the next `func` resumes instead of a full handshake */
   tlsSessions: string;
+  /** the overlord's delegation map: which leaves sit under which sub-overlord (`func map build`) */
+  delegationMap: string;
 }
 
 export function homePaths(configDir: string, stateDir: string = configDir): HomePaths {
@@ -93,6 +95,7 @@ export function homePaths(configDir: string, stateDir: string = configDir): Home
     auditLog: join(stateDir, "log", "audit.log"),
     runDir: join(stateDir, "run"),
     tlsSessions: join(stateDir, "tls-sessions"),
+    delegationMap: join(stateDir, "map.json"),
   };
 }
 

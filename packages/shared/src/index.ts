@@ -30,3 +30,6 @@ export * from "./host-lock.js";
 export * from "./detached-spawn.js";
 export * from "./process-check.js";
 export * from "./lmdb-check.js";
+
+// Delegation through sub-overlords: relay headers, share lines and pages, path and map checks.
+export * from "./delegation-wire.js";

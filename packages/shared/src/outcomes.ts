@@ -13,9 +13,13 @@ export interface HostError {
   message: string;
 }
 
+/**
+ * One host's result. `via` is the path of sub-overlords it came through, top first (absent: called directly;
+ * DESIGN section 12).
+ */
 export type HostResult =
-  | { outcome: "ok"; value: WireValue; ms?: number }
-  | { outcome: Exclude<Outcome, "ok">; error: HostError; ms?: number };
+  | { outcome: "ok"; value: WireValue; ms?: number; via?: string[] }
+  | { outcome: Exclude<Outcome, "ok">; error: HostError; ms?: number; via?: string[] };
 
 /** Exit code bits; the CLI ORs them over every host (DESIGN section 7). */
 export const EXIT = {

@@ -2,6 +2,7 @@
 
 import type { FuncModule } from "../registry.js";
 import { commandModule } from "./command.js";
+import { delegationModule } from "./delegation.js";
 import { fileModule } from "./file.js";
 import { jobsModule } from "./jobs.js";
 import { serviceModule } from "./service.js";
@@ -19,4 +20,5 @@ export const MODULES: readonly FuncModule[] = [
   processModule,
   serviceModule,
   jobsModule,
+  delegationModule,
 ];

@@ -11,6 +11,7 @@ const HELP = `func-fleet: a local fleet of real minions
 
 Usage:
   func-fleet up --home DIR --count N [--base-address 127.0.0.2] [--port 51234] [--per-process K]
+                [--sub-overlords K [--depth 2]]
   func-fleet down --home DIR
   func-fleet status --home DIR [--json]
   func-fleet restart --home DIR [name..]
@@ -21,8 +22,15 @@ leaving them running. status shows each minion as running or dead (exit 4 when s
 restart starts the dead ones again (or the named ones); down stops every funcd serving the fleet,
 those restarted by hand too.
 
+With --sub-overlords K it builds a tree: K sub-overlords (sub1..subK, minions of the top overlord that also
+hold an overlord identity) with the N leaves (leaf001..) spread under them, 250 leaves per funcd process;
+--depth 2 gives sub1 a sub-sub-overlord (sub1a) with half of its leaves. Every minion enrolls the real way
+with the fleet's CA, and the delegation map is built; each minion in the JSON line says which sub-overlord
+it is under ("under") and whether it is one ("sub").
+
 Examples:
   func-fleet up --home /tmp/fleet --count 5
+  func-fleet up --home /tmp/tree --count 1000 --sub-overlords 4
   FUNC_HOME=/tmp/fleet func "*" call test ping
   func-fleet status --home /tmp/fleet
   func-fleet restart --home /tmp/fleet minion03
@@ -40,6 +48,8 @@ async function main(): Promise<number> {
         port: { type: "string" },
         "per-process": { type: "string" },
         json: { type: "boolean" },
+        "sub-overlords": { type: "string" },
+        depth: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -72,15 +82,20 @@ async function main(): Promise<number> {
       if (count === undefined) throw new FuncError("UsageError", "--count N is required");
       const port = int(values.port, "port");
       const perProcess = int(values["per-process"], "per-process");
+      const subOverlords = int(values["sub-overlords"], "sub-overlords");
+      const depth = int(values.depth, "depth");
+      if (depth !== undefined && subOverlords === undefined) throw new FuncError("UsageError", "--depth goes with --sub-overlords");
       const state = await fleetUp(home, {
         count,
         ...(values["base-address"] ? { baseAddress: values["base-address"] } : {}),
         ...(port !== undefined ? { port } : {}),
         ...(perProcess !== undefined ? { perProcess } : {}),
+        ...(subOverlords !== undefined ? { subOverlords } : {}),
+        ...(depth !== undefined ? { depth } : {}),
         log: (m) => process.stderr.write(`func-fleet: ${m}\n`),
       });
       process.stdout.write(
-        JSON.stringify({ home, minions: state.minions.map(({ name, address, port: p, pid }) => ({ name, address, port: p, pid })) }) + "\n",
+        JSON.stringify({ home, minions: state.minions.map(({ name, address, port: p, pid, under, sub }) => ({ name, address, port: p, pid, ...(under ? { under } : {}), ...(sub ? { sub } : {}) })) }) + "\n",
       );
       return 0;
     }

@@ -1,19 +1,28 @@
-// The Overlord client API: a target spec resolved against the signed certs, calls fanned out to the
-// matching minions, one HostResult per host as data. The CLI is a thin layer over this class.
+// The Overlord client API: a target spec resolved against the signed certs (and the leaves of the
+// delegation map), calls fanned out to the matching minions, or in one share per sub-overlord for mapped
+// leaves; one HostResult per host as data. The CLI is a thin layer over this class.
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import {
+  CALLER_HEADER,
   FuncError,
   checkJobId,
+  PATH_HEADER,
+  formatPath,
   homePaths,
+  newJobId,
   loadGroups,
   loadOverlordConfig,
   resolveHome,
   resolveTargets,
   type HomePaths,
+  type DelegationMap,
   type HostResult,
   type OverlordConfig,
 } from "@func/shared";
+import { ShareLedger, describeAnomaly, planRoutes } from "../delegation/accounting.js";
+import { loadMap, routeTable } from "../delegation/map.js";
+import { runShare, type SendToSub } from "../delegation/share.js";
 import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "../jobs/job-engine.js";
 import { refreshCrlIfStale } from "../ca/ca-store.js";
 import { drainSpool, spoolDir, spoolRun, spoolWaiting } from "../jobs/run-spool.js";
@@ -43,6 +52,19 @@ export interface OverlordOptions {
   config?: OverlordConfig;
   /** keep connections open between calls (default true); a one-shot caller such as the CLI turns it off */
   keepAlive?: boolean;
+  /**
+   * send mapped leaves' shares through their sub-overlords (Func's -d/--delegate); default: when the home
+   * has a delegation map (`func map build`). false: call every host directly.
+   */
+  delegate?: boolean;
+  /** exactly these hosts instead of resolving `spec` (a sub-overlord's share) */
+  hosts?: readonly string[];
+  /** calls are relayed for `caller` down `path` (a sub-overlord running a share): sent as headers on every call */
+  relay?: { caller: string; path: readonly string[] };
+  /** what a sub-overlord answered that was not trusted (one line each); the CLI prints them as warnings */
+  onNotice?: (message: string) => void;
+  /** sub-overlords send identical results once with their hosts (default true); false: one line per host */
+  foldShares?: boolean;
 }
 
 /** How recent a change to certs/ or groups must be for its time stamps not to be trusted yet, ms. */
@@ -71,6 +93,8 @@ export class Overlord {
   #universe: Universe | undefined;
   #sessions: TlsSessionStore | undefined;
   #engine: Promise<JobEngine> | undefined;
+  #map: { map: DelegationMap | null; route: Map<string, string> } | undefined;
+  #receivedBefore = 0;
 
   constructor(spec: string, options: OverlordOptions = {}) {
     this.spec = spec;
@@ -90,15 +114,46 @@ export class Overlord {
     return (this.#opts.timeout ?? this.config.socketTimeoutS) * 1000;
   }
 
-  /** The sorted host names the spec matches; throws NoMatch (exit 16) when none do. */
+  /** The sorted host names the spec matches (direct minions and mapped leaves); throws NoMatch (exit 16) when none do. */
   hosts(): string[] {
+    if (this.#opts.hosts) return [...this.#opts.hosts].sort();
     const universe = this.#currentUniverse();
-    universe.hosts ??= resolveTargets(
-      this.spec,
-      { names: listMinionNames(this.paths), groups: loadGroups(this.paths), source: this.paths.signedDir },
-      this.#opts.exclude,
-    );
+    universe.hosts ??= resolveTargets(this.spec, { names: this.knownNames(), groups: loadGroups(this.paths), source: this.paths.signedDir }, this.#opts.exclude);
     return [...universe.hosts];
+  }
+
+  /** The names of the signed minion certs: the minions this overlord calls itself. */
+  directNames(): string[] {
+    return listMinionNames(this.paths);
+  }
+
+  /** Every name a spec can match: the direct minions, and the leaves of the delegation map when delegating. */
+  knownNames(): string[] {
+    const direct = this.directNames();
+    const route = this.delegation().route;
+    if (route.size === 0) return direct;
+    const all = new Set(direct);
+    for (const leaf of route.keys()) all.add(leaf);
+    return [...all].sort();
+  }
+
+  /**
+   * The delegation map in use (null: calling every host directly) and each mapped leaf's top-level
+   * sub-overlord. Read once per instance.
+   */
+  delegation(): { map: DelegationMap | null; route: Map<string, string> } {
+    if (this.#map) return this.#map;
+    const map = this.#opts.delegate === false ? null : loadMap(this.paths);
+    if (this.#opts.delegate === true && !map) throw new FuncError("ConfigError", `--delegate: no delegation map in ${this.paths.delegationMap} (run "func map build" first)`);
+    this.#map = { map, route: map ? routeTable(map) : new Map() };
+    return this.#map;
+  }
+
+  /** Headers that carry the relay (caller and path) on every call this instance makes. */
+  #relayHeaders(): Record<string, string> | undefined {
+    const relay = this.#opts.relay;
+    if (!relay) return undefined;
+    return { [CALLER_HEADER]: relay.caller, ...(relay.path.length ? { [PATH_HEADER]: formatPath(relay.path) } : {}) };
   }
 
   /** Where each matched host is dialled. */
@@ -148,7 +203,14 @@ export class Overlord {
   }
 
   #call(method: string, args: readonly unknown[], extra: Partial<FanOutCall> = {}): FanOutCall {
-    return { method, params: args, timeoutMs: this.timeoutMs, ...extra };
+    const headers = this.#relayHeaders();
+    return { method, params: args, timeoutMs: this.timeoutMs, ...(headers ? { headers } : {}), ...extra };
+  }
+
+  #ensureTransport(identity: TlsMaterial): MinionTransport {
+    this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
+    this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
+    return this.#transport;
   }
 
   /** Fans `module.method(args)` out to the given minions; `onResult` sees each host once, as it finishes. */
@@ -158,12 +220,12 @@ export class Overlord {
     onResult: (host: string, result: HostResult) => void,
     settings: { forks?: number; concurrency?: number } = {},
   ): Promise<void> {
+    if (minions.length === 0) return;
     await this.#followCrl();
     const identity = this.identity();
-    this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
     const forks = settings.forks ?? this.forks;
     // the first bucket always runs in this process, on this overlord's own (possibly kept-alive) connections
-    this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
+    this.#ensureTransport(identity);
     await fanOut(
       minions,
       call,
@@ -172,8 +234,8 @@ export class Overlord {
         forks,
         minBucketHosts: this.#opts.bucketMinHosts ?? this.config.bucketMinHosts,
         concurrency: settings.concurrency ?? this.#opts.concurrency ?? this.config.concurrency,
-        sessions: this.#sessions,
-        transport: this.#transport,
+        sessions: this.#sessions!,
+        transport: this.#transport!,
       },
       onResult,
     );
@@ -186,11 +248,23 @@ export class Overlord {
     return Object.fromEntries(Object.entries(results).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  /** Yields each host's result as it finishes: of every matched host, or of `hosts` (some of them). */
+  /**
+   * Yields each host's result as it finishes (of every matched host, or of `hosts`, some of them): direct hosts fanned out here, each sub-overlord's mapped leaves
+   * in one share (their results carry `via`, the path they came by).
+   */
   async *stream(module: string, method: string, args: readonly unknown[] = [], hosts?: readonly string[]): AsyncGenerator<HostEvent> {
-    const minions = this.addresses(hosts);
+    const { direct, shares } = planRoutes(hosts ? [...hosts] : this.hosts(), this.delegation().route);
     const queue = new EventQueue<HostEvent>();
-    queue.endWith(this.fanOut(minions, this.#call(`${module}.${method}`, args), (host, result) => queue.push({ host, result })));
+    const push = (host: string, result: HostResult) => queue.push({ host, result });
+    const id = newJobId();
+    queue.endWith(
+      Promise.all([
+        this.fanOut(this.addresses(direct), this.#call(`${module}.${method}`, args), push),
+        ...[...shares].map(([sub, leaves]) =>
+          this.#share(sub, leaves, { id, module, method, args, timeoutMs: this.timeoutMs, async: false, fold: this.#opts.foldShares ?? true }, push),
+        ),
+      ]).then(() => undefined),
+    );
     yield* queue;
   }
 
@@ -204,6 +278,31 @@ export class Overlord {
     if (this.#haveJobStore()) return;
     checkJobId(id);
     throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
+  }
+
+  /** A function that calls one sub-overlord, on this instance's connections, with its relay headers. */
+  async sendTo(sub: string, headers: Record<string, string> | undefined = this.#relayHeaders()): Promise<SendToSub> {
+    await this.#followCrl();
+    const transport = this.#ensureTransport(this.identity());
+    const [address] = this.addresses([sub]);
+    return (method, params, timeoutMs) => transport.call(address!, method, params, { timeoutMs, ...(headers ? { headers } : {}) });
+  }
+
+  /** Reports what a sub-overlord answered that was not trusted. */
+  notice(message: string): void {
+    this.#opts.onNotice?.(message);
+  }
+
+  async #share(sub: string, leaves: string[], call: Parameters<typeof runShare>[2], push: (host: string, result: HostResult) => void): Promise<void> {
+    const ledger = new ShareLedger(sub, leaves);
+    let send: SendToSub;
+    try {
+      send = await this.sendTo(sub);
+    } catch (err) {
+      for (const [h, r] of ledger.finish("error", "ConfigError", (err as Error).message)) push(h, r);
+      return;
+    }
+    await runShare(ledger, leaves, call, send, push, (a) => this.notice(describeAnomaly(a)));
   }
 
   /** The job engine over this overlord's store (opened on first use): func-web records and lists jobs with it. */
@@ -230,6 +329,8 @@ export class Overlord {
         addresses: (hosts) => this.addresses(hosts),
         fanOut: (minions, call, onResult, settings) => this.fanOut(minions, call, onResult, settings),
         env: this.#opts.env ?? process.env,
+        sendTo: (sub, headers) => this.sendTo(sub, headers),
+        onNotice: (message) => this.notice(message),
       });
     })();
     return this.#engine;
@@ -240,14 +341,28 @@ export class Overlord {
    * the job (with the full host list) is stored before anything is sent, then a detached dispatcher sends
    * `async.module.method` to each host and records each minion job id.
    */
-  async callAsync(module: string, method: string, args: readonly unknown[] = []): Promise<string> {
-    const hosts = this.hosts();
+  async callAsync(module: string, method: string, args: readonly unknown[] = [], extra: { id?: string; hosts?: readonly string[] } = {}): Promise<string> {
+    const hosts = extra.hosts ? [...extra.hosts] : this.hosts();
+    const { shares } = planRoutes(hosts, this.delegation().route);
     const jobs = await this.#jobs();
-    return jobs.submit(this.spec, hosts, module, method, args, {
-      forks: this.forks,
-      concurrency: this.#opts.concurrency ?? this.config.concurrency,
-      timeoutMs: this.timeoutMs,
-    });
+    const relay = this.#opts.relay;
+    return jobs.submit(
+      this.spec,
+      hosts,
+      module,
+      method,
+      args,
+      {
+        forks: this.forks,
+        concurrency: this.#opts.concurrency ?? this.config.concurrency,
+        timeoutMs: this.timeoutMs,
+      },
+      {
+        ...(extra.id ? { id: extra.id } : {}),
+        ...(shares.size ? { routes: Object.fromEntries(shares) } : {}),
+        ...(relay ? { relay: { caller: relay.caller, path: [...relay.path] } } : {}),
+      },
+    );
   }
 
   /** Records a sync run that is over in the job store (hosts and their results); returns its job id. */
@@ -315,8 +430,14 @@ export class Overlord {
     }
   }
 
+  /** Bytes of answers this instance received on its own connections (forked buckets' not counted). */
+  get bytesReceived(): number {
+    return this.#receivedBefore + (this.#transport?.bytesReceived ?? 0);
+  }
+
   /** Closes kept-alive connections and saves the TLS sessions received, so the next process resumes them. */
   #dropConnections(): void {
+    this.#receivedBefore += this.#transport?.bytesReceived ?? 0;
     this.#transport?.close();
     this.#transport = undefined;
     this.#sessions?.save();

@@ -51,6 +51,7 @@ export class MinionTransport {
   readonly #agent: Agent;
   readonly #sessions: SessionCache | undefined;
   readonly #decoded = new Map<string, WireValue>();
+  #received = 0;
 
   /**
    * `keepAlive` (default true) keeps connections open for the next call; a one-shot fan-out turns it off, so
@@ -153,7 +154,10 @@ export class MinionTransport {
             }
             chunks.push(c);
           });
-          res.on("end", () => resolve(Buffer.concat(chunks)));
+          res.on("end", () => {
+            this.#received += size;
+            resolve(Buffer.concat(chunks));
+          });
           res.on("error", reject);
         });
         req.on("error", reject);
@@ -189,6 +193,11 @@ export class MinionTransport {
       this.#decoded.set(key, value);
     }
     return copyValue(value);
+  }
+
+  /** Bytes of answer bodies this transport received (what a tier above pays for its results). */
+  get bytesReceived(): number {
+    return this.#received;
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import { FORMATS, type Format } from "./formats.js";
 import { SHELLS, completionScript, type CompletionTables } from "./completion.js";
 import { GROUP_ACTIONS, groupCommand, type GroupAction } from "./group.js";
 import { Overlord, type OverlordOptions } from "../call/overlord.js";
+import { MAP_ACTIONS, type MapAction } from "./map.js";
 
 const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -51,6 +52,7 @@ const OPTIONS = {
   async: { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" },
   nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
   jobstatus: { alias: "s", type: "string", describe: "call --jobstatus ID: the status of an async job (Func's spelling of func job status)" },
+  delegate: { alias: "d", type: "boolean", describe: "send mapped leaves through their sub-overlords (default: when a delegation map exists); --no-delegate calls every host directly" },
 } as const satisfies Record<string, Options>;
 
 /** The options of `func job ...`, besides the global ones. */
@@ -85,6 +87,7 @@ interface GlobalArgs {
   async?: boolean;
   nopoll?: boolean;
   jobstatus?: string;
+  delegate?: boolean;
 }
 
 /** One parsed command line of the default command. */
@@ -93,6 +96,12 @@ export interface Invocation {
   action: Action;
   /** the action's arguments as typed on the command line (after `--` too) */
   rest: string[];
+  options: GlobalArgs;
+}
+
+/** One parsed `func map build|show` line. */
+export interface MapInvocation {
+  map: MapAction;
   options: GlobalArgs;
 }
 
@@ -152,7 +161,7 @@ function pickOptions(a: Record<string, unknown>): GlobalArgs {
  * The fast path: the common command lines, parsed as yargs would; null for anything else (help, too few
  * arguments, an unknown action, an option-looking argument), which goes to yargs for its usage and errors.
  */
-export function quickParse(argv: readonly string[]): Invocation | JobInvocation | null {
+export function quickParse(argv: readonly string[]): Invocation | JobInvocation | MapInvocation | null {
   let a = parseWith(argv, [OPTIONS]);
   if (a.help) return null;
   // `-t "*" ping` reads "*" as the timeout: said as such, not as a puzzling "not enough arguments"
@@ -166,6 +175,11 @@ export function quickParse(argv: readonly string[]): Invocation | JobInvocation 
     const head = positional[0] === "job" ? 3 : positional[1] === "call" ? 4 : 2;
     if (dashed < head) throw new FuncError("UsageError", `unknown option ${JSON.stringify(positional[dashed])} (see func --help)`);
     return null;
+  }
+  if (positional[0] === "map") {
+    const [, action, ...extra] = positional;
+    if (!(MAP_ACTIONS as readonly string[]).includes(action ?? "") || extra.length > 0) return null;
+    return { map: action as MapAction, options: pickOptions(a) };
   }
   if (positional[0] === "job") {
     const [, action, id, ...extra] = positional;
@@ -233,6 +247,9 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
     ...(forks !== undefined ? { forks: Math.floor(forks) } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(a.exclude ? { exclude: a.exclude } : {}),
+    ...(a.delegate !== undefined ? { delegate: a.delegate } : {}),
+    // what a sub-overlord answered that was not trusted: one warning line each
+    onNotice: (message: string) => process.stderr.write(`func: warning: ${message}\n`),
   };
 }
 
@@ -346,11 +363,18 @@ async function runJob(inv: JobInvocation, env: NodeJS.ProcessEnv, io: Io, isTty:
   }
 }
 
+/** `func map build|show`: the delegation map. */
+async function runMap(inv: MapInvocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
+  const { mapCommand } = await import("./map.js");
+  return mapCommand(inv.map, overlordOptions(inv.options, env), outputOptions(inv.options, env, isTty), io);
+}
+
 /** Parses with the full yargs: help, usage errors, every command; calls `onInvocation` for the default one. */
 export async function yargsParse(
   argv: readonly string[],
   onInvocation: (inv: Invocation) => Promise<void>,
   onJob: (inv: JobInvocation) => Promise<void> = async () => {},
+  onMap: (inv: MapInvocation) => Promise<void> = async () => {},
 ): Promise<void> {
   const { default: yargs } = await import("yargs");
   const parser: Argv = yargs([...argv])
@@ -358,6 +382,12 @@ export async function yargsParse(
     .parserConfiguration(PARSER_CONFIGURATION)
     .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, node sets, @group, @group:glob, ';'- or ','-separated).")
     .options(OPTIONS)
+    .command(
+      "map <action>",
+      "the delegation map: build (ask every direct minion which leaves it serves, recursively) | show (the tree with counts)",
+      (y) => y.positional("action", { choices: MAP_ACTIONS, describe: "build | show" }),
+      async (a) => onMap({ map: a.action as MapAction, options: pickOptions(a) }),
+    )
     .command(
       "job <action> [id]",
       "jobs (async ones and every recorded run): status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d] | rerun <id|last> [--only failed|unreachable|ok]",
@@ -437,6 +467,7 @@ export async function yargsParse(
     .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
     .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
     .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
+    .example("$0 map build && $0 map show", "find the sub-overlords and their leaves; then calls go through them")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
@@ -498,7 +529,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
   const command = await runCommand(argv, env, io, isTty);
   if (command !== null) return command;
   const quick = quickParse(argv);
-  if (quick) return "target" in quick ? run(quick, env, io, isTty) : runJob(quick, env, io, isTty);
+  if (quick) return "target" in quick ? run(quick, env, io, isTty) : "map" in quick ? runMap(quick, env, io, isTty) : runJob(quick, env, io, isTty);
   let code: number = EXIT.OK;
   await yargsParse(
     argv,
@@ -507,6 +538,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     },
     async (inv) => {
       code = await runJob(inv, env, io, isTty);
+    },
+    async (inv) => {
+      code = await runMap(inv, env, io, isTty);
     },
   );
   return code;

@@ -7,8 +7,24 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { ENROLL_PORT, FUNCD_NODE_FLAGS, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, spawnDetached, type HomePaths } from "@func/shared";
-import { caFingerprint, initCa } from "../ca/ca-store.js";
+import { copyFileSync } from "node:fs";
+import {
+  ENROLL_PORT,
+  FUNCD_NODE_FLAGS,
+  FuncError,
+  KEY_FILE_MODE,
+  MINION_PORT,
+  formatIni,
+  homePaths,
+  minionAddressFile,
+  processRunning,
+  signedCertFile,
+  spawnDetached,
+  writeFileAtomic,
+  type HomePaths,
+} from "@func/shared";
+import { caFingerprint, initCa, issueIdentity } from "../ca/ca-store.js";
+import { buildMap } from "../delegation/build-map.js";
 import { startEnrollService, type EnrollService } from "../ca/enroll-service.js";
 import { Overlord } from "../call/overlord.js";
 
@@ -18,6 +34,10 @@ export interface FleetMinion {
   port: number;
   pid: number;
   home: string;
+  /** in a tree: the sub-overlord that serves this minion (absent: the top overlord) */
+  under?: string;
+  /** in a tree: this minion is a sub-overlord */
+  sub?: boolean;
 }
 
 export interface FleetState {
@@ -43,6 +63,10 @@ export interface FleetUpOptions {
   readyTimeoutMs?: number;
   /** progress lines for long work (the CLI prints them on stderr) */
   log?: (message: string) => void;
+  /** a tree: this many sub-overlords (each a minion of the top overlord) with the `count` leaves spread under them */
+  subOverlords?: number;
+  /** 2: the first sub-overlord gets a sub-sub-overlord with half of its leaves */
+  depth?: number;
 }
 
 /** How long fleetDown waits for SIGKILLed funcd processes to be gone. */
@@ -130,14 +154,12 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   mkdirSync(home, { recursive: true, mode: 0o700 });
   if (await initCa(paths)) log(`created a CA in ${paths.caDir}`);
   const port = opts.port ?? MINION_PORT;
+  const baseAddress = opts.baseAddress ?? "127.0.0.2";
+  const tree = opts.subOverlords ? treeLayout(opts.count, opts.subOverlords, opts.depth ?? 1, opts.prefix ?? "leaf") : null;
   const prefix = opts.prefix ?? "minion";
   const width = Math.max(2, String(opts.count).length);
-  const baseAddress = opts.baseAddress ?? "127.0.0.2";
-  const minions = Array.from({ length: opts.count }, (_, i) => ({
-    name: `${prefix}${String(i + 1).padStart(width, "0")}`,
-    address: nthAddress(baseAddress, i),
-    port,
-  }));
+  const names = tree ? tree.names : Array.from({ length: opts.count }, (_, i) => `${prefix}${String(i + 1).padStart(width, "0")}`);
+  const minions = names.map((name, i) => ({ name, address: nthAddress(baseAddress, i), port }));
   const service = await startFleetService(paths, baseAddress, opts.enrollPort ?? ENROLL_PORT, minions.map((m) => m.name));
   try {
     const serviceConf = { certmaster: service.address, certmaster_port: String(service.port), ca_fingerprint: caFingerprint(paths) };
@@ -147,9 +169,111 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
       formatIni({ main: { listen_port: String(port), certmaster_listen_addr: service.address, certmaster_port: String(service.port) } }),
     );
     log(`enrollment service on ${service.address}:${service.port}`);
-    return await startAndWait(home, paths, minions, homes, opts, log);
+    const perProcess = opts.perProcess ?? (opts.count <= SMALL_FLEET ? 1 : Math.ceil(opts.count / LARGE_FLEET_PROCESSES));
+    const sizes = tree ? tree.processSizes(opts.perProcess ?? TREE_LEAVES_PER_PROCESS) : chunkSizes(minions.length, perProcess);
+    const state = await startAndWait(home, paths, minions, homes, sizes, opts, log);
+    if (tree) {
+      try {
+        await makeTree(paths, state, tree.under, log);
+      } catch (err) {
+        await fleetDown(home, { graceMs: 2000 });
+        throw err;
+      }
+    }
+    writeFileSync(fleetFile(home), JSON.stringify(state, null, 2) + "\n");
+    return state;
   } finally {
     await service.close();
+  }
+}
+
+/** Leaves per funcd process in a tree (the issue's 250). */
+const TREE_LEAVES_PER_PROCESS = 250;
+
+function chunkSizes(total: number, per: number): number[] {
+  const out: number[] = [];
+  for (let left = total; left > 0; left -= per) out.push(Math.min(per, left));
+  return out;
+}
+
+/**
+ * The names of a tree fleet in address order (sub-overlords first, then the sub-sub-overlord, then the
+ * leaves), who serves whom, and how they are grouped into funcd processes (each sub-overlord its own).
+ */
+export function treeLayout(count: number, subs: number, depth: number, prefix: string) {
+  if (!Number.isInteger(subs) || subs < 1 || subs > count) throw new FuncError("UsageError", `--sub-overlords must be 1..${count} (the leaves)`);
+  if (depth !== 1 && depth !== 2) throw new FuncError("UsageError", "--depth must be 1 or 2");
+  const width = Math.max(3, String(count).length);
+  const subNames = Array.from({ length: subs }, (_, i) => `sub${i + 1}`);
+  const subSub = depth === 2 ? ["sub1a"] : [];
+  const leaves = Array.from({ length: count }, (_, i) => `${prefix}${String(i + 1).padStart(width, "0")}`);
+  const under = new Map<string, string>();
+  const perSub = Math.ceil(count / subs);
+  leaves.forEach((leaf, i) => under.set(leaf, subNames[Math.floor(i / perSub)]!));
+  if (depth === 2) {
+    under.set("sub1a", "sub1");
+    const first = leaves.filter((l) => under.get(l) === "sub1");
+    for (const leaf of first.slice(Math.floor(first.length / 2))) under.set(leaf, "sub1a");
+  }
+  const names = [...subNames, ...subSub, ...leaves];
+  return {
+    names,
+    under,
+    processSizes(per: number): number[] {
+      // one process per sub-overlord, then the leaves, each process holding leaves of one parent only
+      const sizes = [...subNames, ...subSub].map(() => 1);
+      let run = 0;
+      let parent: string | undefined;
+      for (const leaf of leaves) {
+        const p = under.get(leaf);
+        if (run === per || (run > 0 && p !== parent)) {
+          sizes.push(run);
+          run = 0;
+        }
+        parent = p;
+        run += 1;
+      }
+      if (run) sizes.push(run);
+      return sizes;
+    },
+  };
+}
+
+/**
+ * Makes the sub-overlords of a tree fleet: each gets an overlord identity from the fleet's CA (the same CA
+ * for every tier) and the records of the minions it serves in its own home, then the top builds the map
+ * (each sub-overlord asked in turn asks its own).
+ */
+async function makeTree(paths: HomePaths, state: FleetState, under: ReadonlyMap<string, string>, log: (m: string) => void): Promise<void> {
+  const byName = new Map(state.minions.map((m) => [m.name, m]));
+  const subs = new Set(under.values());
+  for (const m of state.minions) {
+    const parent = under.get(m.name);
+    if (parent) m.under = parent;
+    if (subs.has(m.name)) m.sub = true;
+  }
+  for (const sub of subs) {
+    const subHome = homePaths(byName.get(sub)!.home);
+    const pair = await issueIdentity(paths, `${sub}-overlord`, { role: "overlord" });
+    mkdirSync(subHome.signedDir, { recursive: true, mode: 0o700 });
+    writeFileAtomic(subHome.overlordKey, pair.keyPem, KEY_FILE_MODE);
+    writeFileAtomic(subHome.overlordCert, pair.certPem);
+    copyFileSync(paths.caCert, subHome.caCert);
+    copyFileSync(paths.crl, subHome.crl);
+    for (const [child, parent] of under) {
+      if (parent !== sub) continue;
+      copyFileSync(signedCertFile(paths, child), signedCertFile(subHome, child));
+      copyFileSync(minionAddressFile(paths, child), minionAddressFile(subHome, child));
+    }
+    writeFileSync(subHome.overlordConf, readFileSync(paths.overlordConf, "utf8"));
+  }
+  const overlord = new Overlord("*", { home: paths, delegate: false, timeout: 60 });
+  try {
+    const built = await buildMap(overlord);
+    if (built.failed.length) throw new FuncError("ConfigError", `map build: ${built.failed.slice(0, 3).map(([n, w]) => `${n}: ${w}`).join("; ")}`);
+    log(`map built: ${built.map.subs.length} sub-overlord(s)`);
+  } finally {
+    await overlord.close();
   }
 }
 
@@ -158,21 +282,23 @@ async function startAndWait(
   paths: HomePaths,
   minions: { name: string; address: string; port: number }[],
   homes: HomePaths[],
+  sizes: readonly number[],
   opts: FleetUpOptions,
   log: (m: string) => void,
 ): Promise<FleetState> {
-  const perProcess = opts.perProcess ?? (opts.count <= SMALL_FLEET ? 1 : Math.ceil(opts.count / LARGE_FLEET_PROCESSES));
   const state: FleetState = { home, minions: [], pids: [] };
   const logDir = join(home, "log");
   mkdirSync(logDir, { recursive: true });
-  for (let start = 0; start < minions.length; start += perProcess) {
-    const group = homes.slice(start, start + perProcess);
+  let start = 0;
+  for (const size of sizes) {
+    const group = homes.slice(start, start + size);
     const { pid } = spawnDetached(funcdArgs(group.map((h) => h.configDir)), { logFile: join(logDir, `funcd-${minions[start]!.name}.log`) });
     state.pids.push(pid);
     group.forEach((h, k) => {
       const m = minions[start + k]!;
       state.minions.push({ ...m, pid, home: h.configDir });
     });
+    start += size;
   }
   writeFileSync(fleetFile(home), JSON.stringify(state, null, 2) + "\n");
 

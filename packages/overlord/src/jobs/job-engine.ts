@@ -7,7 +7,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import {
   ASYNC_METHOD_PREFIX,
+  CALLER_HEADER,
   FuncError,
+  PATH_HEADER,
+  formatPath,
   spawnDetached,
   JOB_ID_HEADER,
   emptySummary,
@@ -19,7 +22,10 @@ import {
   type Summary,
 } from "@func/shared";
 import type { FanOutCall, OnResult } from "../call/fan-out.js";
+import { ShareLedger, describeAnomaly } from "../delegation/accounting.js";
+import { readShare, runParams, type SendToSub } from "../delegation/share.js";
 import {
+  DELEGATED_PREFIX,
   JOB_STATE_CODE,
   deriveJobState,
   lostAtDeadline,
@@ -115,6 +121,23 @@ export interface JobContext {
   fanOut(minions: readonly MinionAddress[], call: FanOutCall, onResult: OnResult, settings?: { forks?: number; concurrency?: number }): Promise<void>;
   /** environment of the detached dispatcher */
   env: Readonly<Record<string, string | undefined>>;
+  /** calls one sub-overlord (its shares' start and pages) with these headers */
+  sendTo(sub: string, headers?: Record<string, string>): Promise<SendToSub>;
+  /** what a sub-overlord answered that was not trusted */
+  onNotice(message: string): void;
+}
+
+/** The headers that carry a relayed job's caller and path (DESIGN section 12). */
+function relayHeaders(job: JobRecord): Record<string, string> {
+  if (!job.relay) return {};
+  return { [CALLER_HEADER]: job.relay.caller, ...(job.relay.path.length ? { [PATH_HEADER]: formatPath(job.relay.path) } : {}) };
+}
+
+/** Submit-time extras: a given id (a sub-overlord's share keeps the tier above's), routes and relay. */
+export interface SubmitExtra {
+  id?: string;
+  routes?: Record<string, string[]>;
+  relay?: { caller: string; path: string[] };
 }
 
 export class JobEngine {
@@ -129,9 +152,11 @@ export class JobEngine {
   }
 
   /** Writes the job (with every host) and makes it durable, then starts the detached dispatcher. */
-  async submit(spec: string, hosts: readonly string[], module: string, method: string, args: readonly unknown[], dispatch: DispatchSettings): Promise<string> {
+  async submit(spec: string, hosts: readonly string[], module: string, method: string, args: readonly unknown[], dispatch: DispatchSettings, extra: SubmitExtra = {}): Promise<string> {
     const created = Date.now();
-    const id = newJobId(new Date(created));
+    const id = extra.id ?? newJobId(new Date(created));
+    // the same id again is the same job (a sub-overlord's share started twice): nothing is sent twice
+    if (extra.id && this.#c.store.job(id)) return id;
     const job: JobRecord = {
       id,
       spec,
@@ -142,6 +167,8 @@ export class JobEngine {
       deadline: created + this.#c.jobDeadlineS * 1000,
       hosts: [...hosts],
       dispatch,
+      ...(extra.routes && Object.keys(extra.routes).length ? { routes: extra.routes } : {}),
+      ...(extra.relay ? { relay: extra.relay } : {}),
     };
     await this.#c.store.create(job);
     await this.#c.store.flushed();
@@ -182,9 +209,11 @@ export class JobEngine {
       method: `${ASYNC_METHOD_PREFIX}${job.module}.${job.method}`,
       params: job.args,
       timeoutMs: job.dispatch.timeoutMs,
-      headers: { [JOB_ID_HEADER]: id },
+      headers: { [JOB_ID_HEADER]: id, ...relayHeaders(job) },
     };
     const settings = { forks: job.dispatch.forks, concurrency: job.dispatch.concurrency };
+    const viaSub = new Map<string, string>();
+    for (const [sub, leaves] of Object.entries(job.routes ?? {})) for (const leaf of leaves) viaSub.set(leaf, sub);
     let todo = pending;
     for (let attempt = 1; todo.length > 0; attempt++) {
       const retry = new Map<string, HostResult>();
@@ -196,7 +225,15 @@ export class JobEngine {
         else if ("final" in reading) writes.push(store.recordFinal(id, host, reading.final));
         else retry.set(host, reading.retry);
       };
-      await this.#c.fanOut(this.#c.addresses(todo), call, onResult, settings);
+      const direct = todo.filter((h) => !viaSub.has(h));
+      const shares = new Map<string, string[]>();
+      for (const h of todo) {
+        const sub = viaSub.get(h);
+        if (sub !== undefined) shares.set(sub, [...(shares.get(sub) ?? []), h]);
+      }
+      const shareRuns = [...shares].map(([sub, open]) => this.#startShare(job, sub, open, writes, retry));
+      await this.#c.fanOut(this.#c.addresses(direct), call, onResult, settings);
+      await Promise.all(shareRuns);
       await Promise.all(writes);
       todo = [...retry.keys()];
       if (todo.length === 0) break;
@@ -208,6 +245,76 @@ export class JobEngine {
     }
     await store.updateMeta(id, { dispatchDone: true, ...(opts.resumed ? { redispatched: pending.length } : {}) });
     await this.#noteFinished(job, store.hostStates(id));
+  }
+
+  /**
+   * Starts the job's share on one sub-overlord (`delegation.run` with every leaf of its route: the job id
+   * makes a repeat the same share) and records its open leaves as delegated, or their outcome.
+   */
+  async #startShare(job: JobRecord, sub: string, open: readonly string[], writes: Promise<unknown>[], retry: Map<string, HostResult>): Promise<void> {
+    const { store } = this.#c;
+    const leaves = job.routes?.[sub] ?? [];
+    const send = await this.#c.sendTo(sub, relayHeaders(job));
+    const started = await send(
+      "delegation.run",
+      runParams({ id: job.id, module: job.module, method: job.method, args: job.args, timeoutMs: job.dispatch.timeoutMs, async: true }, leaves),
+      job.dispatch.timeoutMs,
+    );
+    if (started.outcome === "ok") {
+      for (const leaf of open) writes.push(store.recordMinionJob(job.id, leaf, `${DELEGATED_PREFIX}${sub}`));
+      return;
+    }
+    const failed: HostResult = { ...started, error: { ...started.error, message: `via ${sub}: ${started.error.message}` }, via: [sub] };
+    const reading = readDispatchReply(failed);
+    for (const leaf of open) {
+      if ("retry" in reading) retry.set(leaf, reading.retry);
+      else writes.push(store.recordFinal(job.id, leaf, failed));
+    }
+  }
+
+  /**
+   * Reads each sub-overlord's share of the job's open delegated leaves and records what is final. A share
+   * that cannot be read leaves its leaves open (this poll's outcome is `transient`) until the deadline.
+   */
+  async #pollShares(job: JobRecord, states: Record<string, HostState>, open: readonly string[], transient: Map<string, HostResult>): Promise<void> {
+    const { store } = this.#c;
+    const bySub = new Map<string, string[]>();
+    for (const h of open) {
+      const mj = states[h]?.minionJobId ?? "";
+      if (mj.startsWith(DELEGATED_PREFIX)) {
+        const sub = mj.slice(DELEGATED_PREFIX.length);
+        bySub.set(sub, [...(bySub.get(sub) ?? []), h]);
+      }
+    }
+    await Promise.all(
+      [...bySub].map(async ([sub, openLeaves]) => {
+        const ledger = new ShareLedger(sub, job.routes?.[sub] ?? openLeaves);
+        const stillOpen = new Set(openLeaves);
+        for (const [h, s] of Object.entries(states)) if (s.result) ledger.markSettled(h, s.result);
+        const writes: Promise<unknown>[] = [];
+        const record = (host: string, result: HostResult) => {
+          if (stillOpen.delete(host)) writes.push(store.recordFinal(job.id, host, result));
+        };
+        const send = await this.#c.sendTo(sub, relayHeaders(job));
+        const read = await readShare(ledger, job.id, send, this.#c.timeoutMs, record, (a) => this.#c.onNotice(describeAnomaly(a)));
+        if ("done" in read && read.done) {
+          const end = ledger.finishDone();
+          end.anomalies.forEach((a) => this.#c.onNotice(describeAnomaly(a)));
+          for (const [h, r] of end.results) record(h, r);
+        } else if ("failed" in read) {
+          const f = read.failed;
+          const message = f.outcome === "ok" ? "no page" : `${f.error.type}: ${f.error.message}`;
+          const noAnswer = f.outcome === "unreachable" || f.outcome === "timeout";
+          for (const h of stillOpen) {
+            const err = { code: 0, type: noAnswer ? "SubOverlordUnreachable" : "SharePollRefused", message: `via ${sub}: ${message}` };
+            if (!noAnswer) record(h, { outcome: "lost", error: err, via: [sub] });
+            else if (Date.now() > job.deadline) record(h, lostAtDeadline(err));
+            else transient.set(h, { outcome: f.outcome === "timeout" ? "timeout" : "unreachable", error: err, via: [sub] });
+          }
+        }
+        await Promise.all(writes);
+      }),
+    );
   }
 
   /** Purges finished jobs past the retention period (a bounded amount per call). */
@@ -245,11 +352,14 @@ export class JobEngine {
     }
     let states = store.hostStates(id);
     const transient = new Map<string, HostResult>();
-    const open = deriveJobState(job.hosts, states).open;
+    const allOpen = deriveJobState(job.hosts, states).open;
+    const open = allOpen.filter((h) => !states[h]!.minionJobId!.startsWith(DELEGATED_PREFIX));
+    if (poll && allOpen.length > open.length) await this.#pollShares(job, states, allOpen, transient);
     if (poll && open.length > 0) {
       const perHostParams = Object.fromEntries(open.map((h) => [h, [states[h]!.minionJobId!]]));
       const writes: Promise<unknown>[] = [];
-      await this.#c.fanOut(this.#c.addresses(open), { method: STATUS_METHOD, params: [], perHostParams, timeoutMs: this.#c.timeoutMs }, (host, result) => {
+      const headers = relayHeaders(job);
+      await this.#c.fanOut(this.#c.addresses(open), { method: STATUS_METHOD, params: [], perHostParams, timeoutMs: this.#c.timeoutMs, headers }, (host, result) => {
         if (result.outcome === "ok") {
           const reply = readStatusReply(result.value);
           if ("final" in reply) writes.push(store.recordFinal(id, host, reply.final));
@@ -262,8 +372,8 @@ export class JobEngine {
         }
       });
       await Promise.all(writes);
-      states = store.hostStates(id);
     }
+    if (poll && allOpen.length > 0) states = store.hostStates(id);
     meta = (await this.#noteFinished(job, states)) ?? meta;
     return report(job, meta, states, transient);
   }

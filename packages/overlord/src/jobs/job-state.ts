@@ -35,7 +35,14 @@ export interface JobRecord {
   /** the full resolved host list */
   hosts: string[];
   dispatch: DispatchSettings;
+  /** leaves sent through sub-overlords: sub-overlord -> its share's leaves (DESIGN section 12) */
+  routes?: Record<string, string[]>;
+  /** the job was relayed for `caller` down `path` (this overlord is a sub-overlord running a share) */
+  relay?: { caller: string; path: string[] };
 }
+
+/** The minion job id a delegated leaf records: its share is the job id at the sub-overlord. */
+export const DELEGATED_PREFIX = "via:";
 
 /** One host of one job, in its own key: a minion job id once dispatched, a result once final. */
 export interface HostState {

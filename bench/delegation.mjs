@@ -1,0 +1,115 @@
+// The delegation workload (`npm run bench -- --workloads delegation`, issue 13): one tree fleet (func-fleet
+// --sub-overlords: N leaves behind K sub-overlords, 250 leaves per funcd process, every leaf a real TLS server
+// with its own cert), and on it, interleaved, a cold `func "leaf*" ping` delegated and the same with
+// --no-delegate (direct to every leaf, the same CA): wall time and the top `func` process's own CPU. Then the
+// bytes the top overlord receives for that ping: direct, delegated with and without folding near the leaves.
+
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fleetDown, fleetUp } from "@func/overlord/fleet";
+import { Overlord } from "@func/overlord";
+import { homePaths } from "@func/shared";
+import { FUNC_BIN, timeProcess } from "./harness.mjs";
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
+};
+const round = (x, d = 0) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+function rssMb(pids) {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
+    } catch {
+      // gone
+    }
+  }
+  return Math.round(kb / 1024);
+}
+
+/** Removes every saved TLS session in the tree (the top's and each sub-overlord's): each run is cold. */
+function forgetSessions(fleet) {
+  rmSync(homePaths(fleet.home).tlsSessions, { force: true });
+  for (const m of fleet.minions) if (m.sub) rmSync(homePaths(m.home).tlsSessions, { force: true });
+}
+
+async function bytesFor(home, opts) {
+  const overlord = new Overlord("leaf*", { home, timeout: 60, ...opts });
+  try {
+    const results = await overlord.call("test", "ping");
+    const ok = Object.values(results).filter((r) => r.outcome === "ok").length;
+    return { bytes: overlord.bytesReceived, ok, total: Object.keys(results).length };
+  } finally {
+    await overlord.close();
+  }
+}
+
+/** Runs the workload for each tree size; resolves to its rows. */
+export async function delegationBench({ trees = [{ count: 1000, subs: 4 }], runs = 3, baseAddress = "127.170.0.2", log = () => {} } = {}) {
+  const rows = [];
+  for (const { count, subs } of trees) {
+    const home = mkdtempSync(join(tmpdir(), "func-bench-tree-"));
+    try {
+      log(`tree: ${count} leaves behind ${subs} sub-overlords (250 per funcd process) in ${home}`);
+      const upStarted = performance.now();
+      const fleet = await fleetUp(home, { count, subOverlords: subs, baseAddress, readyTimeoutMs: 120_000 + count * 400, log });
+      const upMs = performance.now() - upStarted;
+      const funcdRssMb = rssMb(fleet.pids);
+      log(`tree up in ${round(upMs / 1000, 1)} s, funcd RSS ${funcdRssMb} MB over ${fleet.pids.length} processes`);
+      const series = { delegated: [], direct: [] };
+      for (let r = 0; r < runs; r++) {
+        for (const variant of r % 2 ? ["direct", "delegated"] : ["delegated", "direct"]) {
+          forgetSessions(fleet);
+          const args = [FUNC_BIN, "leaf*", ...(variant === "direct" ? ["--no-delegate"] : []), "ping"];
+          const run = await timeProcess(args, { FUNC_HOME: home }, fleet.pids);
+          const m = /(\d+) hosts?: (\d+) ok/.exec(run.stderr);
+          if (run.code !== 0 || !m || Number(m[2]) !== count) throw new Error(`${variant} ping: exit ${run.code}: ${run.stderr.trim().split("\n").pop()}`);
+          series[variant].push(run);
+          log(`${variant}: ${round(run.ms)} ms wall, ${round(run.cpuMs)} ms CPU (top), ${round(run.serverCpuMs)} ms CPU (funcd)`);
+        }
+      }
+      forgetSessions(fleet);
+      const bytes = {
+        direct: await bytesFor(home, { delegate: false }),
+        folded: await bytesFor(home, { foldShares: true }),
+        unfolded: await bytesFor(home, { foldShares: false }),
+      };
+      log(`bytes received by the top: direct ${bytes.direct.bytes}, delegated folded ${bytes.folded.bytes}, unfolded ${bytes.unfolded.bytes}`);
+      const med = (v, k) => median(series[v].map((x) => x[k]));
+      rows.push({
+        leaves: count,
+        subOverlords: subs,
+        funcdProcesses: fleet.pids.length,
+        upMs: round(upMs),
+        funcdRssMb,
+        wallMs: { delegated: round(med("delegated", "ms")), direct: round(med("direct", "ms")) },
+        topCpuMs: { delegated: round(med("delegated", "cpuMs")), direct: round(med("direct", "cpuMs")) },
+        fleetCpuMs: { delegated: round(med("delegated", "serverCpuMs")), direct: round(med("direct", "serverCpuMs")) },
+        bytes: { direct: bytes.direct.bytes, folded: bytes.folded.bytes, unfolded: bytes.unfolded.bytes },
+        runs,
+        loadAvg: loadavg().map((x) => round(x, 1)),
+      });
+    } finally {
+      await fleetDown(home, { graceMs: 2000 });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
+export function delegationMarkdown(rows) {
+  const lines = [
+    "| leaves / sub-overlords | wall: delegated / direct | top CPU: delegated / direct | top CPU ratio | bytes to the top: direct / delegated unfolded / folded | tree up, funcd RSS |",
+    "|---|---:|---:|---:|---:|---|",
+  ];
+  for (const r of rows) {
+    const ratio = r.topCpuMs.direct ? round(r.topCpuMs.delegated / r.topCpuMs.direct, 2) : null;
+    lines.push(
+      `| ${r.leaves} / ${r.subOverlords} | ${r.wallMs.delegated} / ${r.wallMs.direct} ms (${round(r.wallMs.delegated / r.wallMs.direct, 2)}x) | ${r.topCpuMs.delegated} / ${r.topCpuMs.direct} ms | ${ratio}x | ${r.bytes.direct} / ${r.bytes.unfolded} / ${r.bytes.folded} | ${round(r.upMs / 1000)} s, ${r.funcdRssMb} MB in ${r.funcdProcesses} processes |`,
+    );
+  }
+  return lines.join("\n");
+}

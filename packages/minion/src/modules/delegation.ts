@@ -1,0 +1,289 @@
+// The `delegation` module: what makes this minion a sub-overlord (DESIGN section 12). `run` records one share
+// of a call and starts `func-delegate` (a program of @func/overlord, found at run time and never imported:
+// the minion and the overlord packages stay apart) detached, which fans the share out with this host's own
+// overlord identity and appends result lines to run/delegation/<id>.jsonl; `poll` pages those lines back to
+// the tier above; `map` answers the tree of leaves this host serves. The job id is the idempotency key.
+
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
+import {
+  FuncError,
+  MAX_DELEGATION_DEPTH,
+  POLL_WAIT_MAX_MS,
+  checkLeaves,
+  formatPath,
+  isJobId,
+  pageOf,
+  processRunning,
+  readMapNode,
+  shareFiles,
+  spawnDetached,
+} from "@func/shared/core";
+import { OVERLORD_ROLE } from "../acl.js";
+import type { CallContext, FuncModule } from "../registry.js";
+
+/** What `run` writes for func-delegate (run/delegation/<id>.req.json). */
+export interface ShareRequest {
+  id: string;
+  module: string;
+  method: string;
+  args: WireValue[];
+  leaves: string[];
+  timeoutMs: number;
+  async: boolean;
+  /** identical results go in one line with their hosts */
+  fold: boolean;
+  /** who the share runs for, and the path down to this host (this host last) */
+  caller: string;
+  path: string[];
+  /** the peer that started it: only it (or an overlord-role peer) may poll */
+  peerCn: string;
+  created: number;
+}
+
+const MODULE_RE = /^[a-z_][a-z0-9_]*$/;
+const METHOD_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Per-leaf timeout bounds a share accepts, ms. */
+const MIN_TIMEOUT_MS = 100;
+const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** Between reads of the result file while a poll waits for a new line, ms. */
+const POLL_STEP_MS = 50;
+/** Longest `delegation.map` waits for func-delegate to ask this host's own minions, ms. */
+const MAP_TIMEOUT_MS = 120_000;
+/** An async share whose func-delegate died is restarted at most this often, ms. */
+const RESPAWN_EVERY_MS = 2000;
+
+/** func-delegate's output (it prints only when something is wrong), under the log dir. */
+const DELEGATE_LOG = "delegate.log";
+
+const lastRespawn = new Map<string, number>();
+/** Old share files are looked for at most this often (on a `delegation.run`), ms. */
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+let lastPurge = 0;
+
+/**
+ * Removes the files of shares last written more than `retentionS` ago (the minion's job_retention, a week by
+ * default: far past any share's end, since an async job's deadline is a day). Returns how many files went.
+ */
+export function purgeOldShares(paths: HomePaths, retentionS: number, now = Date.now()): number {
+  const dir = shareFiles(paths, "x").dir;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      if (now - statSync(file).mtimeMs > retentionS * 1000) {
+        rmSync(file, { force: true });
+        removed += 1;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const id of lastRespawn.keys()) if (!existsSync(shareFiles(paths, id).request)) lastRespawn.delete(id);
+  return removed;
+}
+
+/** This host holds an overlord identity of its own: without one it has no leaves to call. */
+function isSubOverlord(paths: HomePaths): boolean {
+  return existsSync(paths.overlordKey) && existsSync(paths.overlordCert);
+}
+
+/** The func-delegate program: minion.conf delegate_bin, else the installed @func/overlord's. */
+export function delegateBin(config: MinionConfig): string {
+  if (config.delegateBin) return config.delegateBin;
+  try {
+    return fileURLToPath(import.meta.resolve("@func/overlord/func-delegate"));
+  } catch {
+    throw new FuncError("NoSuchMethod", "this minion cannot delegate: @func/overlord is not installed beside it (or set delegate_bin in minion.conf)");
+  }
+}
+
+function spawnDelegate(ctx: { config: MinionConfig; paths: HomePaths }, id: string): number {
+  const files = shareFiles(ctx.paths, id);
+  let pid = 0;
+  try {
+    // detached: the share outlives a restart of this funcd, as async runners do
+    pid = spawnDetached([delegateBin(ctx.config), "run", ctx.paths.configDir, ctx.paths.stateDir, id], { logFile: join(ctx.paths.logDir, DELEGATE_LOG) }).pid;
+  } catch {
+    // not started: polls find no live process and say so (async: the next poll tries again)
+  }
+  writeFileSync(files.pid, String(pid), { mode: 0o600 });
+  return pid;
+}
+
+function readRequest(paths: HomePaths, id: string): ShareRequest | null {
+  try {
+    return JSON.parse(readFileSync(shareFiles(paths, id).request, "utf8")) as ShareRequest;
+  } catch {
+    return null;
+  }
+}
+
+function shareAlive(paths: HomePaths, id: string): boolean {
+  try {
+    return processRunning(Number(readFileSync(shareFiles(paths, id).pid, "utf8")), id);
+  } catch {
+    return false;
+  }
+}
+
+/** The complete lines written so far (a last line without its newline is still being written). */
+function readLines(paths: HomePaths, id: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(shareFiles(paths, id).lines, "utf8");
+  } catch {
+    return [];
+  }
+  const end = text.lastIndexOf("\n");
+  return end < 0 ? [] : text.slice(0, end).split("\n");
+}
+
+function ownName(ctx: CallContext): string {
+  return ctx.config.minionName;
+}
+
+/** The path below the caller, with this host appended; a path that already holds it is a loop. */
+function extendPath(ctx: CallContext): string[] {
+  const path = ctx.path ?? [];
+  if (path.includes(ownName(ctx))) throw new FuncError("BadArguments", `delegation loop: ${formatPath([...path, ownName(ctx)])}`);
+  if (path.length + 1 > MAX_DELEGATION_DEPTH) throw new FuncError("BadArguments", `delegation deeper than ${MAX_DELEGATION_DEPTH} tiers`);
+  return [...path, ownName(ctx)];
+}
+
+function str(v: WireValue | undefined): string {
+  return typeof v === "string" ? v : "";
+}
+
+export const delegationModule: FuncModule = {
+  name: "delegation",
+  description: "Sub-overlord: run a share of a call on the leaves this host serves, page its results, tell its tree",
+  methods: {
+    run: {
+      doc: "Starts one share of a call on leaves this host serves; answers {id, started}. The ACL checks the relayed method, not this one.",
+      example: 'func "sub1" call delegation run 20261122T201233-5f2a9c01b7 test ping "[]" \'["leaf01","leaf02"]\' "{}"',
+      params: [
+        { name: "id", type: "string", doc: "the job id: the idempotency key of the share" },
+        { name: "module", type: "string" },
+        { name: "method", type: "string" },
+        { name: "args", type: "array" },
+        { name: "leaves", type: "array", doc: "the leaves of this share" },
+        { name: "options", type: "struct", doc: "{timeout_ms, async, fold}" },
+      ],
+      asyncAllowed: false,
+      aclName: (args) => `${str(args[1])}.${str(args[2])}`,
+      run: (ctx, id, module, method, args, leaves, options) => {
+        if (!isJobId(id)) throw new FuncError("BadArguments", "delegation.run: not a job id");
+        if (!MODULE_RE.test(str(module)) || !METHOD_RE.test(str(method)) || module === "delegation") {
+          throw new FuncError("BadArguments", "delegation.run: module and method must be names (and not delegation itself)");
+        }
+        if (!isSubOverlord(ctx.paths)) throw new FuncError("NoSuchMethod", `${ownName(ctx)} is not a sub-overlord (no overlord identity in its home)`);
+        const opts = options as Record<string, WireValue>;
+        const timeoutMs = opts.timeout_ms ?? 30_000;
+        if (typeof timeoutMs !== "number" || !(timeoutMs >= MIN_TIMEOUT_MS && timeoutMs <= MAX_TIMEOUT_MS)) {
+          throw new FuncError("BadArguments", `delegation.run: timeout_ms must be ${MIN_TIMEOUT_MS}..${MAX_TIMEOUT_MS}`);
+        }
+        if (Date.now() - lastPurge > PURGE_EVERY_MS) {
+          lastPurge = Date.now();
+          purgeOldShares(ctx.paths, ctx.config.jobRetentionS);
+        }
+        const files = shareFiles(ctx.paths, id);
+        const existing = readRequest(ctx.paths, id);
+        if (existing) {
+          if (existing.peerCn !== ctx.peerCn && ctx.peerRole !== OVERLORD_ROLE) throw new FuncError("AccessDenied", `share ${id} belongs to another caller`);
+          return { id, started: false };
+        }
+        const request: ShareRequest = {
+          id,
+          module: str(module),
+          method: str(method),
+          args: args as WireValue[],
+          leaves: checkLeaves(leaves),
+          timeoutMs,
+          async: opts.async === true,
+          fold: opts.fold !== false,
+          caller: ctx.caller ?? ctx.peerCn,
+          path: extendPath(ctx),
+          peerCn: ctx.peerCn,
+          created: Date.now(),
+        };
+        mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+        try {
+          // exclusive: two racing repeats of one id start one share
+          writeFileSync(files.request, JSON.stringify(request), { mode: 0o600, flag: "wx" });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "EEXIST") return { id, started: false };
+          throw err;
+        }
+        spawnDelegate(ctx, id);
+        return { id, started: true };
+      },
+    },
+    poll: {
+      doc: "The next page of a share's results from cursor on: {lines: [{hosts, result}], cursor, done, alive}; waits up to wait_ms for a new line.",
+      example: 'func "sub1" call delegation poll 20261122T201233-5f2a9c01b7 0',
+      params: [
+        { name: "id", type: "string" },
+        { name: "cursor", type: "int" },
+        { name: "wait_ms", type: "int", optional: true },
+      ],
+      asyncAllowed: false,
+      // who may read a share is decided by who started it, below
+      aclName: () => null,
+      run: async (ctx, id, cursor, waitMs) => {
+        if (!isJobId(id)) throw new FuncError("BadArguments", "delegation.poll: not a job id");
+        const request = readRequest(ctx.paths, id);
+        if (!request) throw new FuncError("NotFound", `no share ${id} on ${ownName(ctx)}`);
+        if (request.peerCn !== ctx.peerCn && ctx.peerRole !== OVERLORD_ROLE) throw new FuncError("AccessDenied", `share ${id} belongs to another caller`);
+        if ((cursor as number) < 0) throw new FuncError("BadArguments", "delegation.poll: cursor must be >= 0");
+        const until = Date.now() + Math.max(0, Math.min(typeof waitMs === "number" ? waitMs : 0, POLL_WAIT_MAX_MS));
+        while (true) {
+          let alive = shareAlive(ctx.paths, id);
+          const page = pageOf(readLines(ctx.paths, id), cursor as number, alive);
+          if (!page.done && !page.alive && request.async && Date.now() - (lastRespawn.get(id) ?? 0) > RESPAWN_EVERY_MS) {
+            // an async share's leaves hold their jobs in this host's job store: a new func-delegate resumes it
+            lastRespawn.set(id, Date.now());
+            spawnDelegate(ctx, id);
+            alive = true;
+          }
+          if (page.texts.length > 0 || page.done || !alive || Date.now() >= until || ctx.signal?.aborted) {
+            return { lines: page.texts.map((t) => JSON.parse(t) as WireValue), cursor: page.cursor, done: page.done, alive: page.alive || alive };
+          }
+          await sleep(POLL_STEP_MS);
+        }
+      },
+    },
+    map: {
+      doc: "The tree of leaves this host serves as a sub-overlord ({name, leaves, subs}), asking its own sub-overlords; null when it is not one.",
+      example: 'func "sub1" call delegation map',
+      params: [],
+      asyncAllowed: false,
+      run: async (ctx) => {
+        if (!isSubOverlord(ctx.paths)) return null;
+        const path = extendPath(ctx);
+        const stdout = await new Promise<string>((resolve, reject) => {
+          execFile(
+            process.execPath,
+            [delegateBin(ctx.config), "map", ctx.paths.configDir, ctx.paths.stateDir, formatPath(path)],
+            { encoding: "utf8", timeout: MAP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+            (err, out, errOut) => {
+              if (err) reject(new FuncError("MethodError", `func-delegate map failed: ${(errOut || err.message).trim().split("\n").pop()}`));
+              else resolve(out);
+            },
+          );
+        });
+        return readMapNode(JSON.parse(stdout)) as unknown as WireValue;
+      },
+    },
+  },
+};
