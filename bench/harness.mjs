@@ -3,7 +3,8 @@
 // test/bench-smoke.test.ts runs it in its quickest mode against 3 minions.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,6 +21,10 @@ const WARM_FLOOR = join(HERE, "floor/warm-posts.mjs");
 const WARM_API = join(HERE, "workloads/warm-api.mjs");
 const ASYNC_JOBS = join(HERE, "workloads/async-jobs.mjs");
 const JOB_STORE = join(HERE, "workloads/job-store.mjs");
+const TRANSFER_FLOOR = join(HERE, "floor/transfer.mjs");
+const TRANSFER_SERVER = join(HERE, "floor/transfer-server.mjs");
+/** Where the transfer floor's servers listen, on each picked minion's address. */
+const TRANSFER_FLOOR_PORT = 51240;
 const WEB_API = join(HERE, "workloads/web-api.mjs");
 const CPU_PROBE = join(HERE, "cpu-probe.mjs");
 /** The line the warm workloads print once connected, before the timed rounds. */
@@ -40,11 +45,12 @@ export const TARGETS = {
   jobListMs: 50,
   statusLookupMs: 1,
   idleRssMb: 60,
+  transferRatio: 0.5,
   webSpeedup: 3,
 };
 
 /** Workload groups, all run by default (`--workloads cold,warm` picks some); `web` (func-web) only when asked for. */
-export const WORKLOADS = ["cold", "warm", "async", "footprint"];
+export const WORKLOADS = ["cold", "warm", "async", "footprint", "transfer"];
 export const OPTIONAL_WORKLOADS = ["web"];
 
 /** The full run (`npm run bench`) and the short one (`-- --quick`). */
@@ -63,6 +69,9 @@ export const PROFILES = {
     jobRecords: 1_000_000,
     purgeRecords: 100_000,
     cliRuns: 5,
+    transferHosts: 10,
+    transferMb: 100,
+    transferRuns: 3,
   },
   quick: {
     sizes: [10, 100],
@@ -78,6 +87,9 @@ export const PROFILES = {
     jobRecords: 20_000,
     purgeRecords: 2_000,
     cliRuns: 1,
+    transferHosts: 10,
+    transferMb: 8,
+    transferRuns: 1,
   },
 };
 
@@ -128,7 +140,7 @@ function processCpuMs(pids) {
  * children) used, the CPU time the fleet's funcd processes used meanwhile (from the line `mark` on its
  * stdout, when given: the warm workloads print it once connected), its stdout and stderr.
  */
-export function timeProcess(args, env = {}, serverPids = [], mark = null) {
+export function timeProcess(args, env = {}, serverPids = [], mark = null, onSpawn = null) {
   return new Promise((resolve, reject) => {
     const cpuFile = join(tmpdir(), `func-bench-cpu-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
     const serverBefore = processCpuMs(serverPids);
@@ -137,6 +149,7 @@ export function timeProcess(args, env = {}, serverPids = [], mark = null) {
       env: { ...process.env, NO_COLOR: "1", BENCH_CPU_FILE: cpuFile, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     let serverFrom = serverBefore;
@@ -526,6 +539,134 @@ async function jobStore(ctx, p) {
   }
 }
 
+/** A process's peak RSS so far (VmHWM), MB; null once it is gone. */
+function peakRssMb(pid) {
+  try {
+    return rssMb(pid).hwm;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `args` like timeProcess, sampling the child's peak RSS (VmHWM) until it exits. */
+async function timeWithPeakRss(args, env, serverPids) {
+  let peak = null;
+  let timer = null;
+  const run = await timeProcess(args, env, serverPids, null, (child) => {
+    timer = setInterval(() => {
+      const hwm = peakRssMb(child.pid);
+      if (hwm !== null) peak = Math.max(peak ?? 0, hwm);
+    }, 50);
+  });
+  clearInterval(timer);
+  return { ...run, peakRssMb: peak };
+}
+
+/**
+ * File transfer: `func copyfile` of one file to N minions and `func getfile` of it back, beside the floor
+ * (floor/transfer.mjs: the same bytes over plain mutual-TLS streams to servers on the same addresses, with the
+ * minions' own certs). Throughput is bytes moved (file size x hosts) per second of wall time; the peak RSS of
+ * the func process and of the funcd processes is recorded too.
+ */
+async function transfer(ctx, p, fleet) {
+  const n = Math.min(p.transferHosts, ctx.fleetSize);
+  const picked = spread(fleet.minions, n);
+  const work = mkdtempSync(join(tmpdir(), "func-bench-xfer-"));
+  const servers = [];
+  try {
+    const data = join(work, "data");
+    const bytes = p.transferMb * 1_000_000;
+    // random bytes: nothing compresses, and no UTF-8 shortcut applies
+    const fd = openSync(data, "w");
+    for (let off = 0; off < bytes; off += 1 << 24) writeSync(fd, randomBytes(Math.min(1 << 24, bytes - off)));
+    closeSync(fd);
+    const remoteDir = join(work, "remote");
+    mkdirSync(remoteDir);
+    appendFileSync(homePaths(ctx.home).groupsFile, `\n[bench-transfer]\nhosts = ${picked.map((m) => m.name).join(", ")}\n`);
+    const list = join(work, "list.json");
+    writeFileSync(list, JSON.stringify(picked.map(({ name, address }) => ({ name, address }))));
+    for (const m of picked) {
+      const child = spawn(process.execPath, [TRANSFER_SERVER, join(ctx.home, "minions", m.name), m.address, String(TRANSFER_FLOOR_PORT), homePaths(ctx.home).caCert], { stdio: ["pipe", "pipe", "inherit"] });
+      servers.push(child);
+      await new Promise((resolve, reject) => {
+        child.stdout.once("data", resolve);
+        child.once("exit", () => reject(new Error(`transfer floor server for ${m.name} exited`)));
+      });
+    }
+    const floorPids = servers.map((c) => c.pid);
+    const funcdPids = [...new Set(picked.map((m) => m.pid))];
+    const funcdBefore = Math.max(...funcdPids.map((pid) => rssMb(pid).rss));
+    const s = { push: series(), pull: series(), floorPush: series(), floorPull: series() };
+    const peaks = { push: [], pull: [] };
+    const failures = [];
+    const loads = [];
+    const check = (r, what) => {
+      if (r.code === 0) return true;
+      failures.push(`${what}: exit ${r.code}: ${(r.stderr + r.stdout).trim().slice(-300)}`);
+      return false;
+    };
+    const units = [
+      async () => {
+        rmSync(join(remoteDir, "data"), { force: true }); // else the second push is skipped as unchanged
+        const r = await timeWithPeakRss([FUNC_BIN, "@bench-transfer", "copyfile", data, `${remoteDir}/`], { FUNC_HOME: ctx.home }, ctx.serverPids);
+        if (check(r, "func copyfile")) {
+          record(s.push, r);
+          peaks.push.push(r.peakRssMb);
+        }
+        const into = join(work, "pulled");
+        rmSync(into, { recursive: true, force: true });
+        const g = await timeWithPeakRss([FUNC_BIN, "@bench-transfer", "getfile", join(remoteDir, "data"), into], { FUNC_HOME: ctx.home }, ctx.serverPids);
+        if (check(g, "func getfile")) {
+          record(s.pull, g);
+          peaks.pull.push(g.peakRssMb);
+        }
+        rmSync(into, { recursive: true, force: true });
+      },
+      async () => {
+        const r = await timeProcess([TRANSFER_FLOOR, "push", ctx.home, list, data, remoteDir, String(TRANSFER_FLOOR_PORT)], {}, floorPids);
+        if (check(r, "floor push")) record(s.floorPush, r);
+        for (const m of picked) rmSync(join(remoteDir, `floor-${m.name}`), { force: true });
+        const into = join(work, "floor-pulled");
+        const g = await timeProcess([TRANSFER_FLOOR, "pull", ctx.home, list, join(remoteDir, "data"), into, String(TRANSFER_FLOOR_PORT)], {}, floorPids);
+        if (check(g, "floor pull")) record(s.floorPull, g);
+        rmSync(into, { recursive: true, force: true });
+      },
+    ];
+    for (let r = 0; r < p.transferRuns; r++) {
+      loads.push(load());
+      // the floor pulls the file func pushed: func's unit runs first in every round
+      for (const unit of units) await unit();
+    }
+    const funcdPeak = Math.max(...funcdPids.map((pid) => rssMb(pid).hwm));
+    const mbps = (ms) => (ms ? round((bytes * n) / 1e6 / (ms / 1000), 1) : null);
+    const rows = [];
+    for (const [what, mine, floor, peak] of [["push", s.push, s.floorPush, peaks.push], ["pull", s.pull, s.floorPull, peaks.pull]]) {
+      const funcRate = mbps(median(mine.ms));
+      const floorRate = mbps(median(floor.ms));
+      const ratio = funcRate && floorRate ? round(funcRate / floorRate, 2) : null;
+      ctx.log(`transfer ${what} ${p.transferMb} MB x ${n}: func ${funcRate} MB/s, floor ${floorRate} MB/s`);
+      rows.push({
+        workload: "transfer",
+        n,
+        variant: `${what === "push" ? "copyfile" : "getfile"} of ${p.transferMb} MB`,
+        unit: "MB/s",
+        func: { ...summarize(mine), mbPerSec: funcRate, peakRssMb: median(peak) },
+        floor: { ...summarize(floor), mbPerSec: floorRate },
+        ratio,
+        funcdRssMb: { before: funcdBefore, peak: funcdPeak },
+        target: `>= ${TARGETS.transferRatio}x the floor's throughput`,
+        met: ratio !== null && ratio >= TARGETS.transferRatio,
+        load: loads,
+        failures,
+      });
+    }
+    return rows;
+  } finally {
+    for (const c of servers) c.kill("SIGTERM");
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /**
  * func-web: a warm call (POST /api/calls, then the event stream to its summary) on the largest size, through
  * a func-web that is already connected, against a cold CLI call (`func @group call test ping`, no saved TLS
@@ -640,6 +781,7 @@ export async function runBench(opts = {}) {
     if (only.has("warm")) rows.push(...(await warmApi(ctx, p)));
     if (only.has("async")) rows.push(...(await asyncJobs(ctx, p)), ...(await jobStore(ctx, p)));
     if (only.has("footprint")) rows.push(...(await footprint(ctx, p)));
+    if (only.has("transfer")) rows.push(...(await transfer(ctx, p, fleet)));
     if (only.has("web")) rows.push(...(await webApi(ctx, p)));
   } finally {
     if (listDir) rmSync(listDir, { recursive: true, force: true });

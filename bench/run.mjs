@@ -6,6 +6,8 @@
 //   npm run bench -- --quick           smoke run: N = 10, 100, one repetition, nothing recorded
 //   npm run bench -- --fleet DIR       reuse (or create and keep) the fleet in DIR across runs
 //   npm run bench -- --runs 3 --sizes 10,100 --workloads cold,warm --no-write
+//   npm run bench -- --workloads transfer --sizes 10   one workload: results/<date>-transfer.json only
+//   npm run bench -- --workloads transfer --sizes 10 --transfer-mb 1024 --transfer-runs 1
 //   npm run bench -- --workloads delegation [--trees 1000x4,10000x10]   leaves behind sub-overlords vs direct
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,6 +30,8 @@ const { values } = parseArgs({
     sizes: { type: "string" },
     "per-process": { type: "string" },
     workloads: { type: "string" },
+    "transfer-mb": { type: "string" },
+    "transfer-runs": { type: "string" },
     write: { type: "boolean" },
     "no-write": { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
@@ -65,6 +69,8 @@ const results = await runBench({
   ...(values.sizes ? { sizes: values.sizes.split(",").map(Number) } : {}),
   ...(values["per-process"] ? { perProcess: Number(values["per-process"]) } : {}),
   ...(values.workloads ? { workloads: values.workloads.split(",") } : {}),
+  ...(values["transfer-mb"] ? { transferMb: Number(values["transfer-mb"]) } : {}),
+  ...(values["transfer-runs"] ? { transferRuns: Number(values["transfer-runs"]) } : {}),
   log: (m) => process.stderr.write(`bench: ${m}\n`),
 });
 
@@ -77,8 +83,14 @@ if (write) {
   const day = results.date.slice(0, 10);
   const dir = join(HERE, "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${day}.json`);
+  // a run of some workloads only is recorded beside the full runs; the README table and chart stay the full run's
+  const some = values.workloads ? `-${values.workloads.split(",").sort().join("-")}` : "";
+  const file = join(dir, `${day}${some}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  if (some) {
+    process.stderr.write(`bench: wrote ${file}\n`);
+    process.exit(0);
+  }
   writeFileSync(join(HERE, "chart.svg"), chartSvg(results));
   const readme = join(HERE, "README.md");
   const block = `${START}\nResults of ${results.date} ([results/${day}.json](results/${day}.json), chart: [chart.svg](chart.svg)):\n\n${table}\n\nCPU time, medians (own: the process and its forked buckets; fleet: the funcd processes meanwhile):\n\n${cpu}\n\n${machineMarkdown(results)}\n${END}`;

@@ -8,6 +8,7 @@ import { AsyncJobs } from "./jobs/job-launcher.js";
 import { CrlRefresher } from "./enroll/crl-refresh.js";
 import { EnrollClientPool, type EnrollClient } from "./enroll/enroll-client.js";
 import { enrollMinion } from "./enroll/enroll.js";
+import { sweepStale } from "./modules/file-upload.js";
 import { MinionServer, type AsyncStarter } from "./server.js";
 
 export interface StartedMinion {
@@ -95,6 +96,8 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
       });
     }
     const tls = readPki(paths, log);
+    // temp files of uploads a previous funcd of this home left behind (it died mid-upload)
+    await sweepStale(paths, config);
     // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
     // fails job calls with a fault and never keeps funcd from serving
     const ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });

@@ -2,7 +2,9 @@
 // responses and faults with the xmlrpc package's Serializer, decode* reads them with its Deserializer behind a
 // linear pre-scan against hostile bodies and a strict grammar check. Both the minion and the overlord use it.
 
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
+import { liftBase64, type LiftedBase64 } from "./base64-lift.js";
 import { DEFAULTS } from "./config.js";
 import { FuncError } from "./errors.js";
 
@@ -268,7 +270,7 @@ function typed(tagName: string, raw: string): CustomTypeInstance {
  * peer parses) and -0 as 0; strings with `<` or `&` go as CDATA, where a conforming parser turns CR into LF. So numbers outside
  * int32 and all strings go as CustomTypes, whose text is escaped (`&lt;`, `&amp;`, `&#xD;`).
  */
-function toSerializable(value: WireValue): unknown {
+function toSerializable(value: WireValue, splice?: Splice): unknown {
   if (typeof value === "string") return typed("string", value);
   if (typeof value === "number") {
     if (Number.isInteger(value) && !Object.is(value, -0)) {
@@ -277,11 +279,36 @@ function toSerializable(value: WireValue): unknown {
     }
     return typed("double", Object.is(value, -0) ? "-0" : String(value));
   }
+  if (Buffer.isBuffer(value) && splice && value.length >= SPLICE_MIN_BYTES) {
+    splice.values.push(value);
+    return typed("base64", `${splice.token}${splice.values.length - 1}#`);
+  }
   if (value === null || typeof value === "boolean" || Buffer.isBuffer(value)) return value;
-  if (Array.isArray(value)) return value.map(toSerializable);
+  if (Array.isArray(value)) return value.map((v) => toSerializable(v, splice));
   const out = {};
-  for (const key of Object.keys(value)) defineKey(out, key, toSerializable(value[key]!));
+  for (const key of Object.keys(value)) defineKey(out, key, toSerializable(value[key]!, splice));
   return out;
+}
+
+/** Buffers from this size on are serialized as placeholders and spliced in after (file chunks). */
+const SPLICE_MIN_BYTES = 32 * 1024;
+
+/**
+ * Large Buffers the serializer sees only as placeholders: its text escaping walks every character (~10 ms
+ * per MiB of base64), and base64 needs none. The token is random per body, so no string value can forge it.
+ */
+interface Splice {
+  token: string;
+  values: Buffer[];
+}
+
+function newSplice(): Splice {
+  return { token: `#${randomBytes(8).toString("hex")}#`, values: [] };
+}
+
+function spliceIn(xml: string, splice: Splice): string {
+  if (splice.values.length === 0) return xml;
+  return xml.replace(new RegExp(`${splice.token}(\\d+)#`, "g"), (_, i: string) => splice.values[Number(i)]!.toString("base64"));
 }
 
 function serialize(build: () => string): string {
@@ -303,14 +330,16 @@ export function encodeCall(method: string, params: readonly unknown[]): string {
   if (typeof method !== "string" || !isValidMethodName(method)) {
     throw new FuncError("BadArguments", `invalid method name ${JSON.stringify(clip(String(method)))}`);
   }
-  const wire = params.map((p, i) => toSerializable(toWire(p, `args[${i}]`)));
-  return serialize(() => Serializer.serializeMethodCall(method, wire));
+  const splice = newSplice();
+  const wire = params.map((p, i) => toSerializable(toWire(p, `args[${i}]`), splice));
+  return spliceIn(serialize(() => Serializer.serializeMethodCall(method, wire)), splice);
 }
 
 /** A methodResponse carrying one value; throws FuncError("BadArguments") for a value toWire refuses. */
 export function encodeResponse(value: unknown): string {
-  const wire = toSerializable(toWire(value, "result"));
-  return serialize(() => Serializer.serializeMethodResponse(wire));
+  const splice = newSplice();
+  const wire = toSerializable(toWire(value, "result"), splice);
+  return spliceIn(serialize(() => Serializer.serializeMethodResponse(wire)), splice);
 }
 
 /**
@@ -501,14 +530,18 @@ class GuardedDeserializer extends DeserializerState {
   readonly #limits: CodecLimits;
   readonly #root: "methodCall" | "methodResponse";
   readonly #frames: Frame[] = [];
+  readonly #lifted: LiftedBase64 | null;
   #sawRoot = false;
   #values = 0;
   #depth = 0;
+  /** lifted base64 values put back so far (each exactly once, in order) */
+  #restored = 0;
 
-  constructor(limits: CodecLimits, root: "methodCall" | "methodResponse") {
+  constructor(limits: CodecLimits, root: "methodCall" | "methodResponse", lifted: LiftedBase64 | null = null) {
     super("utf8");
     this.#limits = limits;
     this.#root = root;
+    this.#lifted = lifted;
     // sax's bare parser, not its stream wrapper: the wrapper costs more to build than a small body costs to
     // parse (the handlers below are what it would have forwarded to, event for event)
     const parser = sax.parser(true, SAX_OPTIONS);
@@ -591,6 +624,7 @@ class GuardedDeserializer extends DeserializerState {
   override onDone(): void {
     this.#guard(() => {
       if (this.#frames.length > 0 || !this.#sawRoot) throw notXmlRpc("truncated or empty document");
+      if (this.#lifted && this.#restored !== this.#lifted.values.length) throw new LiftMismatch();
       if (this.type === "methodresponse" && this.responseType === "fault" && this.callback) {
         this.callback(faultFrom(this.stack[0]));
         return;
@@ -643,6 +677,15 @@ class GuardedDeserializer extends DeserializerState {
   }
 
   override endBase64(data: string): void {
+    const lifted = this.#lifted;
+    if (lifted && data === `${lifted.token}${this.#restored}`) {
+      const bytes = lifted.values[this.#restored++]!;
+      const max = this.#limits.maxStringBytes;
+      if (max !== undefined && bytes.length > max) throw limitExceeded(`a base64 value is over ${max} bytes`);
+      this.push(bytes);
+      this.value = false;
+      return;
+    }
     const text = data.replace(/[ \t\r\n]+/g, ""); // Python wraps base64 at 76 columns
     if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw notXmlRpc("bad <base64>");
     const bytes = Buffer.from(text, "base64");
@@ -743,7 +786,7 @@ function decodeError(err: unknown): Error {
  * an uncaught exception, parsing stops at the first error, and the callback (which xmlrpc may fire more
  * than once) settles the promise only once. If the parser ends without calling back, we reject, never hang.
  */
-function runDeserializer(text: string, limits: CodecLimits, root: "methodCall" | "methodResponse"): Promise<unknown[]> {
+function runDeserializer(text: string, limits: CodecLimits, root: "methodCall" | "methodResponse", lifted: LiftedBase64 | null = null): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (err: unknown, result?: unknown[]): void => {
@@ -765,13 +808,48 @@ function runDeserializer(text: string, limits: CodecLimits, root: "methodCall" |
         settle(new Error("parser ended without a result"));
       },
     };
-    const d = new GuardedDeserializer(limits, root);
+    const d = new GuardedDeserializer(limits, root, lifted);
     if (root === "methodCall") {
       d.deserializeMethodCall(source, (err, method, params) => settle(err, err ? undefined : [method, params]));
     } else {
       d.deserializeMethodResponse(source, (err, value) => settle(err, err ? undefined : [value]));
     }
   });
+}
+
+/** A placeholder of a lifted base64 value was not where a base64 value is (CDATA, a comment...): parse as sent. */
+class LiftMismatch extends Error {}
+
+/**
+ * preScan and parse, with large base64 values lifted out first (base64-lift.ts). Whatever goes wrong with
+ * them lifted (a placeholder not found where a value is, or any error) is decided on the body as sent.
+ */
+async function scanAndParse(body: string | Buffer, limits: CodecLimits, root: "methodCall" | "methodResponse"): Promise<unknown[]> {
+  const size = typeof body === "string" ? Buffer.byteLength(body, "utf8") : Buffer.isBuffer(body) ? body.length : 0;
+  if (size > limits.maxBodyBytes || size < LIFT_MIN_BODY) return runDeserializer(preScan(body, limits), limits, root);
+  const text = typeof body === "string" ? body : preDecode(body, limits);
+  const lifted = liftBase64(text);
+  if (lifted) {
+    try {
+      return await runDeserializer(preScan(lifted.text, limits), limits, root, lifted);
+    } catch {
+      // decided below, on the body as sent
+    }
+  }
+  return runDeserializer(preScan(text, limits), limits, root);
+}
+
+/** Bodies smaller than this are parsed as they are. */
+const LIFT_MIN_BODY = 64 * 1024;
+
+/** A Buffer body as text (preScan's first step), so that base64 can be lifted from it. */
+function preDecode(body: Buffer, limits: CodecLimits): string {
+  if (body.length > limits.maxBodyBytes) throw limitExceeded(`body over ${limits.maxBodyBytes} bytes`);
+  try {
+    return UTF8_STRICT.decode(body);
+  } catch {
+    throw notXmlRpc("body is not valid UTF-8");
+  }
 }
 
 function bytesToText(value: WireValue): WireValue {
@@ -801,8 +879,7 @@ export async function decodeCall(
   limits: CodecLimits = CODEC_LIMITS,
   options: DecodeOptions = {},
 ): Promise<{ method: string; params: WireValue[] }> {
-  const text = preScan(body, limits);
-  const [method, params] = await runDeserializer(text, limits, "methodCall");
+  const [method, params] = await scanAndParse(body, limits, "methodCall");
   if (typeof method !== "string" || !Array.isArray(params)) throw notXmlRpc("malformed methodCall");
   const values = params as WireValue[];
   return { method, params: options.bytesAsText ? values.map(bytesToText) : values };
@@ -817,8 +894,7 @@ export async function decodeResponse(
   options: { limits?: CodecLimits; bytesAsText?: boolean } = {},
 ): Promise<WireValue> {
   const limits = options.limits ?? CODEC_LIMITS;
-  const text = preScan(body, limits);
-  const [value] = await runDeserializer(text, limits, "methodResponse");
+  const [value] = await scanAndParse(body, limits, "methodResponse");
   if (value === undefined) throw notXmlRpc("methodResponse without a value");
   return options.bytesAsText ? bytesToText(value as WireValue) : (value as WireValue);
 }

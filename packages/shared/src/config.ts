@@ -65,6 +65,14 @@ export interface MinionConfig {
   crlRefreshS: number;
   /** directories the `file` module may read and write under (file_roots); paths are resolved first */
   fileRoots: string[];
+  /** how many backups (`path.YYYY-MM-DD@HH:MM~`) of a replaced file the `file` module keeps; 0: none */
+  fileBackups: number;
+  /** mode bits a written file may get (file_max_mode, octal); setuid, setgid and sticky need 07777 */
+  fileMaxMode: number;
+  /** an upload with no chunk for this many seconds is abandoned and its temp file removed */
+  uploadExpiryS: number;
+  /** uploads open at once; more answer fault 5 */
+  maxUploads: number;
   /**
    * the program that runs a delegated share on a sub-overlord (`func-delegate` of @func/overlord, found when
    * the share starts); empty: the installed @func/overlord's (delegate_bin)
@@ -121,6 +129,10 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     advertiseAddr: "",
     crlRefreshS: 300,
     fileRoots: ["/"],
+    fileBackups: 5,
+    fileMaxMode: 0o777,
+    uploadExpiryS: 600,
+    maxUploads: 16,
     delegateBin: "",
   },
   overlord: {
@@ -172,6 +184,13 @@ class Section {
     if (!Number.isFinite(n) || n < min) throw new FuncError("ConfigError", `${this.#file}: ${key} = "${v}" is not a number >= ${min}`);
     return n;
   }
+  /** A file mode in octal (`0644`, `755`). */
+  mode(key: string, fallback: number): number {
+    const v = this.#values[key];
+    if (v === undefined || v === "") return fallback;
+    if (!/^0?[0-7]{1,4}$/.test(v.trim())) throw new FuncError("ConfigError", `${this.#file}: ${key} = "${v}" is not an octal mode (e.g. 0777)`);
+    return parseInt(v.trim(), 8);
+  }
   list(key: string, fallback: string[]): string[] {
     const v = this.#values[key];
     return v === undefined ? fallback : splitList(v);
@@ -209,6 +228,10 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     advertiseAddr: s.str("advertise_addr", d.advertiseAddr),
     crlRefreshS: s.num("crl_refresh", d.crlRefreshS, 0),
     fileRoots: s.list("file_roots", d.fileRoots),
+    fileBackups: s.num("file_backups", d.fileBackups, 0),
+    fileMaxMode: s.mode("file_max_mode", d.fileMaxMode),
+    uploadExpiryS: s.num("upload_expiry", d.uploadExpiryS, 1),
+    maxUploads: s.num("max_uploads", d.maxUploads, 1),
     delegateBin: s.str("delegate_bin", d.delegateBin),
   };
 }

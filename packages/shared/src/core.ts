@@ -9,6 +9,8 @@ export * from "./outcomes.js";
 export * from "./job-status.js";
 export * from "./home.js";
 export * from "./names.js";
+export * from "./fd-paths.js";
+export * from "./file-hash.js";
 export * from "./glob.js";
 export * from "./process-check.js";
 export * from "./detached-spawn.js";

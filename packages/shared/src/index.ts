@@ -24,8 +24,11 @@ export * from "./http-reply.js";
 export * from "./pki.js";
 export * from "./enroll-wire.js";
 
-// Host mechanisms: atomic files, the host lock, detached children, process liveness, LMDB damage checks.
+// Host mechanisms: atomic files, descriptor paths, streamed hashing, the host lock, detached children,
+// process liveness, LMDB damage checks.
 export * from "./files.js";
+export * from "./fd-paths.js";
+export * from "./file-hash.js";
 export * from "./host-lock.js";
 export * from "./detached-spawn.js";
 export * from "./process-check.js";

@@ -1,63 +1,27 @@
-// The `file` module (Func's copyfile/getfile): write, read in chunks, checksum and stat files, only under
-// the configured roots (minion.conf file_roots). Paths are resolved through symlinks before the check, so
-// `..` and links cannot lead outside a root.
+// The `file` module (Func's copyfile/getfile): write, upload in chunks, read in chunks, checksum and stat,
+// only under the configured roots (minion.conf file_roots). Every path is checked on what was really opened
+// (file-roots.ts); writes replace atomically inside the held directory, keeping a backup (file-replace.ts).
 
-import { createHash } from "node:crypto";
-import { constants, promises as fs } from "node:fs";
-import { dirname, isAbsolute, resolve, sep } from "node:path";
-import type { WireValue } from "@func/shared";
 import { FuncError } from "@func/shared/core";
-import type { CallContext, FuncModule } from "../registry.js";
+import type { FuncModule } from "../registry.js";
+import { sha256, sha256OfHandle } from "./file-hash.js";
+import { fileMeta } from "./file-meta.js";
+import { openDestination, openExisting, statChecked } from "./file-roots.js";
+import { createTemp, install, openCurrent, removeTemp, unchanged } from "./file-replace.js";
+import { abortUpload, beginUpload, commitUpload, uploadChunk } from "./file-upload.js";
 
 /** Default and largest chunk `file.read` returns, bytes: answers stay well under the overlord's limits. */
 const READ_CHUNK = 1024 * 1024;
 const MAX_READ_CHUNK = 16 * 1024 * 1024;
 
-function within(path: string, root: string): boolean {
-  return root === sep || path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
-}
-
-async function realRoots(ctx: CallContext): Promise<string[]> {
-  const out: string[] = [];
-  for (const r of ctx.config.fileRoots) {
-    try {
-      out.push(await fs.realpath(r));
-    } catch {
-      // a root that does not exist allows nothing
-    }
-  }
-  return out;
-}
-
-/** Resolves `path` (which must exist when `mustExist`, else its parent must) and checks it lies under a root. */
-async function checkedPath(ctx: CallContext, raw: WireValue | undefined, mustExist: boolean): Promise<string> {
-  if (typeof raw !== "string" || raw === "" || raw.includes("\0") || !isAbsolute(raw) || raw.length > 4096) {
-    throw new FuncError("BadArguments", "path must be an absolute path without NUL characters");
-  }
-  const abs = resolve(raw);
-  let real: string;
-  try {
-    real = mustExist ? await fs.realpath(abs) : resolve(await fs.realpath(dirname(abs)), abs.slice(dirname(abs).length + 1));
-  } catch {
-    throw new FuncError("BadArguments", `${abs}: ${mustExist ? "no such file" : "parent directory does not exist"}`);
-  }
-  const roots = await realRoots(ctx);
-  if (!roots.some((root) => within(real, root))) {
-    throw new FuncError("AccessDenied", `${abs} is outside the allowed roots (file_roots: ${ctx.config.fileRoots.join(", ")})`);
-  }
-  return real;
-}
-
-function sha256(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+const OPTIONS_DOC = "options: {mode (at most file_max_mode, 0777 by default), owner, group (ids or names)}";
 
 export const fileModule: FuncModule = {
   name: "file",
-  description: "Write, read, checksum and stat files under the allowed roots",
+  description: "Write, upload, read, checksum and stat files under the allowed roots",
   methods: {
     write: {
-      doc: "Writes data (text or base64 bytes) atomically; {written: false} when the content is already there. options: {mode}.",
+      doc: `Writes data (text or base64 bytes) atomically, keeping the replaced file as a backup; {written: false} when the content is already there. ${OPTIONS_DOC}.`,
       example: 'func "web*" call file write /etc/motd "hello\\n"',
       params: [
         { name: "path", type: "string" },
@@ -65,29 +29,75 @@ export const fileModule: FuncModule = {
         { name: "options", type: "struct", optional: true },
       ],
       run: async (ctx, path, data, options) => {
-        const target = await checkedPath(ctx, path, false);
         const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data as string, "utf8");
-        const opts = (options ?? {}) as Record<string, WireValue>;
-        const mode = opts.mode === undefined ? undefined : Number(opts.mode);
-        if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)) throw new FuncError("BadArguments", "mode must be 0..0o7777");
-        const digest = sha256(bytes);
+        const dest = await openDestination(ctx.config, path);
+        const current = await openCurrent(dest).catch(async (err: unknown) => {
+          await dest.dir.close();
+          throw err;
+        });
         try {
-          const current = await fs.readFile(target);
-          if (sha256(current) === digest) {
-            if (mode !== undefined) await fs.chmod(target, mode);
-            return { written: false, size: bytes.length, sha256: digest };
+          const meta = await fileMeta(ctx.config, options ?? undefined, current?.stat ?? null);
+          const digest = sha256(bytes);
+          const same = await unchanged(current, bytes.length, digest, meta);
+          if (same) return { written: false, path: dest.shown, size: bytes.length, sha256: digest, backup: null, mode_changed: same.metaChanged };
+          const temp = await createTemp(dest);
+          try {
+            await temp.fh.writeFile(bytes);
+            const backup = await install(ctx.config, dest, temp, current, meta);
+            return { written: true, path: dest.shown, size: bytes.length, sha256: digest, backup, mode_changed: false };
+          } catch (err) {
+            await removeTemp(dest, temp);
+            throw err;
           }
-        } catch {
-          // no file yet
+        } finally {
+          await current?.fh.close();
+          await dest.dir.close();
         }
-        const tmp = `${target}.func-${process.pid}-${Date.now()}`;
-        await fs.writeFile(tmp, bytes, { mode: mode ?? 0o644, flag: "wx" });
-        await fs.rename(tmp, target);
-        return { written: true, size: bytes.length, sha256: digest };
       },
     },
+    upload_begin: {
+      doc: `Begins a chunked upload of size bytes with this SHA-256 under the caller's id: {upload, chunk (largest chunk accepted)}, or {written: false} when the file already has that content. ${OPTIONS_DOC}.`,
+      example: 'func "web1" call file upload_begin 5f2a9c01b7e44d1c /etc/motd 6 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03',
+      params: [
+        { name: "id", type: "string" },
+        { name: "path", type: "string" },
+        { name: "size", type: "int" },
+        { name: "sha256", type: "string" },
+        { name: "options", type: "struct", optional: true },
+      ],
+      run: (ctx, id, path, size, digest, options) => beginUpload(ctx, id, path, size, digest, options ?? undefined),
+      asyncAllowed: false,
+    },
+    upload_chunk: {
+      doc: "Appends the next chunk (base64 bytes) of an upload at offset (the bytes received so far): {received}.",
+      example: 'func "web1" call file upload_chunk 5f2a9c01b7e44d1c 0 "hello\\n"',
+      params: [
+        { name: "id", type: "string" },
+        { name: "offset", type: "int" },
+        { name: "data", type: "string" },
+      ],
+      run: (ctx, id, offset, data) => uploadChunk(ctx, id, offset, data),
+      asyncAllowed: false,
+    },
+    upload_commit: {
+      doc: "Checks an upload's size and SHA-256 and puts the file in place atomically (the old one kept as a backup): {written, path, size, sha256, backup}.",
+      example: 'func "web1" call file upload_commit 5f2a9c01b7e44d1c 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03',
+      params: [
+        { name: "id", type: "string" },
+        { name: "sha256", type: "string" },
+      ],
+      run: (ctx, id, digest) => commitUpload(ctx, id, digest),
+      asyncAllowed: false,
+    },
+    upload_abort: {
+      doc: "Drops an upload and its temp file: true, or false when there was none.",
+      example: 'func "web1" call file upload_abort 5f2a9c01b7e44d1c',
+      params: [{ name: "id", type: "string" }],
+      run: (ctx, id) => abortUpload(ctx, id),
+      asyncAllowed: false,
+    },
     read: {
-      doc: "Reads up to length bytes from offset: {data (base64), size, offset, eof}. Read big files in chunks.",
+      doc: "Reads up to length bytes from offset of a regular file: {data (base64), size, offset, eof}. Read big files in chunks.",
       example: 'func "web1" call file read /etc/hostname',
       params: [
         { name: "path", type: "string" },
@@ -95,37 +105,47 @@ export const fileModule: FuncModule = {
         { name: "length", type: "int", optional: true },
       ],
       run: async (ctx, path, offset, length) => {
-        const target = await checkedPath(ctx, path, true);
         const off = (offset as number | null | undefined) ?? 0;
         const len = (length as number | null | undefined) ?? READ_CHUNK;
         if (off < 0 || len < 0 || len > MAX_READ_CHUNK) throw new FuncError("BadArguments", `offset >= 0, 0 <= length <= ${MAX_READ_CHUNK}`);
-        const fh = await fs.open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
+        const { fh, stat } = await openExisting(ctx.config, path);
         try {
-          const st = await fh.stat();
-          if (!st.isFile()) throw new FuncError("BadArguments", `${target} is not a regular file`);
-          const buf = Buffer.alloc(Math.max(0, Math.min(len, st.size - off)));
-          const { bytesRead } = buf.length ? await fh.read(buf, 0, buf.length, off) : { bytesRead: 0 };
-          return { data: buf.subarray(0, bytesRead), size: st.size, offset: off, eof: off + bytesRead >= st.size };
+          const buf = Buffer.alloc(Math.max(0, Math.min(len, stat.size - off)));
+          let got = 0;
+          while (got < buf.length) {
+            const { bytesRead } = await fh.read(buf, got, buf.length - got, off + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
+          }
+          return { data: buf.subarray(0, got), size: stat.size, offset: off, eof: off + got >= stat.size };
         } finally {
           await fh.close();
         }
       },
     },
     checksum: {
-      doc: "SHA-256 (hex) of a file's content.",
+      doc: "SHA-256 (hex) of a regular file's content, read in bounded steps.",
       example: 'func "*" call file checksum /etc/passwd',
       params: [{ name: "path", type: "string" }],
-      run: async (ctx, path) => sha256(await fs.readFile(await checkedPath(ctx, path, true))),
+      run: async (ctx, path) => {
+        const { fh } = await openExisting(ctx.config, path);
+        try {
+          return await sha256OfHandle(fh);
+        } finally {
+          await fh.close();
+        }
+      },
     },
     stat: {
       doc: "{type, size, mode, uid, gid, mtime (epoch s)} of a path.",
       example: 'func "*" call file stat /etc/nginx/nginx.conf',
       params: [{ name: "path", type: "string" }],
       run: async (ctx, path) => {
-        const st = await fs.stat(await checkedPath(ctx, path, true));
+        const st = await statChecked(ctx.config, path);
         const type = st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "link" : "other";
         return { type, size: st.size, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
       },
     },
   },
 };
+

@@ -1,72 +1,156 @@
-// `func <spec> copyfile LOCAL REMOTE` and `func <spec> getfile REMOTE DIR` (Func's copyfile/getfile) over
-// the minion's `file` module: one write per host, or chunked reads into DIR/<host>/<name>.
+// `func <spec> copyfile LOCAL REMOTE` and `func <spec> getfile REMOTE DIR`, with Func's spellings too
+// (`copyfile -f/--file LOCAL --remotepath REMOTE`, `getfile -r/--remotesource FILE -l/--localdir DIR`):
+// their own small option table (here -f is --file, not --forks), progress on stderr, results as a call's.
 
-import { mkdirSync, openSync, closeSync, readFileSync, statSync, writeSync } from "node:fs";
-import { basename, join } from "node:path";
+import yargsParser from "yargs-parser";
+import type { Options } from "yargs";
 import { FuncError, type HostResult } from "@func/shared";
 import { Overlord, type OverlordOptions } from "../call/overlord.js";
+import { pullFile } from "../files/pull-file.js";
+import { pushFile } from "../files/push-file.js";
+import type { TransferProgress } from "../files/transfer.js";
 import { printResults, type Io, type OutputOptions } from "./call.js";
 
-/** Largest file copyfile sends in one call: it must fit the minion's request limit (4 MiB by default). */
-export const MAX_COPY_BYTES = 3 * 1024 * 1024;
-/** Bytes asked for per getfile round. */
-const GET_CHUNK = 1024 * 1024;
+export const FILE_ACTIONS = ["copyfile", "getfile"] as const;
+export type FileAction = (typeof FILE_ACTIONS)[number];
 
-export async function copyFile(spec: string, local: string, remote: string, opts: OverlordOptions, out: OutputOptions, io: Io): Promise<number> {
-  let st;
-  try {
-    st = statSync(local);
-  } catch {
-    throw new FuncError("UsageError", `cannot read ${local}`);
-  }
-  if (!st.isFile()) throw new FuncError("UsageError", `${local} is not a regular file`);
-  if (st.size > MAX_COPY_BYTES) throw new FuncError("UsageError", `${local} is ${st.size} bytes; copyfile sends at most ${MAX_COPY_BYTES} (use a package or a pull from a URL for big files)`);
-  const data = readFileSync(local);
-  const overlord = new Overlord(spec, opts);
-  try {
-    const total = overlord.hosts().length;
-    return await printResults(overlord.stream("file", "write", [remote, data, { mode: st.mode & 0o7777 }]), total, out, io);
-  } finally {
-    await overlord.close();
-  }
+/** Options of copyfile and getfile, besides the global ones (whose -f alias they take over). */
+export const FILE_OPTIONS = {
+  file: { alias: "f", type: "string", describe: "copyfile: the local file (Func's spelling)" },
+  remotepath: { type: "string", describe: "copyfile: the remote path; ending in / means into that directory" },
+  remotesource: { alias: "r", type: "string", describe: "getfile: the remote file" },
+  localdir: { alias: "l", type: "string", describe: "getfile: where <host>/<name> go" },
+  mode: { type: "string", describe: "copyfile: remote permission bits in octal (default: the local file's, without setuid/setgid)" },
+  owner: { type: "string", describe: "copyfile: remote owner (name or id; default: the replaced file's)" },
+  group: { type: "string", describe: "copyfile: remote group (name or id)" },
+  "max-size": { type: "string", describe: "getfile: largest file accepted per host (e.g. 500M, 2G; default 64G)" },
+  progress: { type: "boolean", describe: "show transfer progress on stderr (default: when stderr is a terminal)" },
+} as const satisfies Record<string, Options>;
+
+export interface FileInvocation {
+  target: string;
+  action: FileAction;
+  /** copyfile: local file; getfile: remote file */
+  from: string;
+  /** copyfile: remote path; getfile: local directory */
+  to: string;
+  mode?: number;
+  owner?: string;
+  group?: string;
+  maxBytes?: number;
+  progress?: boolean;
+  /** the global options, as main.ts reads them */
+  globals: Record<string, unknown>;
 }
 
-export async function getFile(spec: string, remote: string, dir: string, opts: OverlordOptions, out: OutputOptions, io: Io): Promise<number> {
-  const overlord = new Overlord(spec, opts);
-  const hosts = overlord.hosts();
-  const results: Record<string, HostResult> = {};
-  const fds = new Map<string, number>();
-  const sizes = new Map<string, number>();
+const SIZE_RE = /^(\d+)([kmgt]?)i?b?$/i;
+
+function parseSize(text: string): number {
+  const m = SIZE_RE.exec(text.trim());
+  if (!m) throw new FuncError("UsageError", `--max-size ${JSON.stringify(text)} is not a size (e.g. 500M, 2G)`);
+  return Number(m[1]) * 1024 ** " kmgt".indexOf((m[2] || " ").toLowerCase());
+}
+
+/**
+ * Parses a copyfile or getfile command line with the global options plus FILE_OPTIONS (`-f` meaning --file);
+ * null when the line is not one (or asks for help), so main.ts parses it as before.
+ */
+export function parseFileInvocation(argv: readonly string[], globals: Record<string, Options>): FileInvocation | null {
+  const tables = { ...Object.fromEntries(Object.entries(globals).map(([k, o]) => [k, k === "forks" ? { ...o, alias: undefined } : o])), ...FILE_OPTIONS };
+  const parserOpts: yargsParser.Options = { alias: { help: ["h"] }, boolean: ["help"], number: [], string: [], configuration: { "unknown-options-as-args": true, "populate--": true, "parse-positional-numbers": false } };
+  for (const [name, o] of Object.entries(tables) as [string, Options][]) {
+    if (o.alias) parserOpts.alias![name] = [String(o.alias)];
+    if (o.type === "boolean") parserOpts.boolean!.push(name);
+    if (o.type === "number") parserOpts.number!.push(name);
+    if (o.type === "string") parserOpts.string!.push(name);
+  }
+  const a = yargsParser([...argv], parserOpts);
+  const [target, action, ...rest] = [...a._.map(String), ...(a["--"] ?? []).map(String)];
+  if (a.help || target === undefined || !(FILE_ACTIONS as readonly string[]).includes(action ?? "")) return null;
+  const unknown = rest.find((r) => r.startsWith("-") && r.length > 1);
+  if (unknown) throw new FuncError("UsageError", `unknown option ${JSON.stringify(unknown)} for ${action} (see func --help)`);
+  const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+  const [first, second] = action === "copyfile" ? [str(a.file), str(a.remotepath)] : [str(a.remotesource), str(a.localdir)];
+  const words = [...rest];
+  const from = first ?? words.shift();
+  const to = second ?? words.shift();
+  if (!from || !to || words.length > 0) {
+    throw new FuncError(
+      "UsageError",
+      action === "copyfile"
+        ? 'copyfile needs a local file and a remote path, e.g. func "web*" copyfile ./motd /etc/motd (or -f ./motd --remotepath /etc/)'
+        : 'getfile needs a remote file and a local directory, e.g. func "web*" getfile /etc/motd ./collected (or -r /etc/motd -l ./collected)',
+    );
+  }
+  let mode: number | undefined;
+  if (a.mode !== undefined) {
+    if (!/^0?[0-7]{1,4}$/.test(String(a.mode))) throw new FuncError("UsageError", `--mode ${JSON.stringify(String(a.mode))} is not an octal mode (e.g. 0644)`);
+    mode = parseInt(String(a.mode), 8);
+  }
+  const globalValues: Record<string, unknown> = {};
+  for (const name of Object.keys(globals)) if (a[name] !== undefined) globalValues[name] = a[name];
+  return {
+    target,
+    action: action as FileAction,
+    from,
+    to,
+    ...(mode !== undefined ? { mode } : {}),
+    ...(str(a.owner) ? { owner: str(a.owner)! } : {}),
+    ...(str(a.group) ? { group: str(a.group)! } : {}),
+    ...(a["max-size"] !== undefined ? { maxBytes: parseSize(String(a["max-size"])) } : {}),
+    ...(typeof a.progress === "boolean" ? { progress: a.progress } : {}),
+    globals: globalValues,
+  };
+}
+
+const MIB = 1024 * 1024;
+/** Least time between two progress lines, ms. */
+const PROGRESS_EVERY_MS = 250;
+
+function progressLine(io: Io, action: FileAction): { update: (p: TransferProgress) => void; clear: () => void } {
+  let last = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      const now = performance.now();
+      if (now - last < PROGRESS_EVERY_MS && p.bytes < p.total) return;
+      last = now;
+      drawn = true;
+      const pct = p.total > 0 ? Math.floor((p.bytes / p.total) * 100) : 100;
+      const rate = p.elapsedMs > 0 ? (p.bytes * p.hosts) / MIB / (p.elapsedMs / 1000) : 0;
+      io.err(`\r\x1b[K${action}: ${(p.bytes / MIB).toFixed(1)}/${(p.total / MIB).toFixed(1)} MiB (${pct}%), ${p.hosts} host(s), ${rate.toFixed(1)} MiB/s`);
+    },
+    clear() {
+      if (drawn) io.err("\r\x1b[K");
+    },
+  };
+}
+
+/** Runs a parsed copyfile/getfile; resolves to the exit code the hosts' outcomes add up to. */
+export async function fileCommand(inv: FileInvocation, opts: OverlordOptions, out: OutputOptions, io: Io, stderrIsTty: boolean): Promise<number> {
+  // a transfer is many calls to the same hosts: keep the connections between chunks
+  const overlord = new Overlord(inv.target, { ...opts, keepAlive: true });
+  const progress = (inv.progress ?? stderrIsTty) ? progressLine(io, inv.action) : null;
   try {
-    let open = hosts;
-    for (let offset = 0; open.length > 0; offset += GET_CHUNK) {
-      const next: string[] = [];
-      await overlord.fanOut(overlord.addresses(open), { method: "file.read", params: [remote, offset, GET_CHUNK], timeoutMs: overlord.timeoutMs }, (host, r) => {
-        if (r.outcome !== "ok") {
-          results[host] = r;
-          return;
-        }
-        const v = r.value as { data: Buffer | string; eof: boolean; size: number };
-        const bytes = Buffer.isBuffer(v.data) ? v.data : Buffer.from(v.data, "utf8");
-        let fd = fds.get(host);
-        if (fd === undefined) {
-          mkdirSync(join(dir, host), { recursive: true });
-          fd = openSync(join(dir, host, basename(remote)), "w");
-          fds.set(host, fd);
-        }
-        writeSync(fd, bytes, 0, bytes.length, offset);
-        sizes.set(host, offset + bytes.length);
-        if (v.eof || bytes.length === 0) results[host] = { outcome: "ok", value: { path: join(dir, host, basename(remote)), size: offset + bytes.length } };
-        else next.push(host);
-      });
-      open = next;
+    const total = overlord.hosts().length;
+    const onProgress = progress ? { onProgress: progress.update } : {};
+    // the transfer runs inside the stream printResults reads, so its summary times the whole transfer
+    async function* transfer(): AsyncGenerator<{ host: string; result: HostResult }> {
+      const results =
+        inv.action === "copyfile"
+          ? await pushFile(overlord, inv.from, inv.to, {
+              ...(inv.mode !== undefined ? { mode: inv.mode } : {}),
+              ...(inv.owner !== undefined ? { owner: inv.owner } : {}),
+              ...(inv.group !== undefined ? { group: inv.group } : {}),
+              ...onProgress,
+            })
+          : await pullFile(overlord, inv.from, inv.to, { ...(inv.maxBytes !== undefined ? { maxBytes: inv.maxBytes } : {}), ...onProgress });
+      progress?.clear();
+      for (const [host, result] of Object.entries(results)) yield { host, result };
     }
+    return await printResults(transfer(), total, { ...out, progress: false }, io);
   } finally {
-    for (const fd of fds.values()) closeSync(fd);
+    progress?.clear();
     await overlord.close();
   }
-  async function* replay() {
-    for (const host of hosts) yield { host, result: results[host]! };
-  }
-  return printResults(replay(), hosts.length, out, io);
 }

@@ -308,12 +308,8 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
       return callCommand(inv.target, "test", "ping", [], opts, output(), io, runPlan(g));
     case "copyfile":
     case "getfile": {
-      const [from, to] = inv.rest;
-      if (!from || !to || inv.rest.length !== 2) {
-        throw new FuncError("UsageError", `${inv.action} needs two paths, e.g. func "web*" ${inv.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
-      }
-      const { copyFile, getFile } = await import("./files.js");
-      return inv.action === "copyfile" ? copyFile(inv.target, from, to, opts, output(), io) : getFile(inv.target, from, to, opts, output(), io);
+      // parseFileInvocation (in main) takes every copyfile/getfile line it can; what is left is a usage error
+      throw new FuncError("UsageError", `${inv.action} needs two paths, e.g. func "web*" ${inv.action === "copyfile" ? "copyfile ./motd /etc/motd" : "getfile /etc/motd ./collected"}`);
     }
     case "call": {
       if (g.jobstatus !== undefined) return (await import("./job.js")).jobStatusCommand(String(g.jobstatus), opts, output(), io);
@@ -445,7 +441,7 @@ export async function yargsParse(
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
           .positional("action", {
             choices: ACTIONS,
-            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> | getfile <remote> <localdir>",
+            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> [--mode 0644] [--owner U] | getfile <remote> <localdir>",
           })
           .positional("args", { type: "string", array: true }),
       async (a) => {
@@ -464,7 +460,8 @@ export async function yargsParse(
     .example('$0 "*" --diff call command run "cat /etc/resolv.conf"', "who differs from the most common result")
     .example('$0 "rack[1-2]-n[01-40]" --list-targets', "what a spec matches, no network")
     .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
-    .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
+    .example('$0 "web*" copyfile -f ./app.tar --remotepath /srv/', "Func's spelling; a path ending in / means into that directory")
+    .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog (Func's -r FILE -l DIR too)")
     .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
     .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
     .example("$0 map build && $0 map show", "find the sub-overlords and their leaves; then calls go through them")
@@ -528,6 +525,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
   }
   const command = await runCommand(argv, env, io, isTty);
   if (command !== null) return command;
+  if (argv.includes("copyfile") || argv.includes("getfile")) {
+    // their own option table (Func's -f/--file, -r, -l); loaded only for these actions
+    const files = await import("./files.js");
+    const inv = files.parseFileInvocation(argv, OPTIONS);
+    if (inv) {
+      const g = inv.globals as unknown as GlobalArgs;
+      return files.fileCommand(inv, overlordOptions(g, env), outputOptions(g, env, isTty), io, isTty.stderr);
+    }
+  }
   const quick = quickParse(argv);
   if (quick) return "target" in quick ? run(quick, env, io, isTty) : "map" in quick ? runMap(quick, env, io, isTty) : runJob(quick, env, io, isTty);
   let code: number = EXIT.OK;
