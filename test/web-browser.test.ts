@@ -1,5 +1,6 @@
 // func-web in a real headless Chromium (Debian's chromium, driven by puppeteer-core): log in with a token,
-// see the fleet, run test.ping on a glob and watch every host arrive, open the job, sign a waiting minion.
+// see the fleet, run test.ping on a glob and watch every host arrive, open the job, rerun a job's failed
+// hosts, sign a waiting minion.
 // A screenshot of each page lands in a temp dir (its path printed). Fleet on 127.181.0.2..5.
 
 import { strict as assert } from "node:assert";
@@ -123,6 +124,27 @@ describe("func-web in a browser", function () {
     assert.match((await page.$eval("#job-counts", (e) => e.textContent)) ?? "", /4 \/ 4 done: 4 ok/);
     assert.equal(await page.$eval("#job-rerun", (b) => b.hasAttribute("disabled")), true);
     await shot("job");
+  });
+
+  it("reruns the failed hosts of a job from its page", async () => {
+    await page.goto(`${web!.url}#run`);
+    await page.waitForSelector('#run-method option[value="ping"]');
+    await page.select("#run-module", "test");
+    await page.select("#run-method", "explode");
+    await page.waitForSelector("#arg-message");
+    await page.type("#arg-message", "boom");
+    await page.click("#run-go");
+    await page.waitForSelector('#run-summary[data-done="1"]');
+    const job = await page.$eval("#run-live a", (a) => a.textContent);
+    await page.goto(`${web!.url}#jobs/${job}`);
+    await page.waitForSelector("#job-rerun:not([disabled])");
+    assert.match((await page.$eval("#job-rerun", (b) => b.textContent)) ?? "", /the 4 failed host/);
+    await page.click("#job-rerun");
+    await page.waitForSelector('#rerun-live #run-summary[data-done="1"]');
+    const rows = await page.$$eval("#rerun-live #run-results tbody tr", (trs) => trs.map((tr) => [tr.getAttribute("data-host"), tr.querySelector(".badge")?.textContent, tr.querySelector(".value")?.textContent]));
+    assert.deepEqual(rows.map((r) => r.slice(0, 2)), [["minion01", "error"], ["minion02", "error"], ["minion03", "error"], ["minion04", "error"]]);
+    assert.match(rows[0]![2] ?? "", /boom/);
+    await shot("rerun");
   });
 
   it("signs a waiting minion from the admin page after a confirmation", async () => {

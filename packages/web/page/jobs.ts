@@ -74,7 +74,7 @@ async function jobPage(main: HTMLElement, session: Session, id: string): Promise
   rerun.addEventListener("click", async () => {
     rerun.disabled = true;
     try {
-      await startCall(live, { spec: failed.join(","), module: job.module, method: job.method, args: job.args });
+      await startCall(live, { spec: failed.join(";"), module: job.module, method: job.method, args: job.args });
     } catch (err) {
       live.replaceChildren(h("div", { class: "error-box" }, (err as Error).message));
     }
