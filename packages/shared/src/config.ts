@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { FuncError } from "./errors.js";
 import { ENROLL_PORT, MINION_PORT, type HomePaths } from "./home.js";
-import { parseIni, splitList, type Ini } from "./ini.js";
+import { splitOutsideBrackets } from "./node-set.js";
+import { formatIni, parseIni, splitList, type Ini } from "./ini.js";
+import { writeFileAtomic } from "./files.js";
 
 const MIB = 1024 * 1024;
 /**
@@ -297,9 +299,17 @@ export function loadGroups(paths: HomePaths): Record<string, string[]> {
   const groups: Record<string, string[]> = {};
   for (const [name, entries] of Object.entries(ini)) {
     if (name === "main" && Object.keys(entries).length === 0) continue;
-    groups[name] = splitList(entries.hosts);
+    // `web[01-03,07], db1`: a comma inside a node set is not a separator
+    groups[name] = splitOutsideBrackets(entries.hosts ?? "", ", \t").filter((m) => m !== "");
   }
   return groups;
+}
+
+/** Writes the groups file (`[name]` / `hosts = a, b, web[01-03]`), atomically; comments in it are not kept. */
+export function saveGroups(paths: HomePaths, groups: Readonly<Record<string, readonly string[]>>): void {
+  const ini: Ini = {};
+  for (const name of Object.keys(groups).sort()) ini[name] = { hosts: groups[name]!.join(", ") };
+  writeFileAtomic(paths.groupsFile, formatIni(ini));
 }
 
 /** Parses durations like `90`, `30s`, `15m`, `12h`, `7d`, `2w` into seconds. */

@@ -77,6 +77,8 @@ export const ERRORS = {
   ShareDeadline: 218,
   /** the sub-overlord's share process died before reporting this leaf (it may have run) */
   ShareDied: 219,
+  /** `--batch ... --failhard` stopped before starting this host (the method never ran there) */
+  Skipped: 220,
 } as const;
 export type ErrorType = keyof typeof ERRORS;
 

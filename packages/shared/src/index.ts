@@ -9,6 +9,7 @@ export * from "./job-status.js";
 
 // Targets: specs, globs, names in their one canonical form.
 export * from "./glob.js";
+export * from "./node-set.js";
 export * from "./targets.js";
 export * from "./names.js";
 

@@ -4,7 +4,7 @@
 import type { WireValue } from "./codec.js";
 import { ERRORS, errorTypeForFault, parseFaultString, type ErrorType } from "./errors.js";
 
-export const OUTCOMES = ["ok", "error", "denied", "unreachable", "timeout", "lost"] as const;
+export const OUTCOMES = ["ok", "error", "denied", "unreachable", "timeout", "lost", "skipped"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface HostError {
@@ -37,6 +37,8 @@ export const EXIT = {
   TIMEOUT: 8,
   /** no minion matched the target spec */
   NO_MATCH: 16,
+  /** some host's command exited non-zero: its outcome stays `ok`, the rc is in the value */
+  COMMAND_FAILED: 32,
 } as const;
 
 const OUTCOME_BITS: Record<Outcome, number> = {
@@ -46,6 +48,8 @@ const OUTCOME_BITS: Record<Outcome, number> = {
   unreachable: EXIT.UNREACHABLE,
   timeout: EXIT.TIMEOUT,
   lost: EXIT.TIMEOUT,
+  // never started: `--batch --failhard` stopped after a failure, whose own bit is set too
+  skipped: EXIT.ERROR,
 };
 
 export function exitCodeFor(outcomes: Iterable<Outcome>): number {
@@ -54,10 +58,29 @@ export function exitCodeFor(outcomes: Iterable<Outcome>): number {
   return code;
 }
 
+/** The exit status in a command's result (`command.run`: `{ rc, stdout, stderr }`), or null for any other value. */
+export function commandRc(value: unknown): number | null {
+  if (!value || typeof value !== "object" || Array.isArray(value) || Buffer.isBuffer(value)) return null;
+  const v = value as Record<string, unknown>;
+  return typeof v.rc === "number" && "stdout" in v && "stderr" in v ? v.rc : null;
+}
+
+/** A host whose method returned a command result with a non-zero rc. */
+export function commandFailed(result: HostResult): boolean {
+  return result.outcome === "ok" && (commandRc(result.value) ?? 0) !== 0;
+}
+
+/** exitCodeFor, plus bit 32 when some host's command exited non-zero. */
+export function exitCodeForResults(results: Iterable<HostResult>): number {
+  let code = 0;
+  for (const r of results) code |= OUTCOME_BITS[r.outcome] | (commandFailed(r) ? EXIT.COMMAND_FAILED : 0);
+  return code;
+}
+
 export type Summary = Record<Outcome, number>;
 
 export function emptySummary(): Summary {
-  return { ok: 0, error: 0, denied: 0, unreachable: 0, timeout: 0, lost: 0 };
+  return { ok: 0, error: 0, denied: 0, unreachable: 0, timeout: 0, lost: 0, skipped: 0 };
 }
 
 export function summarize(outcomes: Iterable<Outcome>): Summary {

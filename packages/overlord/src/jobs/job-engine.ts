@@ -14,9 +14,9 @@ import {
   spawnDetached,
   JOB_ID_HEADER,
   emptySummary,
+  checkJobId,
   failure,
   gotNoAnswer,
-  isJobId,
   newJobId,
   processRunning,
   type HomePaths,
@@ -192,7 +192,7 @@ export class JobEngine {
   }
 
   #job(id: string): JobRecord {
-    if (!isJobId(id)) throw new FuncError("UsageError", `"${String(id).slice(0, 80)}" is not a job id (e.g. 20261122T201233-5f2a9c01b7)`);
+    checkJobId(id);
     const job = this.#c.store.job(id);
     if (!job) throw new FuncError("NotFound", `no job ${id} here (never created, or purged after the retention period)`);
     return job;
