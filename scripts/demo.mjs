@@ -1,11 +1,22 @@
-// npm run demo: a 5-minion fleet on 127.0.0.2..6, a few real calls through the func CLI, then the fleet
-// is stopped again. Everything is real: CA, certs, mutual TLS, detached funcd processes.
+// npm run demo [-- --base-address 127.0.0.2]: a 5-minion fleet on 127.0.0.2..6 (or from the address given),
+// a few real calls through the func CLI, then the fleet is stopped again. Everything is real: CA, certs,
+// mutual TLS, detached funcd processes.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+let baseAddress;
+try {
+  ({ values: { "base-address": baseAddress } } = parseArgs({ options: { "base-address": { type: "string" } } }));
+} catch (err) {
+  process.stderr.write(`demo: ${err.message} (usage: npm run demo -- [--base-address 127.0.0.2])\n`);
+  process.exit(1);
+}
+const where = baseAddress ? ["--base-address", baseAddress] : [];
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "packages/overlord/bin", `${name}.js`);
@@ -21,7 +32,7 @@ function run(title, cmd, args) {
 
 let failed = false;
 try {
-  if (run(`func-fleet up --home ${home} --count 5`, "func-fleet", ["up", "--home", home, "--count", "5"]) !== 0) {
+  if (run(`func-fleet up --home ${home} --count 5 ${where.join(" ")}`, "func-fleet", ["up", "--home", home, "--count", "5", ...where]) !== 0) {
     throw new Error("the fleet did not come up");
   }
   if (run("func-ca list-signed                # each minion made its key and enrolled over TLS", "func-ca", ["list-signed"]) !== 0) failed = true;

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { EXIT, isJobId } from "@func/shared";
 import { Overlord, type JobStatus } from "@func/overlord";
+import { exited } from "./helpers/procs.js";
 import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
 
 describe("async jobs: CLI and API against a 5-minion fleet", function () {
@@ -141,7 +142,7 @@ describe("async jobs: CLI and API against a 5-minion fleet", function () {
   it("a minion stopped before dispatch is `unreachable` in the job, which still reaches FINISHED (exit bit 4)", async () => {
     const victim = fleet.minions.find((m) => m.name === "minion05")!;
     process.kill(victim.pid, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 200));
+    await exited(victim.pid);
     const r = await func(fleet.home, ["*", "call", "--async", "test", "ping", "--json"]);
     assert.equal(r.code, EXIT.UNREACHABLE, r.stderr);
     const doc = JSON.parse(r.stdout) as { job: string; hosts: Record<string, { outcome: string }>; summary: { ok: number; unreachable: number } };

@@ -10,6 +10,7 @@ import type { Row } from "./campaign/case.js";
 import { ASYNC_FAULT_CASES, asyncAvailable, runAsyncFaultCase } from "./campaign/async-cases.js";
 import { FAULT_CASES, runFaultCase } from "./campaign/fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./campaign/hostile-cases.js";
+import { ANSWER_CASES, runAnswerCase } from "./campaign/answer-cases.js";
 import { asyncSoakOps } from "./campaign/async-soak.js";
 import { runSoak, SHORT_SOAK_RSS_GROWTH_MAX } from "./campaign/soak.js";
 import { formatTable } from "./campaign/campaign.js";
@@ -45,6 +46,9 @@ describe("campaign (short form)", function () {
     });
     for (const c of HOSTILE_CASES) {
       it(c.name, async () => held(await runHostileCase(c, { fleet, quick: true })));
+    }
+    for (const c of ANSWER_CASES) {
+      it(c.name, async () => held(await runAnswerCase(c, fleet)));
     }
   });
 

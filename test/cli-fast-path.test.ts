@@ -44,7 +44,6 @@ const SAME: string[][] = [
   ["job", "status", "20261122T201233-5f2a9c01b7"],
   ["--json", "job", "wait", "20261122T201233-5f2a9c01b7", "-t", "30"],
   ["job", "purge", "--older-than", "7d"],
-  ["job", "list", "--limit=abc"],
 ];
 
 describe("CLI fast path", () => {
@@ -57,10 +56,22 @@ describe("CLI fast path", () => {
   }
 
   it("leaves help, missing or unknown actions and option-looking arguments to yargs", () => {
-    const others = [["--help"], ["*", "ping", "-h"], ["*"], [], ["*", "reboot"], ["job", "bogus"], ["job", "status", "x", "y"], ["job", "list", "-h"], ["*", "call", "command", "run", "ls", "-la"]];
+    const others = [["--help"], ["*", "ping", "-h"], ["*"], [], ["*", "reboot"], ["job", "bogus"], ["job", "list", "-h"], ["*", "call", "command", "run", "ls", "-la"]];
     for (const argv of others) {
       assert.equal(quickParse(argv), null, JSON.stringify(argv));
     }
+  });
+
+  it("a bad option value or a stray job word is the same usage error on both paths", async () => {
+    for (const [argv, re] of [
+      [["job", "list", "--limit=abc"], /--limit needs a number/],
+      [["*", "ping", "-t"], /--timeout needs a number/],
+      [["-e", "a", "*", "ping", "-t", "1", "-t", "2"], /--timeout given more than once/],
+    ] as [string[], RegExp][]) {
+      assert.throws(() => quickParse(argv), re, JSON.stringify(argv));
+      await assert.rejects(viaYargs(argv), re, JSON.stringify(argv));
+    }
+    assert.throws(() => quickParse(["job", "status", "x", "y"]), /at most one job id/);
   });
 
   it("an unknown action still fails the yargs way", async () => {

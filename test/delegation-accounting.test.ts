@@ -51,9 +51,15 @@ describe("delegation: reading pages without trusting them", () => {
     assert.equal(readHostResult({ outcome: "ok" }), null);
     assert.equal(readHostResult({ outcome: "error", error: { type: 1, message: "x" } }), null);
     assert.equal(readHostResult({ outcome: "ok", value: 1, via: ["../x"] }), null);
+    assert.deepEqual(readHostResult({ outcome: "lost", error: { type: "ShareDied", message: "m" }, via: ["s1"] }), {
+      outcome: "lost",
+      error: { code: 0, type: "ShareDied", message: "m" },
+      via: ["s1"],
+    });
+    // a type the error table does not know is the peer's word: MethodError, its name kept in the message
     assert.deepEqual(readHostResult({ outcome: "lost", error: { type: "T", message: "m" }, via: ["s1"] }), {
       outcome: "lost",
-      error: { code: 0, type: "T", message: "m" },
+      error: { code: 0, type: "MethodError", message: "T: m" },
       via: ["s1"],
     });
   });
@@ -76,7 +82,7 @@ describe("delegation: every expected leaf in exactly one outcome", () => {
     assert.deepEqual(end.anomalies.map((a) => [a.kind, a.hosts]), [["missing", ["c"]]]);
     assert.equal(ledger.settledCount, 3);
     // nothing is settled twice, whatever comes after
-    assert.deepEqual(ledger.finish("unreachable", "X", "y"), []);
+    assert.deepEqual(ledger.finish("unreachable", "ShareDied", "y"), []);
   });
 
   it("names the path in the reason of leaves ended for the share", () => {
@@ -122,7 +128,7 @@ describe("delegation: routes, maps and folding", () => {
     const answers = new Map<string, HostResult>([
       ["sub1", ok(0)],
       ["l1", { outcome: "ok", value: null }],
-      ["sub2", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } }],
+      ["sub2", { outcome: "unreachable", error: { code: 0, type: "TransportError", message: "ECONNREFUSED: refused" } }],
       ["liar", { outcome: "ok", value: { name: "someone", leaves: [], subs: [] } }],
     ]);
     answers.set("sub1", { outcome: "ok", value: map.subs[0]! as never });

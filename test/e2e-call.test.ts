@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT } from "@func/shared";
 import { Overlord } from "@func/overlord";
+import { exited } from "./helpers/procs.js";
 import { func, smallBuckets, startFleet, type TestFleet } from "./helpers/fleet.js";
 
 describe("func CLI and API against a 5-minion fleet", function () {
@@ -176,7 +177,7 @@ print(p.test.ping(), p.test.add(1, 2), p.test.bigint())
   it("a stopped minion is `unreachable` and the others still answer", async () => {
     const victim = fleet.minions.find((m) => m.name === "minion05")!;
     process.kill(victim.pid, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 200));
+    await exited(victim.pid);
     const r = await func(fleet.home, ["*", "ping", "--json"]);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.hosts.minion05.outcome, "unreachable");

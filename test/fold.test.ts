@@ -1,7 +1,7 @@
 // Folding node sets for --fold output: ranges keep zero padding, different prefixes and suffixes stay apart.
 
 import assert from "node:assert/strict";
-import { foldNames } from "@func/overlord";
+import { foldNames } from "@func/shared";
 
 describe("foldNames", () => {
   it("folds numeric runs into ranges, keeping zero padding", () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JOB_STATUS, newJobId } from "@func/shared";
+import { ERRORS, JOB_STATUS, newJobId } from "@func/shared";
 import { deriveJobState, readDispatchReply, readStatusReply, type JobRecord } from "@func/overlord";
 import { JobStore } from "@func/overlord/job-store";
 import { seedSynthetic } from "./helpers/synthetic-jobs.js";
@@ -48,7 +48,7 @@ describe("overlord job store (LMDB)", () => {
     const mA = newJobId();
     await store.recordMinionJob(job.id, "a", mA, 1000);
     const before = store.hostStates(job.id);
-    await store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } }, 2000);
+    await store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "TransportError", message: "connect ECONNREFUSED" } }, 2000);
     const after = store.hostStates(job.id);
     assert.deepEqual(after.a, before.a);
     assert.deepEqual(Object.keys(after).sort(), ["a", "b"]);
@@ -64,7 +64,7 @@ describe("overlord job store (LMDB)", () => {
     await store.recordFinal(job.id, "a", { outcome: "ok", value: 3 });
     assert.deepEqual(store.hostStates(job.id).a?.minionJobId, first);
     assert.deepEqual(store.hostStates(job.id).a?.result, { outcome: "ok", value: 3 });
-    await store.recordFinal(job.id, "a", { outcome: "lost", error: { code: 0, type: "X", message: "late" } });
+    await store.recordFinal(job.id, "a", { outcome: "lost", error: { code: 0, type: "JobDeadline", message: "late" } });
     assert.deepEqual(store.hostStates(job.id).a?.result, { outcome: "ok", value: 3 }, "the first final outcome stays");
     await store.recordMinionJob(job.id, "a", newJobId());
     assert.equal(store.hostStates(job.id).a?.minionJobId, first);
@@ -77,7 +77,7 @@ describe("overlord job store (LMDB)", () => {
     await store.recordMinionJob(job.id, "a", newJobId());
     const running = deriveJobState(job.hosts, store.hostStates(job.id));
     assert.deepEqual([running.status, running.open, running.pending], ["RUNNING", ["a"], ["b"]]);
-    await store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "ECONNREFUSED", message: "refused" } });
+    await store.recordFinal(job.id, "b", { outcome: "unreachable", error: { code: 0, type: "TransportError", message: "connect ECONNREFUSED" } });
     assert.equal(deriveJobState(job.hosts, store.hostStates(job.id)).status, "PARTIAL");
     await store.recordFinal(job.id, "a", { outcome: "ok", value: 3 });
     const done = deriveJobState(job.hosts, store.hostStates(job.id));
@@ -148,7 +148,7 @@ describe("reading minions' answers", () => {
       final: { outcome: "error", error: { code: 1, type: "MethodError", message: "boom" } },
     });
     const lost = readStatusReply([JOB_STATUS.LOST_IN_SPACE, { reason: "runner died" }]);
-    assert.deepEqual(lost, { final: { outcome: "lost", error: { code: 0, type: "LostInSpace", message: "runner died" } } });
+    assert.deepEqual(lost, { final: { outcome: "lost", error: { code: ERRORS.LostInSpace, type: "LostInSpace", message: "runner died" } } });
     for (const bad of [null, "x", [1], [9, null], ["0", null]]) {
       const r = readStatusReply(bad);
       assert.ok("final" in r && r.final.outcome === "error", JSON.stringify(bad));
@@ -160,9 +160,9 @@ describe("reading minions' answers", () => {
     assert.deepEqual(readDispatchReply({ outcome: "ok", value: id }), { minionJobId: id });
     const notAnId = readDispatchReply({ outcome: "ok", value: "1215030394.28-minion" });
     assert.ok("final" in notAnId && notAnId.final.outcome === "error");
-    const denied = { outcome: "denied" as const, error: { code: 3, type: "AccessDenied", message: "no" } };
+    const denied = { outcome: "denied" as const, error: { code: 3, type: "AccessDenied" as const, message: "no" } };
     assert.deepEqual(readDispatchReply(denied), { final: denied });
-    const refused = { outcome: "unreachable" as const, error: { code: 0, type: "ECONNREFUSED", message: "refused" } };
+    const refused = { outcome: "unreachable" as const, error: { code: 0, type: "TransportError" as const, message: "connect ECONNREFUSED" } };
     assert.deepEqual(readDispatchReply(refused), { retry: refused });
   });
 });

@@ -65,10 +65,23 @@ describe("minion job store (LMDB)", () => {
   it("refuses a new job when `cap` are running, and has room again once one ends", () => {
     const a = store.begin(job(), 2);
     store.begin(job(), 2);
-    assert.deepEqual(store.begin(job(), 2), { full: 2 });
+    assert.deepEqual(store.begin(job(), 2), { full: 2, reason: "total" });
     assert.ok("id" in a);
     assert.equal(store.finish(a.id, JOB_STATUS.FINISHED, 3).changed, true);
     assert.ok("id" in store.begin(job(), 2));
+  });
+
+  it("per-identity shares: one identity holds at most its share; others together never take the overlord's reserve", () => {
+    const caps = (privileged: boolean) => ({ total: 5, perIdentity: 2, reserved: 1, privileged });
+    const user = (cn: string) => job({ peerCn: cn, peerRole: "user" });
+    assert.ok("id" in store.begin(user("a"), caps(false)));
+    assert.ok("id" in store.begin(user("a"), caps(false)));
+    assert.deepEqual(store.begin(user("a"), caps(false)), { full: 2, reason: "identity" });
+    assert.ok("id" in store.begin(user("b"), caps(false)));
+    assert.ok("id" in store.begin(user("b"), caps(false)));
+    assert.deepEqual(store.begin(user("c"), caps(false)), { full: 4, reason: "unreserved" });
+    assert.ok("id" in store.begin(job(), caps(true)), "the overlord takes the reserved slot");
+    assert.deepEqual(store.begin(job(), caps(true)), { full: 5, reason: "total" });
   });
 
   it("keeps the first final status: a late LOST never overwrites FINISHED", () => {

@@ -81,7 +81,8 @@ describe("a plain Python xmlrpc.client against a minion", function () {
     const mp = homePaths(fleet.minions[0]!.home);
     const denied = await py(mp.minionCert, mp.minionKey, "test.ping");
     assert.equal(denied.fault, 3, JSON.stringify(denied));
-    assert.match(denied.message!, /^AccessDenied: minion01 may not call test\.ping/);
+    // no ACL line names it: refused before its body is read, so before the method is known
+    assert.match(denied.message!, /^AccessDenied: minion01 may not call anything on this minion/);
     mkdirSync(mp.aclDir, { recursive: true });
     writeFileSync(join(mp.aclDir, "self.acl"), "minion01 = test.ping\n");
     await sleep(1200); // the minion looks at acl.d at most once a second

@@ -3,12 +3,12 @@
 // through the real CLI. Until async jobs are on main they report "not run" (never a pass).
 
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { encodeCall, type HostResult } from "@func/shared";
+import { FAULT, encodeCall, issueCert, type HostResult } from "@func/shared";
 import { MODULES } from "@func/minion";
-import type { CampaignFleet } from "./campaign-fleet.js";
+import { CAMPAIGN_ASYNC_JOBS_PER_IDENTITY, type CampaignFleet } from "./campaign-fleet.js";
 import { secs, tally, type Row } from "./case.js";
 import { checkOneOutcomeEach, startFunc } from "./fault-cases.js";
 import { alive, rssKib } from "./observe.js";
@@ -183,6 +183,50 @@ function damagedStoreCase(how: "corrupt" | "truncate"): AsyncFaultCase {
   };
 }
 
+/** Issue 10 item 11: async rights are granted as such, and one identity holds at most its share of the cap. */
+const ASYNC_SHARE_CASE: AsyncFaultCase = {
+  name: "async rights and one identity's share of max_async_jobs",
+  async run({ fleet }) {
+    const problems: string[] = [];
+    const p = fleet.paths;
+    const ca = { keyPem: readFileSync(p.caKey, "utf8"), certPem: readFileSync(p.caCert, "utf8") };
+    const ident = async (cn: string) => {
+      const pair = await issueCert(ca, { commonName: cn, role: "user", dnsNames: [cn] });
+      return { key: pair.keyPem, cert: pair.certPem, ca: ca.certPem };
+    };
+    const syncOnly = await ident("campaign-sync-ops");
+    const asyncOps = await ident("campaign-async-ops");
+    const aclDir = fleet.minionPaths(0).aclDir;
+    mkdirSync(aclDir, { recursive: true });
+    writeFileSync(join(aclDir, "campaign-shares.acl"), "campaign-sync-ops = test.*\ncampaign-async-ops = test.*, async.test.*\n");
+    // funcd looks at acl.d at most once a second
+    await sleep(1500);
+    const labels: string[] = [];
+    const denied = await rawCall(fleet.target(0), syncOnly, asyncCall("test.ping"));
+    labels.push(`test.* calling async.test.ping: ${label(denied)}`);
+    if (!(denied.kind === "fault" && denied.code === FAULT.ACCESS_DENIED)) problems.push(`test.* rights started an async job: ${label(denied)}`);
+    const started: Reply[] = [];
+    for (let i = 0; i <= CAMPAIGN_ASYNC_JOBS_PER_IDENTITY; i++) started.push(await rawCall(fleet.target(0), asyncOps, asyncCall("test.sleep", [3])));
+    const over = started.at(-1)!;
+    labels.push(`async.test.sleep x${started.length}: ${tally(started.map(label))}`);
+    if (started.slice(0, -1).some((r) => r.kind !== "ok")) problems.push(`jobs within the share were refused: ${tally(started.map(label))}`);
+    if (!(over.kind === "fault" && over.code === FAULT.LIMIT_EXCEEDED)) problems.push(`the job past the share got ${label(over)}, expected fault ${FAULT.LIMIT_EXCEEDED}`);
+    const overlord = await rawCall(fleet.target(0), fleet.overlord, asyncCall("test.ping"));
+    labels.push(`the overlord meanwhile: ${label(overlord)}`);
+    if (overlord.kind !== "ok") problems.push(`the overlord's async call got ${label(overlord)}`);
+    rmSync(join(aclDir, "campaign-shares.acl"), { force: true });
+    // the next case finds no runner of this one still going
+    const ids = [...started, overlord].flatMap((r) => (r.kind === "ok" && typeof r.value === "string" ? [r.value] : []));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const open = await Promise.all(ids.map((id) => rawCall(fleet.target(0), fleet.overlord, call("jobs.job_status", [id]))));
+      if (open.every((r) => r.kind === "ok" && Array.isArray(r.value) && r.value[0] !== 0)) break;
+      await sleep(200);
+    }
+    return { tries: started.length + 2, outcome: labels.join("; "), problems };
+  },
+};
+
 export const ASYNC_FAULT_CASES: readonly AsyncFaultCase[] = [
   {
     name: "minion job store on a full disk (tmpfs)",
@@ -275,6 +319,7 @@ export const ASYNC_FAULT_CASES: readonly AsyncFaultCase[] = [
       return { tries: 1, outcome: `killed while polling; func job wait: ${tally(Object.values(checked.hosts).map((r) => r.outcome))}, exit ${wait.code}`, problems };
     },
   },
+  ASYNC_SHARE_CASE,
 ];
 
 /** Runs one async fault case and checks the fleet serves again afterwards, with no zombies. */

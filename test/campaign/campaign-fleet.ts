@@ -19,11 +19,21 @@ export const CAMPAIGN_REQUEST_TIMEOUT_MS = 4000;
 /** Connection cap of campaign minions: small, so "many idle connections" passes it without a huge client. */
 export const CAMPAIGN_MAX_CONNECTIONS = 32;
 
+/**
+ * TLS handshake deadline of campaign minions, ms (the default): a stranger's silent socket is cut within this.
+ * Shorter (2 s) cut real handshakes of the flood cases when a CPU hog ran beside the suite.
+ */
+export const CAMPAIGN_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** One identity's share of the async cap (the overlord is not held to it): small, so a case can reach it. */
+export const CAMPAIGN_ASYNC_JOBS_PER_IDENTITY = 2;
+
 /** minion.conf keys every campaign minion gets; the other limits keep their defaults (what operators run). */
 export const CAMPAIGN_MINION_CONF: Record<string, string> = {
   headers_timeout_ms: String(CAMPAIGN_HEADERS_TIMEOUT_MS),
   request_timeout_ms: String(CAMPAIGN_REQUEST_TIMEOUT_MS),
   max_connections: String(CAMPAIGN_MAX_CONNECTIONS),
+  handshake_timeout_ms: String(CAMPAIGN_HANDSHAKE_TIMEOUT_MS),
+  max_async_jobs_per_identity: String(CAMPAIGN_ASYNC_JOBS_PER_IDENTITY),
 };
 
 export interface CampaignFleetOptions {

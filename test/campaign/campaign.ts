@@ -15,6 +15,7 @@ import { asyncSoakOps } from "./async-soak.js";
 import { FAULT_CASES, runFaultCase } from "./fault-cases.js";
 import { HOSTILE_CASES, runHostileCase } from "./hostile-cases.js";
 import { IDENTITY_CASES, runIdentityCase } from "./identity-cases.js";
+import { ANSWER_CASES, runAnswerCase } from "./answer-cases.js";
 import { runSoak, SHORT_SOAK_RSS_GROWTH_MAX, SOAK_RSS_GROWTH_MAX } from "./soak.js";
 
 export interface CampaignOptions {
@@ -53,13 +54,17 @@ export async function runCampaign(opts: CampaignOptions): Promise<Row[]> {
   const wanted = (name: string) => !opts.only || name.toLowerCase().includes(opts.only.toLowerCase());
   const fileRoot = mkdtempSync(join(tmpdir(), "func-campaign-root-"));
   try {
-    if (HOSTILE_CASES.some((c) => wanted(c.name))) {
+    if ([...HOSTILE_CASES, ...ANSWER_CASES].some((c) => wanted(c.name))) {
       log(`hostile input: starting ${HOSTILE_MINIONS} minions on 127.${opts.subnetBase}.0.x`);
       const fleet = await CampaignFleet.start("campaign-hostile", opts.subnetBase, HOSTILE_MINIONS, { fileRoot });
       try {
         for (const c of HOSTILE_CASES.filter((c) => wanted(c.name))) {
           log(`hostile: ${c.name}`);
           push(await runHostileCase(c, { fleet, quick: opts.quick }));
+        }
+        for (const c of ANSWER_CASES.filter((c) => wanted(c.name))) {
+          log(`hostile: ${c.name}`);
+          push(await runAnswerCase(c, fleet));
         }
       } finally {
         await fleet.stop();

@@ -27,6 +27,7 @@ import {
   snapshotDir,
 } from "./observe.js";
 import { FUNC_BIN, runBin } from "../helpers/fleet.js";
+import { LOCKOUT_CASES } from "./lockout-cases.js";
 import { openIdle, pastTls, rawCall, trickleHeaders, type Identity, type RawRequest, type Reply } from "./probe.js";
 
 /** Most a hostile case may raise funcd's peak RSS over where it started, KiB (a flood of 4 MiB bodies peaks near 150 MiB). */
@@ -166,7 +167,7 @@ function wrongTypeCalls(): RawRequest[] {
 // ---------------------------------------------------------------------------------------------------------
 // The cases
 
-export const HOSTILE_CASES: readonly HostileCase[] = [
+const INPUT_CASES: readonly HostileCase[] = [
   {
     name: "not XML",
     run: (env) => batch(env, ["hello", "{\"method\": \"test.ping\"}", "\u0000\u0001\u0002", " ", "<"].map((b) => body(b)), NOT_XMLRPC),
@@ -515,6 +516,9 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     },
   },
 ];
+
+/** Every hostile case: bad input, then the lock-outs (lockout-cases.ts). */
+export const HOSTILE_CASES: readonly HostileCase[] = [...INPUT_CASES, ...LOCKOUT_CASES];
 
 // ---------------------------------------------------------------------------------------------------------
 // The runner's checks around one case

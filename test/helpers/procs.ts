@@ -2,6 +2,7 @@
 // a wait for a line of it, and a stop that ends exactly the process it started.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface Proc {
@@ -61,4 +62,20 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await sleep(everyMs);
   }
   return check();
+}
+
+/**
+ * Waits until `pid` has exited (gone, or a zombie whose sockets are closed): a SIGKILLed process on a loaded
+ * machine may take a while to be scheduled and die. Throws when it is still running after `timeoutMs`.
+ */
+export async function exited(pid: number, timeoutMs = 20_000): Promise<void> {
+  const dead = () => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+      return true;
+    }
+  };
+  if (!(await eventually(dead, timeoutMs, 20))) throw new Error(`process ${pid} still runs ${timeoutMs} ms after it was killed`);
 }

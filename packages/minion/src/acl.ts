@@ -1,6 +1,7 @@
 // Minion ACLs in Func's format: `acl.d/*.acl`, lines `<cert CN glob> = <method glob>, <method glob> ...`,
-// `#` comments, default deny. The overlord role is allowed everything. Files are re-read when they change.
-// CNs are matched in their canonical form (lower case), case-insensitively, like every name.
+// `#` comments, default deny; async calls are granted by their own lines (`async.test.*`). The overlord role
+// is allowed everything. Files are re-read when they change. CNs are matched in their canonical form (lower
+// case), case-insensitively, like every name.
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -97,11 +98,22 @@ export class Acl {
     return this.errors;
   }
 
-  /** May the holder of a cert with this CN and role call `method` (with `async.` already stripped)? */
+  /**
+   * May the holder of a cert with this CN and role call `method`? The method as it came on the wire: an
+   * `async.` call needs a line that grants it as such (`async.test.*`), `test.*` grants only the sync calls.
+   */
   allows(cn: string, role: string | null, method: string): boolean {
     if (role === OVERLORD_ROLE) return true;
     this.#reloadIfChanged();
     const name = canonicalName(cn);
     return this.#entries.some((e) => e.cn.test(name) && e.methods.some((m) => m.test(method)));
+  }
+
+  /** May this CN and role call anything at all? A caller with no line is refused before its body is read. */
+  allowsAny(cn: string, role: string | null): boolean {
+    if (role === OVERLORD_ROLE) return true;
+    this.#reloadIfChanged();
+    const name = canonicalName(cn);
+    return this.#entries.some((e) => e.cn.test(name));
   }
 }

@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import {
   ASYNC_METHOD_PREFIX,
+  ConnectionGuard,
+  FAULT,
   FuncError,
   TLS_SESSION_LIFETIME_S,
   JOB_ID_HEADER,
@@ -40,8 +42,6 @@ export const ASYNC_PREFIX = ASYNC_METHOD_PREFIX;
 export const IDEMPOTENCY_HEADER = JOB_ID_HEADER;
 /** Size of Node's TLS session ticket keys (name, HMAC and AES keys). */
 const TICKET_KEYS_BYTES = 48;
-/** Time allowed for a TLS handshake before the socket is dropped, ms. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 /**
  * Longest gap between checks of header and request deadlines, ms. Node checks them on a timer (30 s by
  * default), so without this a slowloris or an idle connection holds its slot far past headers_timeout_ms.
@@ -95,6 +95,7 @@ export class MinionServer {
   readonly #acl: Acl;
   readonly #audit: AuditLog;
   readonly #budget: ByteBudget;
+  readonly #guard: ConnectionGuard;
   /** sockets with a request in our handler, and its response, until that response is done */
   readonly #active = new WeakMap<TLSSocket, ServerResponse>();
   readonly registry: Registry;
@@ -115,11 +116,21 @@ export class MinionServer {
     if (this.#audit.error) opts.log?.(`audit: ${this.#audit.error}`);
     const c = opts.config;
     // one largest request must always fit, or the body limit would be a lie
-    this.#budget = new ByteBudget(Math.max(c.maxInflightBytes, c.maxBodyBytes));
+    const inflight = Math.max(c.maxInflightBytes, c.maxBodyBytes);
+    // the overlord keeps what no other identity may take, and may always send one largest request
+    this.#budget = new ByteBudget(inflight, {
+      perIdentity: c.maxInflightBytesPerIdentity,
+      reserved: Math.min(inflight, Math.max(c.overlordReservedInflightBytes, c.maxBodyBytes)),
+    });
+    this.#guard = new ConnectionGuard({
+      maxConnections: c.maxConnections,
+      maxPerAddress: c.maxConnectionsPerAddress,
+      reserved: c.overlordReservedConnections,
+    });
     this.#server = createServer(
       {
         ...this.#tlsOptions(opts.tls),
-        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        handshakeTimeout: c.handshakeTimeoutMs,
         sessionTimeout: TLS_SESSION_LIFETIME_S,
         headersTimeout: c.headersTimeoutMs,
         requestTimeout: c.requestTimeoutMs,
@@ -129,25 +140,27 @@ export class MinionServer {
       },
       (req, res) => void this.#handle(req, res),
     );
-    this.#server.maxConnections = c.maxConnections;
     this.#server.on("secureConnection", (socket: TLSSocket) => {
       // the peer's identity is read once per connection, not once per request; with renegotiation off it
       // cannot change under a kept-alive connection
       socket.disableRenegotiation();
-      peerOf(socket);
+      // an address that proved the overlord role keeps the reserved connections from now on
+      if (peerOf(socket).role === OVERLORD_ROLE) this.#guard.markPrivileged(socket.remoteAddress);
     });
     this.#server.on("tlsClientError", () => {
       // refused at TLS (no cert, another CA, expired, revoked): nothing reached us to audit
     });
     this.#server.on("clientError", (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket as TLSSocket));
-    // over max_connections Node closes the socket at accept, before TLS: no peer to audit, so count and log
+    // over max_connections (or max_connections_per_address) the socket is closed at accept, before TLS: no
+    // peer to audit, so count and log
     let dropped = 0;
     let droppedLogAt = 0;
-    this.#server.on("drop", () => {
+    this.#guard.attach(this.#server, (verdict, address) => {
       dropped++;
       const now = Date.now();
       if (now - droppedLogAt >= DROP_LOG_EVERY_MS) {
-        opts.log?.(`${dropped} connection(s) closed at accept: over max_connections (${c.maxConnections})`);
+        const why = verdict === "over-address-cap" ? `over max_connections_per_address (${c.maxConnectionsPerAddress}), last from ${address}` : `over max_connections (${c.maxConnections})`;
+        opts.log?.(`${dropped} connection(s) closed at accept: ${why}`);
         dropped = 0;
         droppedLogAt = now;
       }
@@ -291,17 +304,29 @@ export class MinionServer {
       audit("-", "too-large", { detail: `content-length ${declared}` });
       return httpError(res, 413);
     }
-    // the request's share of the in-flight budget, given back when its answer is done or the peer is gone
+    // who the caller is decides what it may spend: a cert the ACL grants nothing is refused before its body
+    if (!this.#acl.allowsAny(cn, role)) {
+      audit("-", "denied", { detail: "no ACL line for this identity" });
+      res.setHeader("Connection", "close");
+      replyXml(res, encodeFault(FAULT.ACCESS_DENIED, `AccessDenied: ${cn} may not call anything on this minion (no ACL line names it)`));
+      return;
+    }
+    // the request's share of the in-flight budget (its identity's share), given back when its answer is done
+    // or the peer is gone
+    const holder = { id: cn, privileged: role === OVERLORD_ROLE };
     let held = 0;
     const take = (n: number): boolean => {
-      if (!this.#budget.tryTake(n)) return false;
+      if (!this.#budget.tryTake(n, holder)) return false;
       held += n;
       return true;
     };
-    res.once("close", () => this.#budget.give(held));
+    res.once("close", () => this.#budget.give(held, holder));
     const hasLength = Number.isFinite(declared);
+    const busyDetail = holder.privileged
+      ? `in-flight bytes over max_inflight_bytes (${this.#budget.limit})`
+      : `in-flight bytes over this identity's share (max_inflight_bytes_per_identity ${this.#opts.config.maxInflightBytesPerIdentity})`;
     if (hasLength && !take(declared)) {
-      audit("-", "busy", { detail: `in-flight bytes over max_inflight_bytes (${this.#budget.limit})` });
+      audit("-", "busy", { detail: busyDetail });
       return httpError(res, 503, { "Retry-After": "1" });
     }
     const body = await readBody(req, limit, hasLength ? null : take);
@@ -310,7 +335,7 @@ export class MinionServer {
       return httpError(res, 413);
     }
     if (body === "busy") {
-      audit("-", "busy", { detail: `in-flight bytes over max_inflight_bytes (${this.#budget.limit})` });
+      audit("-", "busy", { detail: busyDetail });
       return httpError(res, 503, { "Retry-After": "1" });
     }
     if (body === "aborted") {
@@ -337,7 +362,10 @@ export class MinionServer {
       } catch {
         // unknown: the ACL still answers first, so a caller cannot probe which methods exist
       }
-      const aclTarget = spec?.aclName ? spec.aclName(call.params) : name;
+      // delegation.run is checked as the method it relays; async rights are their own: `test.*` does not grant
+      // `async.test.*`
+      const relayed = spec?.aclName ? spec.aclName(call.params) : name;
+      const aclTarget = relayed === null ? null : isAsync ? `${ASYNC_PREFIX}${relayed}` : relayed;
       if (aclTarget !== null && !this.#acl.allows(cn, role, aclTarget)) {
         throw new FuncError("AccessDenied", `${cn} may not call ${aclTarget}`);
       }

@@ -35,8 +35,7 @@ export {
 } from "./ca/enroll-queue.js";
 export { revokeName, cleanName, revokedSerials, refreshCrlIfStale, CRL_DAYS, type Revoked } from "./ca/revocation.js";
 export { startEnrollService, DEFAULT_RATE_LIMIT, type EnrollService, type EnrollServiceOptions, type RateLimit } from "./ca/enroll-service.js";
-export { foldNames } from "./cli/fold.js";
-export { quickParse, yargsParse, type Invocation, type JobInvocation } from "./cli/main.js";
+export { main as funcMain, quickParse, yargsParse, type Invocation, type JobInvocation } from "./cli/main.js";
 export { TlsSessionStore, sessionKey, MAX_TLS_SESSIONS, type SessionCache } from "./call/tls-sessions.js";
 export { pushFile, type PushOptions } from "./files/push-file.js";
 export { pullFile, pulledName, DEFAULT_PULL_MAX_BYTES, type PullOptions } from "./files/pull-file.js";

@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { FuncError } from "./errors.js";
 import { ENROLL_PORT, MINION_PORT, type HomePaths } from "./home.js";
-import { parseIni, splitList, type Ini } from "./ini.js";
+import { splitOutsideBrackets } from "./node-set.js";
+import { formatIni, parseIni, splitList, type Ini } from "./ini.js";
+import { writeFileAtomic } from "./files.js";
 
 const MIB = 1024 * 1024;
 /**
@@ -34,8 +36,18 @@ export interface MinionConfig {
   maxElements: number;
   /** most TLS connections open at once; more are closed at accept */
   maxConnections: number;
+  /** most connections open at once from one source address, before TLS (addresses seen as the overlord are exempt) */
+  maxConnectionsPerAddress: number;
+  /** connections of max_connections kept for addresses that proved the overlord role; default max_connections / 8 */
+  overlordReservedConnections: number;
+  /** time allowed for a TLS handshake before the socket is dropped, ms */
+  handshakeTimeoutMs: number;
   /** request bytes being read, decoded and answered at once, over all connections; more answer HTTP 503 */
   maxInflightBytes: number;
+  /** of those, most held by one identity (cert CN) that is not the overlord; default max_body_bytes */
+  maxInflightBytesPerIdentity: number;
+  /** of those, what identities other than the overlord can never take; default max_inflight_bytes / 2 */
+  overlordReservedInflightBytes: number;
   /** time allowed to receive request headers (slowloris guard), ms */
   headersTimeoutMs: number;
   /** time allowed for a whole request including the body, ms */
@@ -44,6 +56,10 @@ export interface MinionConfig {
   keepAliveTimeoutMs: number;
   /** async jobs running at once; more answer fault 5 */
   maxAsyncJobs: number;
+  /** of those, most started by one identity that is not the overlord; default max_async_jobs / 4 */
+  maxAsyncJobsPerIdentity: number;
+  /** of those, what identities other than the overlord can never take; default max_async_jobs / 4 */
+  overlordReservedAsyncJobs: number;
   /** finished minion job records are purged after this many seconds */
   jobRetentionS: number;
   /** `command.run` default timeout (s); the whole process tree is killed */
@@ -89,6 +105,8 @@ export interface OverlordConfig {
   bucketMinHosts: number;
   /** calls in flight at once per bucket */
   concurrency: number;
+  /** largest answer read from one minion (bytes); a bigger one gives that host `error`, never more */
+  maxResponseBytes: number;
   /** finished async jobs are purged after this many seconds */
   jobRetentionS: number;
   /** an async job whose hosts have not answered by this many seconds is finished with `lost` */
@@ -116,11 +134,18 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     maxDepth: 64,
     maxElements: 100_000,
     maxConnections: 512,
+    maxConnectionsPerAddress: 32,
+    overlordReservedConnections: 64,
+    handshakeTimeoutMs: 10_000,
     maxInflightBytes: 16 * MIB,
+    maxInflightBytesPerIdentity: 4 * MIB,
+    overlordReservedInflightBytes: 8 * MIB,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 30_000,
     maxAsyncJobs: 64,
+    maxAsyncJobsPerIdentity: 16,
+    overlordReservedAsyncJobs: 16,
     jobRetentionS: 7 * DAY_S,
     commandTimeoutS: 600,
     commandOutputCap: 4 * MIB,
@@ -143,6 +168,7 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     forks: 1,
     bucketMinHosts: 64,
     concurrency: 200,
+    maxResponseBytes: 64 * MIB,
     jobRetentionS: 7 * DAY_S,
     jobDeadlineS: DAY_S,
     pollIntervalMs: 500,
@@ -205,6 +231,12 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
   const s = new Section(paths.minionConf, readIniFile(paths.minionConf).main);
   const d = DEFAULTS.minion;
   const enroll = s.str("certmaster", d.enrollHost);
+  // the shares default to parts of the caps they share, so lowering a cap lowers them with it
+  const maxConnections = s.num("max_connections", d.maxConnections, 1);
+  const maxBodyBytes = s.num("max_body_bytes", d.maxBodyBytes, 1024);
+  const maxInflightBytes = s.num("max_inflight_bytes", d.maxInflightBytes, 1024);
+  const maxAsyncJobs = s.num("max_async_jobs", d.maxAsyncJobs, 1);
+  const part = (whole: number, base: number, share: number) => (whole === base ? share : Math.floor((whole * share) / base));
   return {
     minionName: s.str("minion_name", hostname()),
     listenAddr: s.str("listen_addr", d.listenAddr),
@@ -213,15 +245,22 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     auditLog: s.str("audit_log", paths.auditLog),
     auditLogMaxBytes: s.num("audit_log_max_bytes", d.auditLogMaxBytes, 0),
     auditLogKeep: s.num("audit_log_keep", d.auditLogKeep, 0),
-    maxBodyBytes: s.num("max_body_bytes", d.maxBodyBytes, 1024),
+    maxBodyBytes,
     maxDepth: s.num("max_depth", d.maxDepth, 2),
     maxElements: s.num("max_elements", d.maxElements, 16),
-    maxConnections: s.num("max_connections", d.maxConnections, 1),
-    maxInflightBytes: s.num("max_inflight_bytes", d.maxInflightBytes, 1024),
+    maxConnections,
+    maxConnectionsPerAddress: s.num("max_connections_per_address", d.maxConnectionsPerAddress, 1),
+    overlordReservedConnections: s.num("overlord_reserved_connections", part(maxConnections, d.maxConnections, d.overlordReservedConnections), 0),
+    handshakeTimeoutMs: s.num("handshake_timeout_ms", d.handshakeTimeoutMs, 100),
+    maxInflightBytes,
+    maxInflightBytesPerIdentity: s.num("max_inflight_bytes_per_identity", Math.min(maxBodyBytes, maxInflightBytes), 1024),
+    overlordReservedInflightBytes: s.num("overlord_reserved_inflight_bytes", part(maxInflightBytes, d.maxInflightBytes, d.overlordReservedInflightBytes), 0),
     headersTimeoutMs: s.num("headers_timeout_ms", d.headersTimeoutMs, 100),
     requestTimeoutMs: s.num("request_timeout_ms", d.requestTimeoutMs, 100),
     keepAliveTimeoutMs: s.num("keepalive_timeout_ms", d.keepAliveTimeoutMs, 100),
-    maxAsyncJobs: s.num("max_async_jobs", d.maxAsyncJobs, 1),
+    maxAsyncJobs,
+    maxAsyncJobsPerIdentity: s.num("max_async_jobs_per_identity", Math.max(1, part(maxAsyncJobs, d.maxAsyncJobs, d.maxAsyncJobsPerIdentity)), 1),
+    overlordReservedAsyncJobs: s.num("overlord_reserved_async_jobs", part(maxAsyncJobs, d.maxAsyncJobs, d.overlordReservedAsyncJobs), 0),
     jobRetentionS: s.num("job_retention", d.jobRetentionS, 1),
     commandTimeoutS: s.num("command_timeout", d.commandTimeoutS, 1),
     commandOutputCap: s.num("command_output_cap", d.commandOutputCap, 1024),
@@ -250,6 +289,7 @@ export function loadOverlordConfig(paths: HomePaths): OverlordConfig {
     forks: s.num("forks", d.forks, 1),
     bucketMinHosts: s.num("bucket_min_hosts", d.bucketMinHosts, 1),
     concurrency: s.num("concurrency", d.concurrency, 1),
+    maxResponseBytes: s.num("max_response_bytes", d.maxResponseBytes, 1024),
     jobRetentionS: s.num("job_retention", d.jobRetentionS, 1),
     jobDeadlineS: s.num("job_deadline", d.jobDeadlineS, 1),
     pollIntervalMs: s.num("poll_interval_ms", d.pollIntervalMs, 10),
@@ -267,9 +307,17 @@ export function loadGroups(paths: HomePaths): Record<string, string[]> {
   const groups: Record<string, string[]> = {};
   for (const [name, entries] of Object.entries(ini)) {
     if (name === "main" && Object.keys(entries).length === 0) continue;
-    groups[name] = splitList(entries.hosts);
+    // `web[01-03,07], db1`: a comma inside a node set is not a separator
+    groups[name] = splitOutsideBrackets(entries.hosts ?? "", ", \t").filter((m) => m !== "");
   }
   return groups;
+}
+
+/** Writes the groups file (`[name]` / `hosts = a, b, web[01-03]`), atomically; comments in it are not kept. */
+export function saveGroups(paths: HomePaths, groups: Readonly<Record<string, readonly string[]>>): void {
+  const ini: Ini = {};
+  for (const name of Object.keys(groups).sort()) ini[name] = { hosts: groups[name]!.join(", ") };
+  writeFileAtomic(paths.groupsFile, formatIni(ini));
 }
 
 /** Parses durations like `90`, `30s`, `15m`, `12h`, `7d`, `2w` into seconds. */

@@ -5,10 +5,10 @@
 
 import { join } from "node:path";
 import type { WireValue } from "./codec.js";
-import { FuncError } from "./errors.js";
+import { ERRORS, FuncError, type ErrorType } from "./errors.js";
 import type { HomePaths } from "./home.js";
 import { isValidMinionName } from "./names.js";
-import { isOutcome, type HostResult } from "./outcomes.js";
+import { hostError, isOutcome, type HostResult } from "./outcomes.js";
 
 /** Header naming the original caller; trusted only from a peer with the overlord role. */
 export const CALLER_HEADER = "x-func-caller";
@@ -129,7 +129,10 @@ export function readHostResult(value: unknown): HostResult | null {
   const e = r.error as Record<string, unknown> | null | undefined;
   if (!e || typeof e !== "object" || typeof e.type !== "string" || typeof e.message !== "string") return null;
   const code = typeof e.code === "number" ? e.code : 0;
-  return { outcome: r.outcome, error: { code, type: e.type.slice(0, 200), message: e.message.slice(0, 4000) }, ...ms, ...viaPart };
+  // a type the table does not know is the peer's word, not ours: MethodError, with its name kept in the message
+  const known = Object.hasOwn(ERRORS, e.type);
+  const error = known ? hostError(e.type as ErrorType, e.message, code) : hostError("MethodError", `${e.type.slice(0, 200)}: ${e.message}`, code);
+  return { outcome: r.outcome, error, ...ms, ...viaPart };
 }
 
 /** Checks a map node from the network (recursively, bounded in depth); throws BadArguments on anything else. */

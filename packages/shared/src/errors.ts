@@ -19,8 +19,9 @@ export const FAULT = {
 export type FaultCode = (typeof FAULT)[keyof typeof FAULT];
 
 /**
- * Every error type the project raises, with its code. Codes below 100 are the wire fault codes above;
- * codes from 100 are local failures that never travel as faults.
+ * Every error type the project raises or records, with its code. Codes below 100 are the wire fault codes
+ * above; codes from 100 are local failures that never travel as faults; codes from 200 are per-host
+ * failures the overlord records in a HostError (no answer, or an answer it could not use).
  */
 export const ERRORS = {
   MethodError: FAULT.METHOD_RAISED,
@@ -38,6 +39,46 @@ export const ERRORS = {
   Timeout: 107,
   NotFound: 108,
   EnrollError: 109,
+  /** the minion answered, but not with a usable XML-RPC answer (HTTP error, undecodable, over the size cap) */
+  ProtocolError: 201,
+  /** no TCP connection within the per-host timeout */
+  ConnectTimeout: 202,
+  /** the bucket worker carrying this host exited before the host was done */
+  BucketDied: 203,
+  /** the async dispatcher died before recording this host, and dispatching again failed */
+  DispatchLost: 204,
+  /** no answer to the async call after every try: the job may have started on the minion */
+  DispatchTimeout: 205,
+  /** an async job still open when a wait ended */
+  StillRunning: 206,
+  /** an async job with no final answer by the job deadline */
+  JobDeadline: 207,
+  /** the minion no longer knows the async job, or its runner died */
+  LostInSpace: 208,
+  /** func-web stopped before this host answered (the call is not sent again) */
+  WebStopped: 209,
+  /** the whole fan-out of a func-web call failed before this host answered */
+  FanOutFailed: 210,
+  /** a sub-overlord does not serve this leaf (the map above it is stale) */
+  NotServed: 211,
+  /** a sub-overlord answered a page of delegated results that does not decode */
+  BadPage: 212,
+  /** the sub-overlord carrying this leaf could not be reached while its share was open */
+  SubOverlordUnreachable: 213,
+  /** the sub-overlord refused to report its share (it may have run) */
+  SharePollRefused: 214,
+  /** something on the overlord's own side failed for this host (e.g. writing a pulled file) */
+  LocalError: 215,
+  /** a sub-overlord's share ended without a result for this leaf */
+  MissingFromShare: 216,
+  /** the sub-overlord did not answer within the share's time */
+  SubOverlordTimeout: 217,
+  /** a delegated share passed its deadline with this leaf still open */
+  ShareDeadline: 218,
+  /** the sub-overlord's share process died before reporting this leaf (it may have run) */
+  ShareDied: 219,
+  /** `--batch ... --failhard` stopped before starting this host (the method never ran there) */
+  Skipped: 220,
 } as const;
 export type ErrorType = keyof typeof ERRORS;
 

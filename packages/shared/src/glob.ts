@@ -1,6 +1,20 @@
-// Shell globs (`*`, `?`, `[...]`), matched case-insensitively: the one matcher behind target specs and ACLs.
+// Shell globs (`*`, `?`, `[...]`, case-insensitive) with ClusterShell node sets in brackets (`[01-20,30]`):
+// the one matcher behind target specs, groups and ACLs. A pattern that cannot compile is a UsageError.
+
+import { FuncError } from "./errors.js";
+import { expandNodeSetBody, isNodeSetBody } from "./node-set.js";
 
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;
+
+/** A glob character class body, checked: a reversed range such as `z-a` is an error, not a RegExp crash. */
+function charClass(body: string, glob: string): string {
+  for (let k = 0; k + 2 < body.length; k++) {
+    if (body[k + 1] === "-" && body[k]! > body[k + 2]!) {
+      throw new FuncError("UsageError", `the range ${body.slice(k, k + 3)} in "${glob}" is reversed: write ${body[k + 2]}-${body[k]}`);
+    }
+  }
+  return body.replace(/[\\\]^]/g, "\\$&");
+}
 
 /** Compiles a shell glob to an anchored, case-insensitive RegExp. An unclosed `[` is a literal. */
 export function globToRegExp(glob: string): RegExp {
@@ -16,16 +30,25 @@ export function globToRegExp(glob: string): RegExp {
         continue;
       }
       let body = glob.slice(i + 1, close);
+      if (isNodeSetBody(body)) {
+        out += `(?:${expandNodeSetBody(body, `"${glob}"`).join("|")})`;
+        i = close;
+        continue;
+      }
       let negate = false;
       if (body.startsWith("!") || body.startsWith("^")) {
         negate = true;
         body = body.slice(1);
       }
-      out += `[${negate ? "^" : ""}${body.replace(/[\\\]^]/g, "\\$&")}]`;
+      out += `[${negate ? "^" : ""}${charClass(body, glob)}]`;
       i = close;
     } else out += c.replace(REGEX_SPECIAL, "\\$&");
   }
-  return new RegExp(`^${out}$`, "i");
+  try {
+    return new RegExp(`^${out}$`, "i");
+  } catch (err) {
+    throw new FuncError("UsageError", `"${glob}" is not a valid pattern: ${(err as Error).message}`);
+  }
 }
 
 export function isGlob(pattern: string): boolean {

@@ -9,6 +9,7 @@ export * from "./job-status.js";
 
 // Targets: specs, globs, names in their one canonical form.
 export * from "./glob.js";
+export * from "./node-set.js";
 export * from "./targets.js";
 export * from "./names.js";
 
@@ -17,20 +18,20 @@ export * from "./ini.js";
 export * from "./home.js";
 export * from "./config.js";
 
-// The wire and identity: the XML-RPC codec, HTTP replies, PKI (CA, certs, CRLs), the enrollment protocol.
+// The wire and identity: the XML-RPC codec, HTTP replies, the pre-TLS connection guard, PKI (CA, certs, CRLs), the enrollment protocol.
 export * from "./codec.js";
 export * from "./http-reply.js";
+export * from "./connection-guard.js";
 export * from "./pki.js";
 export * from "./enroll-wire.js";
 export * from "./enroll-proof.js";
 
-// Host mechanisms: atomic files, descriptor paths, streamed hashing, the host lock, per-source connection caps,
-// detached children, process liveness, LMDB damage checks.
+// Host mechanisms: atomic files, descriptor paths, streamed hashing, the host lock, detached children,
+// process liveness, LMDB damage checks.
 export * from "./files.js";
 export * from "./fd-paths.js";
 export * from "./file-hash.js";
 export * from "./host-lock.js";
-export * from "./source-caps.js";
 export * from "./detached-spawn.js";
 export * from "./process-check.js";
 export * from "./lmdb-check.js";

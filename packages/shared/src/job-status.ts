@@ -1,6 +1,7 @@
 // Func's job status codes, kept on the wire (DESIGN section 6), and job ids shared by both stores.
 
 import { randomBytes } from "node:crypto";
+import { FuncError } from "./errors.js";
 
 export const JOB_STATUS = {
   RUNNING: 0,
@@ -36,6 +37,11 @@ export function newJobId(now: Date = new Date()): string {
 
 export function isJobId(value: unknown): value is string {
   return typeof value === "string" && JOB_ID_RE.test(value);
+}
+
+/** Throws the usage error for what is not a job id (before any store is opened for it). */
+export function checkJobId(value: unknown): asserts value is string {
+  if (!isJobId(value)) throw new FuncError("UsageError", `"${String(value).slice(0, 80)}" is not a job id (e.g. 20261122T201233-5f2a9c01b7)`);
 }
 
 /** Method prefix that turns a call into a background job on the minion (`async.test.sleep`). */

@@ -1,8 +1,10 @@
-// Target specs -> host names (DESIGN section 8): `;`-separated globs, `@group` and `@group:glob`, matched
-// against the universe of signed minion certs, minus `--exclude`. Pure: the caller supplies names and groups.
+// Target specs -> host names (DESIGN section 8): `;`- or `,`-separated globs and node sets (`web[01-20,30]`),
+// `@group` and `@group:glob`, matched against the universe of signed minion certs, minus `--exclude`. Pure: the
+// caller supplies names and groups.
 
 import { FuncError } from "./errors.js";
 import { globToRegExp, isGlob } from "./glob.js";
+import { splitOutsideBrackets } from "./node-set.js";
 
 export type SpecPart = { kind: "glob"; pattern: string } | { kind: "group"; group: string; pattern: string | null };
 
@@ -15,7 +17,8 @@ export const MAX_SPEC_LENGTH = 64 * 1024;
 export function parseSpec(spec: string): SpecPart[] {
   if (spec.length > MAX_SPEC_LENGTH) throw new FuncError("UsageError", `target spec longer than ${MAX_SPEC_LENGTH} characters`);
   const parts: SpecPart[] = [];
-  for (const raw of spec.split(";")) {
+  // `;` always separates; `,` only outside brackets
+  for (const raw of spec.split(";").flatMap((p) => splitOutsideBrackets(p, ","))) {
     const part = raw.trim();
     if (part === "") continue;
     if (part.startsWith("@")) {
@@ -61,7 +64,7 @@ function expandParts(parts: readonly SpecPart[], names: readonly string[], group
  */
 export function resolveTargets(
   spec: string,
-  universe: { names: readonly string[]; groups?: Groups },
+  universe: { names: readonly string[]; groups?: Groups; /** where the names come from, named when there are none */ source?: string },
   exclude?: string,
 ): string[] {
   const groups = universe.groups ?? {};
@@ -75,7 +78,7 @@ export function resolveTargets(
     for (const name of removed) matched.delete(name);
   }
   if (matched.size === 0) {
-    const why = universe.names.length === 0 ? " (no minions are enrolled)" : "";
+    const why = universe.names.length === 0 ? ` (no minions are enrolled${universe.source ? `: no signed certs in ${universe.source}` : ""})` : "";
     throw new FuncError("NoMatch", `no minions match "${spec}"${exclude ? ` excluding "${exclude}"` : ""}${why}`);
   }
   return [...matched].sort();

@@ -90,12 +90,26 @@ export class AsyncJobs implements AsyncStarter {
       status: JOB_STATUS.RUNNING,
       ...(idempotencyKey !== null && idempotencyKey !== "" ? { overlordJob: idempotencyKey } : {}),
     };
-    const cap = this.#config.maxAsyncJobs;
-    let begun = store.begin(job, cap);
+    const c = this.#config;
+    const caps = {
+      total: c.maxAsyncJobs,
+      perIdentity: c.maxAsyncJobsPerIdentity,
+      reserved: Math.min(c.overlordReservedAsyncJobs, c.maxAsyncJobs - 1),
+      privileged: ctx.peerRole === OVERLORD_ROLE,
+    };
+    let begun = store.begin(job, caps);
     if ("full" in begun) {
       // slots held by runners that died unnoticed are freed before refusing
-      if (this.reap() > 0) begun = store.begin(job, cap);
-      if ("full" in begun) throw new FuncError("LimitExceeded", `${begun.full} async jobs are running (max_async_jobs = ${cap})`);
+      if (this.reap() > 0) begun = store.begin(job, caps);
+      if ("full" in begun) {
+        const why =
+          begun.reason === "identity"
+            ? `${begun.full} async jobs of ${ctx.peerCn} are running (max_async_jobs_per_identity = ${c.maxAsyncJobsPerIdentity})`
+            : begun.reason === "unreserved"
+              ? `${begun.full} async jobs of callers other than the overlord are running (max_async_jobs ${c.maxAsyncJobs}, overlord_reserved_async_jobs ${caps.reserved})`
+              : `${begun.full} async jobs are running (max_async_jobs = ${c.maxAsyncJobs})`;
+        throw new FuncError("LimitExceeded", why);
+      }
     }
     if (begun.existing) return begun.id;
     try {

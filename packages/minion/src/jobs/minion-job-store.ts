@@ -6,6 +6,7 @@
 import type { Key, RootDatabase } from "lmdb";
 import { JOB_STATUS, type WireValue } from "@func/shared";
 import { openLmdb, storeError } from "@func/shared/lmdb-store";
+import { OVERLORD_ROLE } from "../acl.js";
 
 /** Codes a minion record can hold (PARTIAL is the overlord's). */
 export type MinionJobCode = typeof JOB_STATUS.RUNNING | typeof JOB_STATUS.FINISHED | typeof JOB_STATUS.LOST_IN_SPACE | typeof JOB_STATUS.REMOTE_ERROR;
@@ -31,7 +32,20 @@ export interface MinionJob {
   overlordJob?: string;
 }
 
-export type BeginResult = { id: string; existing: boolean } | { full: number };
+/** Why a job could not start: every slot taken, this identity's share, or the part others may use. */
+export type FullReason = "total" | "identity" | "unreserved";
+export type BeginResult = { id: string; existing: boolean } | { full: number; reason: FullReason };
+
+/** The async cap and its shares (issue 10 item 11): a plain number is the total cap alone. */
+export interface JobCaps {
+  total: number;
+  /** most running jobs of one identity that is not privileged */
+  perIdentity?: number;
+  /** slots only privileged identities (the overlord) may take */
+  reserved?: number;
+  /** the new job's caller is privileged: only the total applies to it */
+  privileged?: boolean;
+}
 
 /** Jobs deleted per write transaction by a purge: keeps the write lock short for the other processes. */
 const PURGE_BATCH = 1000;
@@ -64,7 +78,8 @@ export class MinionJobStore {
    * Records a new RUNNING job, atomically with its idempotency entry: a repeat of (key, peer CN, method)
    * returns the existing job instead. With `cap` jobs already running nothing is written.
    */
-  begin(job: MinionJob, cap: number): BeginResult {
+  begin(job: MinionJob, cap: number | JobCaps): BeginResult {
+    const caps: JobCaps = typeof cap === "number" ? { total: cap, privileged: true } : cap;
     return this.#sync("begin", () => {
       const idem = job.overlordJob !== undefined ? idemKey(job.overlordJob, job.peerCn, job.method) : undefined;
       if (idem) {
@@ -72,7 +87,19 @@ export class MinionJobStore {
         if (typeof existing === "string" && this.#db.get(jobKey(existing)) !== undefined) return { id: existing, existing: true };
       }
       const running = this.#db.getKeysCount({ start: ["running"], end: ["running", HIGH] });
-      if (running >= cap) return { full: running };
+      if (running >= caps.total) return { full: running, reason: "total" };
+      if (!caps.privileged) {
+        // at most max_async_jobs entries: counting them by caller is cheap
+        let mine = 0;
+        let unprivileged = 0;
+        for (const key of this.#db.getKeys({ start: ["running"], end: ["running", HIGH] })) {
+          const other = this.#db.get(jobKey((key as [string, string])[1])) as MinionJob | undefined;
+          if (other?.peerRole !== OVERLORD_ROLE) unprivileged++;
+          if (other?.peerCn === job.peerCn) mine++;
+        }
+        if (caps.perIdentity !== undefined && mine >= caps.perIdentity) return { full: mine, reason: "identity" };
+        if (caps.reserved !== undefined && unprivileged >= caps.total - caps.reserved) return { full: unprivileged, reason: "unreserved" };
+      }
       void this.#db.put(jobKey(job.id), job);
       void this.#db.put(runningKey(job.id), true);
       if (idem) void this.#db.put(idem, job.id);

@@ -6,7 +6,7 @@
 // tree (asking its own minions, recursively) and stores it as this host's map. Never imported by funcd.
 
 import { readFileSync } from "node:fs";
-import { FuncError, homePaths, isJobId, parsePath, shareFiles, type HomePaths, type HostResult, type WireValue } from "@func/shared";
+import { FuncError, hostError, homePaths, isJobId, parsePath, shareFiles, type HomePaths, type HostResult, type WireValue } from "@func/shared";
 import { Overlord } from "../call/overlord.js";
 import { buildMap } from "../delegation/build-map.js";
 import { ShareWriter } from "../delegation/share-writer.js";
@@ -40,7 +40,7 @@ async function runShare(paths: HomePaths, id: string): Promise<number> {
     if (known.has(leaf)) continue;
     const result: HostResult = {
       outcome: "unreachable",
-      error: { code: 0, type: "NotServed", message: `${own} does not serve ${leaf} (a stale map above: run "func map build" there)` },
+      error: hostError("NotServed", `${own} does not serve ${leaf} (a stale map above: run "func map build" there)`),
     };
     writer.add(leaf, result);
   }

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { FUNC_VERSION, FuncError } from "@func/shared";
-import { fleetDown, fleetUp, readFleet } from "../fleet/fleet.js";
+import { fleetDown, fleetRestart, fleetStatus, fleetUp, readFleet } from "../fleet/fleet.js";
 
 const HELP = `func-fleet: a local fleet of real minions
 
@@ -13,11 +13,14 @@ Usage:
   func-fleet up --home DIR --count N [--base-address 127.0.0.2] [--port 51234] [--per-process K]
                 [--sub-overlords K [--depth 2]]
   func-fleet down --home DIR
-  func-fleet status --home DIR
+  func-fleet status --home DIR [--json]
+  func-fleet restart --home DIR [name..]
 
 up creates a CA in DIR if there is none, enrolls N minions (each its own key, cert and job store under
 DIR/minions/<name>), starts them, waits until every one answers, prints one JSON line and exits,
-leaving them running.
+leaving them running. status shows each minion as running or dead (exit 4 when some is dead);
+restart starts the dead ones again (or the named ones); down stops every funcd serving the fleet,
+those restarted by hand too.
 
 With --sub-overlords K it builds a tree: K sub-overlords (sub1..subK, minions of the top overlord that also
 hold an overlord identity) with the N leaves (leaf001..) spread under them, 250 leaves per funcd process;
@@ -29,6 +32,8 @@ Examples:
   func-fleet up --home /tmp/fleet --count 5
   func-fleet up --home /tmp/tree --count 1000 --sub-overlords 4
   FUNC_HOME=/tmp/fleet func "*" call test ping
+  func-fleet status --home /tmp/fleet
+  func-fleet restart --home /tmp/fleet minion03
   func-fleet down --home /tmp/fleet
 `;
 
@@ -42,6 +47,7 @@ async function main(): Promise<number> {
         "base-address": { type: "string" },
         port: { type: "string" },
         "per-process": { type: "string" },
+        json: { type: "boolean" },
         "sub-overlords": { type: "string" },
         depth: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -69,6 +75,7 @@ async function main(): Promise<number> {
     if (!/^\d+$/.test(v)) throw new FuncError("UsageError", `--${name} must be a whole number, got "${v}"`);
     return Number(v);
   };
+  if (positionals.length > 1 && cmd !== "restart") throw new FuncError("UsageError", `${cmd} takes no arguments, got ${positionals.slice(1).join(" ")}`);
   switch (cmd) {
     case "up": {
       const count = int(values.count, "count");
@@ -98,12 +105,27 @@ async function main(): Promise<number> {
       return 0;
     }
     case "status": {
-      const state = readFleet(home);
-      process.stdout.write(JSON.stringify(state ?? { home, minions: [] }) + "\n");
+      if (!readFleet(home)) throw new FuncError("UsageError", `no fleet in ${home}`);
+      const minions = fleetStatus(home);
+      if (values.json) {
+        process.stdout.write(JSON.stringify({ home, minions: minions.map(({ name, address, port: p, pid, alive, pids }) => ({ name, address, port: p, pid, alive, pids })) }) + "\n");
+      } else {
+        const width = Math.max(4, ...minions.map((m) => m.name.length));
+        for (const m of minions) {
+          process.stdout.write(`${m.name.padEnd(width)}  ${m.alive ? "running" : "dead   "}  ${m.address}:${m.port}  pid ${m.alive ? m.pids.join(",") : `${m.pid} (gone)`}\n`);
+        }
+      }
+      const dead = minions.filter((m) => !m.alive).length;
+      process.stderr.write(`func-fleet: ${minions.length - dead}/${minions.length} running${dead ? `; start the dead again with func-fleet restart --home ${home}` : ""}\n`);
+      return dead ? 4 : 0;
+    }
+    case "restart": {
+      const started = await fleetRestart(home, positionals.slice(1));
+      process.stderr.write(`func-fleet: restarted ${started.length} minion(s)${started.length ? `: ${started.map((m) => m.name).join(", ")}` : " (all were running)"}\n`);
       return 0;
     }
     default:
-      throw new FuncError("UsageError", `unknown command "${cmd}" (up, down, status)`);
+      throw new FuncError("UsageError", `unknown command "${cmd}" (up, down, status, restart)`);
   }
 }
 

@@ -18,7 +18,8 @@ main(process.argv.slice(2), process.env, io, { stdout: !!process.stdout.isTTY, s
       io.err(`func: ${err.message}\n`);
       process.exitCode = err.type === "NoMatch" ? EXIT.NO_MATCH : EXIT.USAGE;
     } else {
-      io.err(`func: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      // never a stack trace: one line, and where to report it
+      io.err(`func: internal error: ${err instanceof Error ? err.message : String(err)} (a bug: please report it with the command line)\n`);
       process.exitCode = EXIT.USAGE;
     }
   },

@@ -20,7 +20,7 @@ import {
   type WireValue,
   RPC_PATHS,
   canonicalName,
-  capConnectionsPerSource,
+  ConnectionGuard,
   httpError,
   replyXml,
 } from "@func/shared";
@@ -235,9 +235,13 @@ export async function startEnrollService(paths: HomePaths, opts: EnrollServiceOp
   server.maxConnections = MAX_CONNECTIONS;
   const perSource = opts.maxConnectionsPerSource === undefined ? MAX_CONNECTIONS_PER_SOURCE : opts.maxConnectionsPerSource;
   if (perSource !== null) {
-    capConnectionsPerSource(server, {
-      perSource,
-      onRefused: (source) => refusal(`sockets:${source}`, `${source} holds ${perSource} connections already: closing its new ones`),
+    // the pre-TLS guard funcd uses too (@func/shared connection-guard); the service has no privileged callers
+    new ConnectionGuard({ maxConnections: MAX_CONNECTIONS, maxPerAddress: perSource, reserved: 0 }).attach(server, (verdict, address) => {
+      const source = plainAddress(address);
+      refusal(
+        `sockets:${source}`,
+        verdict === "over-address-cap" ? `${source} holds ${perSource} connections already: closing its new ones` : `over ${MAX_CONNECTIONS} connections: closing ${source}'s new one`,
+      );
     });
   }
   server.on("tlsClientError", () => {

@@ -26,7 +26,11 @@ process.once("message", (task: WorkerTask) => {
     set: (key, session) => void sends.push(send({ type: "session", key, session })),
   };
   // one fan-out and exit: no connection is used twice
-  const transport = new MinionTransport(task.identity, { sessions, keepAlive: false });
+  const transport = new MinionTransport(task.identity, {
+    sessions,
+    keepAlive: false,
+    ...(task.maxResponseBytes !== undefined ? { maxResponseBytes: task.maxResponseBytes } : {}),
+  });
   void runBucket(transport, task.minions, task.call, task.concurrency, (name, result) => {
     sends.push(send({ type: "result", name, result }));
   })

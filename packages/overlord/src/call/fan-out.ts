@@ -4,7 +4,7 @@
 // into `error` outcomes: no host is ever missing.
 
 import { fileURLToPath } from "node:url";
-import type { HostResult } from "@func/shared";
+import { failure, type HostResult } from "@func/shared";
 import type { MinionAddress } from "./universe.js";
 import { sessionKey, type SessionCache } from "./tls-sessions.js";
 import { MinionTransport, encodeRequest } from "./transport.js";
@@ -30,6 +30,8 @@ export interface FanOutOptions {
   minBucketHosts?: number;
   /** calls in flight at once per bucket */
   concurrency: number;
+  /** largest answer read from one minion, bytes (overlord.conf max_response_bytes) */
+  maxResponseBytes?: number;
   /** reuse a transport for the in-process bucket (warm API calls keep their connections) */
   transport?: MinionTransport;
   /** TLS sessions to resume from and to record new ones in (forked buckets get theirs over IPC) */
@@ -50,6 +52,7 @@ export interface WorkerTask {
   call: FanOutCall;
   identity: TlsMaterial;
   concurrency: number;
+  maxResponseBytes?: number;
   /** saved TLS sessions of this bucket's minions, by sessionKey */
   sessions: [string, Uint8Array][];
 }
@@ -78,7 +81,13 @@ export async function runBucket(
     while (next < minions.length) {
       const minion = minions[next++]!;
       const own = call.perHostParams && Object.hasOwn(call.perHostParams, minion.name) ? encodeRequest(call.method, call.perHostParams[minion.name]!) : request;
-      const result = "body" in own ? await transport.send(minion, own.body, opts) : { ...own.failed };
+      let result: HostResult;
+      try {
+        result = "body" in own ? await transport.send(minion, own.body, opts) : { ...own.failed };
+      } catch (err) {
+        // send never throws by contract; should it ever, that host gets the error and the others go on
+        result = failure("error", "ProtocolError", `the call failed: ${(err as Error)?.message ?? String(err)}`);
+      }
       onResult(minion.name, result);
     }
   };
@@ -105,7 +114,14 @@ async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts:
       const session = opts.sessions?.get(key);
       if (session) sessions.push([key, session]);
     }
-    const task: WorkerTask = { minions, call, identity: opts.identity, concurrency: opts.concurrency, sessions };
+    const task: WorkerTask = {
+      minions,
+      call,
+      identity: opts.identity,
+      concurrency: opts.concurrency,
+      ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
+      sessions,
+    };
     child.on("message", (msg: WorkerMessage) => {
       // the task goes out only once the worker listens: a message that arrives while its ES modules are
       // still loading has no listener yet and is lost (the worker would then exit with nothing done)
@@ -126,7 +142,7 @@ async function runForkedBucket(minions: MinionAddress[], call: FanOutCall, opts:
       settled = true;
       clearTimeout(drain);
       const why = `bucket worker ${child.pid} exited (${exitedHow}) before this host was done` + (stderr ? `: ${stderr.trim().split("\n").pop()}` : "");
-      for (const name of pending) onResult(name, { outcome: "error", error: { code: 0, type: "BucketDied", message: why } });
+      for (const name of pending) onResult(name, failure("error", "BucketDied", why));
       pending.clear();
       resolve();
     };
@@ -147,7 +163,13 @@ export async function fanOut(minions: readonly MinionAddress[], call: FanOutCall
   if (minions.length === 0) return;
   const [own, ...forked] = buckets(minions, opts.forks, opts.minBucketHosts);
   // a transport made for this one fan-out is closed at its end: keeping connections alive would only hoard them
-  const transport = opts.transport ?? new MinionTransport(opts.identity, { keepAlive: false, ...(opts.sessions ? { sessions: opts.sessions } : {}) });
+  const transport =
+    opts.transport ??
+    new MinionTransport(opts.identity, {
+      keepAlive: false,
+      ...(opts.sessions ? { sessions: opts.sessions } : {}),
+      ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
+    });
   try {
     // the workers are started first: they load their modules while this process makes its own calls
     const workers = forked.map((group) => runForkedBucket(group, call, opts, onResult));

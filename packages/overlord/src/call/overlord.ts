@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import {
   CALLER_HEADER,
   FuncError,
+  checkJobId,
   PATH_HEADER,
   formatPath,
   homePaths,
@@ -24,6 +25,7 @@ import { loadMap, routeTable } from "../delegation/map.js";
 import { runShare, type SendToSub } from "../delegation/share.js";
 import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "../jobs/job-engine.js";
 import { refreshCrlIfStale } from "../ca/revocation.js";
+import { drainSpool, spoolDir, spoolRun, spoolWaiting } from "../jobs/run-spool.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
@@ -116,7 +118,7 @@ export class Overlord {
   hosts(): string[] {
     if (this.#opts.hosts) return [...this.#opts.hosts].sort();
     const universe = this.#currentUniverse();
-    universe.hosts ??= resolveTargets(this.spec, { names: this.knownNames(), groups: loadGroups(this.paths) }, this.#opts.exclude);
+    universe.hosts ??= resolveTargets(this.spec, { names: this.knownNames(), groups: loadGroups(this.paths), source: this.paths.signedDir }, this.#opts.exclude);
     return [...universe.hosts];
   }
 
@@ -207,7 +209,11 @@ export class Overlord {
 
   #ensureTransport(identity: TlsMaterial): MinionTransport {
     this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
-    this.#transport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: this.#opts.keepAlive ?? true });
+    this.#transport ??= new MinionTransport(identity, {
+      sessions: this.#sessions,
+      keepAlive: this.#opts.keepAlive ?? true,
+      maxResponseBytes: this.config.maxResponseBytes,
+    });
     return this.#transport;
   }
 
@@ -232,6 +238,7 @@ export class Overlord {
         forks,
         minBucketHosts: this.#opts.bucketMinHosts ?? this.config.bucketMinHosts,
         concurrency: settings.concurrency ?? this.#opts.concurrency ?? this.config.concurrency,
+        maxResponseBytes: this.config.maxResponseBytes,
         sessions: this.#sessions!,
         transport: this.#transport!,
       },
@@ -247,11 +254,11 @@ export class Overlord {
   }
 
   /**
-   * Yields each host's result as it finishes: direct hosts fanned out here, each sub-overlord's mapped leaves
+   * Yields each host's result as it finishes (of every matched host, or of `hosts`, some of them): direct hosts fanned out here, each sub-overlord's mapped leaves
    * in one share (their results carry `via`, the path they came by).
    */
-  async *stream(module: string, method: string, args: readonly unknown[] = []): AsyncGenerator<HostEvent> {
-    const { direct, shares } = planRoutes(this.hosts(), this.delegation().route);
+  async *stream(module: string, method: string, args: readonly unknown[] = [], hosts?: readonly string[]): AsyncGenerator<HostEvent> {
+    const { direct, shares } = planRoutes(hosts ? [...hosts] : this.hosts(), this.delegation().route);
     const queue = new EventQueue<HostEvent>();
     const push = (host: string, result: HostResult) => queue.push({ host, result });
     const id = newJobId();
@@ -264,6 +271,18 @@ export class Overlord {
       ]).then(() => undefined),
     );
     yield* queue;
+  }
+
+  /** Queries of a home that never ran a job read nothing and create nothing (a mistyped home stays as it was). */
+  #haveJobStore(): boolean {
+    return this.#engine !== undefined || existsSync(this.paths.jobsDir) || spoolWaiting(spoolDir(this.paths.jobsDir));
+  }
+
+  /** A job query where no job store exists: a bad id is named as such, a good one is not here. */
+  #noJobStoreFor(id: string): void {
+    if (this.#haveJobStore()) return;
+    checkJobId(id);
+    throw new FuncError("NotFound", `no job ${id} here: ${this.paths.jobsDir} holds no jobs yet`);
   }
 
   /** A function that calls one sub-overlord, on this instance's connections, with its relay headers. */
@@ -302,9 +321,12 @@ export class Overlord {
       // loaded on first use: processes that never touch a job never load the native LMDB module (nor the
       // engine: a plain `func` call starts faster without it)
       const [{ JobEngine }, { JobStore }] = await Promise.all([import("../jobs/job-engine.js"), import("../jobs/job-store.js")]);
+      const store = await JobStore.open(this.paths.jobsDir);
+      // recorded sync runs waiting in the spool join the store before anything reads it
+      await drainSpool(spoolDir(this.paths.jobsDir), store);
       return new JobEngine({
         paths: this.paths,
-        store: await JobStore.open(this.paths.jobsDir),
+        store,
         jobDeadlineS: this.config.jobDeadlineS,
         jobRetentionS: this.config.jobRetentionS,
         pollIntervalMs: this.config.pollIntervalMs,
@@ -348,27 +370,39 @@ export class Overlord {
     );
   }
 
+  /** Records a sync run that is over in the job store (hosts and their results); returns its job id. */
+  recordRun(module: string, method: string, args: readonly unknown[], results: Readonly<Record<string, HostResult>>): string {
+    // spooled, not written: opening the store would cost a sync run more than its recording is worth (the
+    // next process that opens the store imports it)
+    const dispatch = { forks: this.forks, concurrency: this.#opts.concurrency ?? this.config.concurrency, timeoutMs: this.timeoutMs };
+    return spoolRun(spoolDir(this.paths.jobsDir), { spec: this.spec, module, method, args, results, dispatch });
+  }
+
   /**
    * A job's status: `status` RUNNING (still dispatching), PARTIAL (hosts open) or FINISHED, and each host
    * final (`final: true`, a HostResult) or open (`running`, or this poll's `unreachable`/`timeout`). Asks the
    * open hosts (in parallel) unless `poll` is false, and resumes the dispatch if the dispatcher died.
    */
   async jobStatus(id: string, opts: { poll?: boolean } = {}): Promise<JobStatus> {
+    this.#noJobStoreFor(id);
     return (await this.#jobs()).status(id, opts);
   }
 
   /** Polls until the job is FINISHED (or `timeoutMs`/`signal`); `onHost` sees each host once, when final. */
   async waitJob(id: string, opts: WaitOptions = {}): Promise<JobStatus> {
+    this.#noJobStoreFor(id);
     return (await this.#jobs()).wait(id, opts);
   }
 
   /** Jobs in this overlord's store, newest first (`before`: a job id, to page on to older ones). */
   async listJobs(opts: { limit?: number; before?: string } = {}): Promise<JobSummary[]> {
+    if (!this.#haveJobStore()) return [];
     return (await this.#jobs()).list(opts);
   }
 
   /** Deletes jobs finished more than `olderThanS` seconds ago (default: overlord.conf job_retention); never open ones. */
   async purgeJobs(olderThanS: number = this.config.jobRetentionS): Promise<number> {
+    if (!this.#haveJobStore()) return 0;
     return (await this.#jobs()).purge(olderThanS);
   }
 

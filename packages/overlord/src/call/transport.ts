@@ -7,15 +7,19 @@ import { Agent, request, type RequestOptions } from "node:https";
 import { isIP } from "node:net";
 import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
 import {
+  DEFAULTS,
   FAULT,
   canonicalName,
   canonicalSerial,
   crlNextUpdate,
   crlSerials,
+  FuncError,
   XmlRpcFault,
   decodeResponse,
   encodeCall,
-  parseFaultString,
+  failure,
+  faultHostError,
+  type CodecLimits,
   type HostResult,
   type TlsMaterial,
   type WireValue,
@@ -23,16 +27,24 @@ import {
 import type { MinionAddress } from "./universe.js";
 import { sessionKey, type SessionCache } from "./tls-sessions.js";
 
-/** Largest response accepted from a minion (bytes): bigger is refused rather than buffered. */
-export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Answers up to this size are remembered decoded: a fan-out's hosts mostly send the very same bytes. */
 const DECODED_CACHE_MAX_BYTES = 2048;
 /** How many distinct such answers one transport remembers. */
 const DECODED_CACHE_ENTRIES = 64;
 
-/** Limits for decoding answers: minions are authenticated, so only memory-safety bounds apply. */
-const RESPONSE_LIMITS = { maxBodyBytes: MAX_RESPONSE_BYTES, maxDepth: 256, maxElements: 10_000_000 };
+/** Nesting accepted in an answer: deeper than any real result, shallow enough for the recursive copies. */
+const RESPONSE_MAX_DEPTH = 256;
+/** Values accepted in one answer: bounds the objects one minion's answer can make the overlord allocate. */
+const RESPONSE_MAX_ELEMENTS = 10_000_000;
+
+export interface TransportOptions {
+  maxSockets?: number;
+  sessions?: SessionCache;
+  keepAlive?: boolean;
+  /** largest answer read from one minion, bytes; a bigger one is cut off and that host gets `error` */
+  maxResponseBytes?: number;
+}
 
 export interface CallOptions {
   timeoutMs: number;
@@ -102,16 +114,20 @@ export class MinionTransport {
   readonly #sessions: SessionCache | undefined;
   readonly #decoded = new Map<string, WireValue>();
   readonly #revoked: ReadonlySet<string> | undefined;
+  readonly #limits: CodecLimits;
   #received = 0;
 
   /**
    * `keepAlive` (default true) keeps connections open for the next call; a one-shot fan-out turns it off, so
    * each connection closes after its answer instead of 1000 idle sockets piling up until the end.
+   * `maxResponseBytes` (overlord.conf `max_response_bytes`) bounds what one minion's answer may make us read.
    */
-  constructor(identity: TlsMaterial, opts: { maxSockets?: number; sessions?: SessionCache; keepAlive?: boolean } = {}) {
+  constructor(identity: TlsMaterial, opts: TransportOptions = {}) {
     this.#sessions = opts.sessions;
     const { crl, revoked } = crlUse(identity.crl);
     this.#revoked = revoked;
+    const maxBodyBytes = opts.maxResponseBytes ?? DEFAULTS.overlord.maxResponseBytes;
+    this.#limits = { maxBodyBytes, maxDepth: RESPONSE_MAX_DEPTH, maxElements: RESPONSE_MAX_ELEMENTS };
     this.#context = createSecureContext({
       key: identity.key,
       cert: identity.cert,
@@ -174,9 +190,13 @@ export class MinionTransport {
         };
         const reject = (err: unknown) => {
           clearTimeout(timer);
-          const code = (err as { code?: unknown } | null)?.code;
+          const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+          const code = e?.code;
           const stale = req.reusedSocket && !answered && (code === "ECONNRESET" || code === "EPIPE");
-          rejectBody(stale ? Object.assign(err as Error, { stale: true }) : err);
+          // once the minion has begun to answer, a broken connection is a broken answer, not an unreachable host
+          const cut = answered && code !== "TOO_LARGE" && e?.name !== "TimeoutError";
+          if (cut) rejectBody(Object.assign(new Error(`the answer was cut off (${String(e?.message ?? code)})`), { code: "CUT_OFF" }));
+          else rejectBody(stale ? Object.assign(err as Error, { stale: true }) : err);
         };
         req.on("socket", (socket) => {
           // "connected" means the TCP connection is up: a host that accepts and then never answers
@@ -198,12 +218,20 @@ export class MinionTransport {
             reject(Object.assign(new Error(`HTTP ${res.statusCode} from minion`), { code: "HTTP_STATUS" }));
             return;
           }
+          const max = this.#limits.maxBodyBytes;
+          const tooLarge = () => Object.assign(new Error(`answer over max_response_bytes (${max} bytes)`), { code: "TOO_LARGE" });
+          const declared = Number(res.headers["content-length"]);
+          if (declared > max) {
+            req.destroy(tooLarge());
+            return;
+          }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on("data", (c: Buffer) => {
             size += c.length;
-            if (size > MAX_RESPONSE_BYTES) {
-              req.destroy(Object.assign(new Error(`response over ${MAX_RESPONSE_BYTES} bytes`), { code: "TOO_LARGE" }));
+            if (size > max) {
+              chunks.length = 0;
+              req.destroy(tooLarge());
               return;
             }
             chunks.push(c);
@@ -213,6 +241,7 @@ export class MinionTransport {
             resolve(Buffer.concat(chunks));
           });
           res.on("error", reject);
+          res.on("aborted", () => reject(Object.assign(new Error("the connection closed mid-answer"), { code: "ECONNRESET" })));
         });
         req.on("error", reject);
         req.end(body);
@@ -238,11 +267,11 @@ export class MinionTransport {
    * unoptimised, ~0.3 ms each: a thousand identical pings would cost 300 ms). Each host gets its own copy.
    */
   async #decode(xml: Buffer): Promise<WireValue> {
-    if (xml.length > DECODED_CACHE_MAX_BYTES) return decodeResponse(xml, { bytesAsText: true, limits: RESPONSE_LIMITS });
+    if (xml.length > DECODED_CACHE_MAX_BYTES) return decodeResponse(xml, { bytesAsText: true, limits: this.#limits });
     const key = xml.toString("latin1");
     let value = this.#decoded.get(key);
     if (value === undefined) {
-      value = await decodeResponse(xml, { bytesAsText: true, limits: RESPONSE_LIMITS });
+      value = await decodeResponse(xml, { bytesAsText: true, limits: this.#limits });
       if (this.#decoded.size >= DECODED_CACHE_ENTRIES) this.#decoded.delete(this.#decoded.keys().next().value!);
       this.#decoded.set(key, value);
     }
@@ -274,30 +303,41 @@ export function encodeRequest(method: string, params: readonly unknown[]): { bod
   try {
     return { body: encodeCall(method, params) };
   } catch (err) {
-    return { failed: { outcome: "error", error: { code: FAULT.BAD_ARGUMENTS, type: "BadArguments", message: (err as Error).message }, ms: 0 } };
+    return { failed: { ...failure("error", "BadArguments", (err as Error).message), ms: 0 } };
   }
 }
 
-/** Maps a transport failure or a fault to the outcome vocabulary (DESIGN section 7). */
+/**
+ * Maps a transport failure or a fault to the outcome vocabulary (DESIGN section 7). Never throws, whatever it
+ * is given: what a minion sends can at most give that one host an `error`.
+ */
 export function classify(err: unknown, connected: boolean): HostResult {
+  try {
+    return classifyError(err, connected);
+  } catch {
+    return failure("error", "ProtocolError", "the minion's answer could not be read");
+  }
+}
+
+function classifyError(err: unknown, connected: boolean): HostResult {
   if (err instanceof XmlRpcFault) {
-    const { type, message } = parseFaultString(err.faultString);
-    const outcome = err.faultCode === FAULT.ACCESS_DENIED ? "denied" : "error";
-    return { outcome, error: { code: err.faultCode, type, message } };
+    return { outcome: err.faultCode === FAULT.ACCESS_DENIED ? "denied" : "error", error: faultHostError(err.faultCode, err.faultString) };
   }
-  const e = err as NodeJS.ErrnoException & { cause?: unknown };
-  const code = e.code ?? "";
-  if (e.name === "AbortError" || e.name === "TimeoutError" || code === "ABORT_ERR") {
+  // the codec's own errors: the minion answered, but not with XML-RPC we accept
+  if (err instanceof FuncError) return failure("error", "ProtocolError", `undecodable answer: ${err.message}`);
+  const e = (typeof err === "object" && err !== null ? err : {}) as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === "string" ? e.code : "";
+  const name = typeof e.name === "string" ? e.name : "";
+  const message = typeof e.message === "string" && e.message !== "" ? e.message : String(err);
+  const detail = code && !message.includes(code) ? `${message} (${code})` : message;
+  if (name === "AbortError" || name === "TimeoutError" || code === "ABORT_ERR") {
     return connected
-      ? { outcome: "timeout", error: { code: 0, type: "Timeout", message: "no answer within the per-host timeout" } }
-      : { outcome: "unreachable", error: { code: 0, type: "ConnectTimeout", message: "could not connect within the per-host timeout" } };
+      ? failure("timeout", "Timeout", "no answer within the per-host timeout")
+      : failure("unreachable", "ConnectTimeout", "could not connect within the per-host timeout");
   }
-  if (UNREACHABLE_CODES.has(code) || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /certificate|ssl|tls|handshake/i.test(e.message ?? "")) {
-    return { outcome: "unreachable", error: { code: 0, type: code || "TransportError", message: e.message } };
+  if (code === "HTTP_STATUS" || code === "TOO_LARGE" || code === "CUT_OFF" || code.startsWith("HPE_")) return failure("error", "ProtocolError", detail);
+  if (UNREACHABLE_CODES.has(code) || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /certificate|ssl|tls|handshake/i.test(message)) {
+    return failure("unreachable", "TransportError", detail);
   }
-  if (code === "HTTP_STATUS" || code === "TOO_LARGE") {
-    return { outcome: "error", error: { code: 0, type: "ProtocolError", message: e.message } };
-  }
-  if (!connected) return { outcome: "unreachable", error: { code: 0, type: code || "TransportError", message: e.message ?? String(err) } };
-  return { outcome: "error", error: { code: 0, type: code || e.name || "TransportError", message: e.message ?? String(err) } };
+  return failure(connected ? "error" : "unreachable", "TransportError", detail);
 }

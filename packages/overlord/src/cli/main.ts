@@ -6,19 +6,25 @@
 
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
-import { EXIT, FUNC_VERSION, FuncError } from "@func/shared";
-import type { OverlordOptions } from "../call/overlord.js";
+import { existsSync } from "node:fs";
+import { EXIT, FUNC_VERSION, FuncError, resolveHome, type HomePaths } from "@func/shared";
 import { coerceArgs } from "./args.js";
-import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
+import { batchSize, callCommand, listMinions, type Io, type OutputOptions, type RunPlan } from "./call.js";
+import { FORMATS, type Format } from "./formats.js";
+import { SHELLS, completionScript, type CompletionTables } from "./completion.js";
+import { GROUP_ACTIONS, groupCommand, type GroupAction } from "./group.js";
+import { Overlord, type OverlordOptions } from "../call/overlord.js";
 import { MAP_ACTIONS, type MapAction } from "./map.js";
 
 const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
 type Action = (typeof ACTIONS)[number];
-const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
+const JOB_ACTIONS = ["status", "wait", "list", "purge", "rerun"] as const;
 type JobAction = (typeof JOB_ACTIONS)[number];
 
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
-16 no minion matched, 1 usage or configuration error.
+16 no minion matched, 32 some command exited non-zero (shown as rc=N), 1 usage or configuration error.
+
+Targets: globs and node sets, separated by ; or , : "web[01-20,30]", "rack[1-2]-n[01-40]", "db*,@web".
 
 Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
 --str keeps every argument a string. Put -- before arguments that look like options.`;
@@ -28,10 +34,20 @@ const OPTIONS = {
   forks: { alias: "f", type: "number", describe: "buckets to spread hosts over: one in-process, the rest forked workers, each with at least bucket_min_hosts (64) hosts (default 1)" },
   timeout: { alias: "t", type: "number", describe: "per-host timeout in seconds (default 30, overlord.conf socket_timeout)" },
   exclude: { alias: "e", type: "string", describe: "spec of hosts to leave out" },
-  json: { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary}" },
-  jsonl: { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line" },
+  json: { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary} (--out json)" },
+  jsonl: { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line (--out jsonl)" },
   str: { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" },
-  fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (7)" },
+  fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (8) (--out fold)" },
+  oneline: { type: "boolean", default: false, describe: "one line per host, host: first line (--out oneline)" },
+  diff: { type: "boolean", default: false, describe: "the most common result once, then each other result as a diff against it" },
+  out: { type: "string", describe: `output format: ${FORMATS.join(" | ")} (txt: host: line, for every line)` },
+  nolabel: { alias: "N", type: "boolean", default: false, describe: "no host label in front of the output (clush -N)" },
+  stats: { type: "boolean", default: false, describe: "on stderr: per-host latency p50/p95/p99 and the 5 slowest hosts" },
+  subset: { type: "number", describe: "run on a random N of the matched hosts" },
+  batch: { type: "string", describe: "rolling batches of N hosts or N% of them: each starts when the one before has finished" },
+  "batch-wait": { type: "number", describe: "with --batch: seconds to wait between batches" },
+  failhard: { type: "boolean", default: false, describe: "with --batch: after a batch with a failure start no more (the rest end skipped)" },
+  "list-targets": { type: "boolean", default: false, describe: "print the hosts the target matches and exit (no network)" },
   color: { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" },
   async: { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" },
   nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
@@ -43,6 +59,7 @@ const OPTIONS = {
 const JOB_OPTIONS = {
   limit: { type: "number", default: 50, describe: "job list: how many (newest first)" },
   "older-than": { type: "string", describe: "job purge: finished more than this long ago (90, 30s, 15m, 12h, 7d; default job_retention)" },
+  only: { type: "string", describe: "job rerun: the hosts that ended failed (the default: any outcome but ok, or rc != 0), unreachable or ok" },
 } as const satisfies Record<string, Options>;
 
 /** yargs-parser settings shared by both paths: options may come anywhere, unknown ones are arguments. */
@@ -57,6 +74,16 @@ interface GlobalArgs {
   str: boolean;
   color?: boolean;
   fold: boolean;
+  oneline: boolean;
+  diff: boolean;
+  out?: string;
+  nolabel: boolean;
+  stats: boolean;
+  subset?: number;
+  batch?: string;
+  "batch-wait"?: number;
+  failhard: boolean;
+  "list-targets": boolean;
   async?: boolean;
   nopoll?: boolean;
   jobstatus?: string;
@@ -84,23 +111,50 @@ export interface JobInvocation {
   id?: string;
   limit: number;
   olderThan?: string;
+  only?: string;
   options: GlobalArgs;
 }
 
 function jobInvocation(a: Record<string, unknown>): JobInvocation {
+  const job = checkedOptions(a, JOB_OPTIONS);
+  const action = a.action as JobAction;
+  if (a.id !== undefined && (action === "list" || action === "purge")) {
+    throw new FuncError("UsageError", `job ${action} takes no job id, got ${JSON.stringify(String(a.id))} (see func job --help)`);
+  }
   return {
-    action: a.action as JobAction,
+    action,
     ...(a.id !== undefined ? { id: String(a.id) } : {}),
-    limit: Number(a.limit),
-    ...(a["older-than"] !== undefined ? { olderThan: String(a["older-than"]) } : {}),
+    limit: Number(job.limit),
+    ...(job["older-than"] !== undefined ? { olderThan: String(job["older-than"]) } : {}),
+    ...(job.only !== undefined ? { only: String(job.only) } : {}),
     options: pickOptions(a),
   };
 }
 
-function pickOptions(a: Record<string, unknown>): GlobalArgs {
+/**
+ * The values of one option table, checked: an option given without its value (`-t` last, or `-t ping`
+ * eating the action as a number) or given twice is a usage error; `-e a -e b` leaves out both.
+ */
+function checkedOptions(a: Record<string, unknown>, table: Readonly<Record<string, Options>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of Object.keys(OPTIONS)) if (a[name] !== undefined) out[name] = a[name];
-  return out as unknown as GlobalArgs;
+  for (const [name, o] of Object.entries(table)) {
+    if (!(name in a)) continue;
+    let v = a[name];
+    if (Array.isArray(v)) {
+      if (o.type === "boolean") v = v[v.length - 1];
+      else if (name === "exclude") v = v.map(String).join(";");
+      else throw new FuncError("UsageError", `--${name} given more than once (see func --help)`);
+    }
+    if (o.type !== "boolean" && (v === undefined || v === "" || (typeof v === "number" && Number.isNaN(v)))) {
+      throw new FuncError("UsageError", `--${name} needs a ${o.type === "number" ? "number" : "value"}${o.alias ? ` (-${String(o.alias)})` : ""} (see func --help)`);
+    }
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+function pickOptions(a: Record<string, unknown>): GlobalArgs {
+  return checkedOptions(a, OPTIONS) as unknown as GlobalArgs;
 }
 
 /**
@@ -110,6 +164,8 @@ function pickOptions(a: Record<string, unknown>): GlobalArgs {
 export function quickParse(argv: readonly string[]): Invocation | JobInvocation | MapInvocation | null {
   let a = parseWith(argv, [OPTIONS]);
   if (a.help) return null;
+  // `-t "*" ping` reads "*" as the timeout: said as such, not as a puzzling "not enough arguments"
+  checkedOptions(a, OPTIONS);
   if (String(a._[0]) === "job") a = parseWith(argv, [OPTIONS, JOB_OPTIONS]);
   const positional = a._.map(String);
   const dashed = positional.findIndex((p) => p.length > 1 && p.startsWith("-"));
@@ -127,10 +183,17 @@ export function quickParse(argv: readonly string[]): Invocation | JobInvocation 
   }
   if (positional[0] === "job") {
     const [, action, id, ...extra] = positional;
-    if (!(JOB_ACTIONS as readonly string[]).includes(action ?? "") || extra.length > 0 || a["--"]?.length) return null;
+    if (!(JOB_ACTIONS as readonly string[]).includes(action ?? "")) return null;
+    const stray = [...extra, ...(a["--"] ?? []).map(String)];
+    if (stray.length > 0) throw new FuncError("UsageError", `job ${action} takes at most one job id, got also ${stray.map((w) => JSON.stringify(w)).join(" ")}`);
     return jobInvocation({ ...a, action, ...(id !== undefined ? { id } : {}) });
   }
   const [target, action, ...args] = positional;
+  if (a["list-targets"] && target !== undefined) {
+    const extra = [...positional.slice(1), ...(a["--"] ?? []).map(String)];
+    if (extra.length > 0) throw new FuncError("UsageError", `--list-targets takes only a target spec, got also ${extra.map((w) => JSON.stringify(w)).join(" ")}`);
+    return { target, action: "list_minions", rest: [], options: pickOptions(a) };
+  }
   if (target === undefined || !(ACTIONS as readonly string[]).includes(action ?? "")) return null;
   return { target, action: action as Action, rest: [...args, ...(a["--"] ?? []).map(String)], options: pickOptions(a) };
 }
@@ -155,6 +218,20 @@ function parseWith(argv: readonly string[], tables: readonly Record<string, Opti
   return yargsParser([...argv], parserOpts);
 }
 
+/**
+ * The home this run uses, checked before anything reads or writes it: a mistyped FUNC_HOME is named as such
+ * instead of looking like an empty fleet, and nothing is created in it.
+ */
+function checkedHome(env: NodeJS.ProcessEnv): HomePaths {
+  const paths = resolveHome(env, process.getuid?.());
+  const where = env.FUNC_HOME ? `FUNC_HOME=${env.FUNC_HOME}` : `the home ${paths.configDir} (FUNC_HOME is not set)`;
+  if (!existsSync(paths.configDir)) throw new FuncError("ConfigError", `${where}: no such directory (fix the path, or run "func-ca init" to create a home)`);
+  if (![paths.pkiDir, paths.overlordConf, paths.jobsDir].some((f) => existsSync(f))) {
+    throw new FuncError("ConfigError", `${where} is not a func home: it has no pki/, overlord.conf or jobs/ (run "func-ca init" there first)`);
+  }
+  return paths;
+}
+
 function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions {
   const num = (v: unknown, name: string, min: number): number | undefined => {
     if (v === undefined) return undefined;
@@ -166,6 +243,7 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
   const timeout = num(a.timeout, "timeout", 0.001);
   return {
     env,
+    home: checkedHome(env),
     ...(forks !== undefined ? { forks: Math.floor(forks) } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(a.exclude ? { exclude: a.exclude } : {}),
@@ -177,24 +255,57 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
 
 type Tty = { stdout: boolean; stderr: boolean };
 
+/** The one format the flags name: --out, or --json / --jsonl / --fold / --oneline / --diff, never two. */
+function outputFormat(g: GlobalArgs): Format {
+  const named = new Set<Format>();
+  if (g.out !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(g.out)) throw new FuncError("UsageError", `--out takes ${FORMATS.join(", ")}; got "${g.out}"`);
+    named.add(g.out as Format);
+  }
+  for (const f of ["json", "jsonl", "fold", "oneline", "diff"] as const) if (g[f]) named.add(f);
+  if (named.size > 1) throw new FuncError("UsageError", `choose one output format, got ${[...named].join(" and ")}`);
+  return [...named][0] ?? "table";
+}
+
 function outputOptions(g: GlobalArgs, env: NodeJS.ProcessEnv, isTty: Tty): OutputOptions {
-  if (g.json && g.jsonl) throw new FuncError("UsageError", "--json and --jsonl cannot be used together");
-  return { json: g.json, jsonl: g.jsonl, fold: g.fold, color: g.color ?? (isTty.stdout && !env.NO_COLOR), progress: isTty.stderr };
+  return {
+    format: outputFormat(g),
+    // NO_COLOR (no-color.org): any non-empty value turns color off unless --color asks for it
+    color: g.color ?? (isTty.stdout && !env.NO_COLOR),
+    progress: isTty.stderr,
+    live: isTty.stdout,
+    noLabel: g.nolabel,
+    stats: g.stats,
+  };
+}
+
+/** --subset, --batch, --batch-wait, --failhard, checked. */
+function runPlan(g: GlobalArgs): RunPlan {
+  if (g.subset !== undefined && (!Number.isInteger(g.subset) || g.subset < 1)) throw new FuncError("UsageError", `--subset takes a whole number >= 1, got ${g.subset}`);
+  if (g.batch === undefined && (g.failhard || g["batch-wait"] !== undefined)) throw new FuncError("UsageError", `--${g.failhard ? "failhard" : "batch-wait"} goes with --batch N`);
+  if (g["batch-wait"] !== undefined && !(g["batch-wait"] >= 0)) throw new FuncError("UsageError", "--batch-wait takes seconds >= 0");
+  if (g.batch !== undefined) batchSize(g.batch, 1);
+  return {
+    ...(g.subset !== undefined ? { subset: g.subset } : {}),
+    ...(g.batch !== undefined ? { batch: g.batch } : {}),
+    ...(g["batch-wait"] !== undefined ? { batchWaitS: g["batch-wait"] } : {}),
+    ...(g.failhard ? { failhard: true } : {}),
+  };
 }
 
 async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
   const g = inv.options;
-  const opts = overlordOptions(g, env);
-  const output = (): OutputOptions => outputOptions(g, env, isTty);
   if ((inv.action === "ping" || inv.action === "list_minions") && inv.rest.length > 0) {
     // unknown options come through as arguments (`call command run ls -la`): a mistyped --json lands here
     throw new FuncError("UsageError", `${inv.action} takes no arguments, got ${inv.rest.map((r) => JSON.stringify(r)).join(" ")} (see func --help)`);
   }
+  const opts = overlordOptions(g, env);
+  const output = (): OutputOptions => outputOptions(g, env, isTty);
   switch (inv.action) {
     case "list_minions":
-      return listMinions(inv.target, opts, io);
+      return listMinions(inv.target, opts, output(), io);
     case "ping":
-      return callCommand(inv.target, "test", "ping", [], opts, output(), io);
+      return callCommand(inv.target, "test", "ping", [], opts, output(), io, runPlan(g));
     case "copyfile":
     case "getfile": {
       // parseFileInvocation (in main) takes every copyfile/getfile line it can; what is left is a usage error
@@ -205,16 +316,18 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
       if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
       const [module, method, ...args] = inv.rest;
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
+      const plan = runPlan(g);
+      if (g.async && Object.keys(plan).length > 0) throw new FuncError("UsageError", "--subset, --batch and --failhard are for calls without --async");
       return g.async
         ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, !!g.nopoll)
-        : callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io);
+        : callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, plan);
     }
   }
 }
 
 /** `func job status|wait|list|purge`: async jobs by id. */
 async function runJob(inv: JobInvocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number> {
-  const { jobListCommand, jobPurgeCommand, jobStatusCommand, jobWaitCommand } = await import("./job.js");
+  const { jobListCommand, jobPurgeCommand, jobRerunCommand, jobStatusCommand, jobWaitCommand, RERUN_SUBSETS } = await import("./job.js");
   const g = inv.options;
   const { action, id } = inv;
   const needId = () => {
@@ -237,6 +350,12 @@ async function runJob(inv: JobInvocation, env: NodeJS.ProcessEnv, io: Io, isTty:
     }
     case "purge":
       return jobPurgeCommand(inv.olderThan, opts, io);
+    case "rerun": {
+      const only = inv.only ?? "failed";
+      if (!(RERUN_SUBSETS as readonly string[]).includes(only)) throw new FuncError("UsageError", `--only takes ${RERUN_SUBSETS.join(", ")}; got "${only}"`);
+      if (!id) throw new FuncError("UsageError", "job rerun needs a job id or last, e.g. func job rerun last --only failed");
+      return jobRerunCommand(id, only as (typeof RERUN_SUBSETS)[number], opts, output, io);
+    }
   }
 }
 
@@ -257,7 +376,7 @@ export async function yargsParse(
   const parser: Argv = yargs([...argv])
     .scriptName("func")
     .parserConfiguration(PARSER_CONFIGURATION)
-    .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, @group, @group:glob, ';'-separated).")
+    .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, node sets, @group, @group:glob, ';'- or ','-separated).")
     .options(OPTIONS)
     .command(
       "map <action>",
@@ -267,14 +386,52 @@ export async function yargsParse(
     )
     .command(
       "job <action> [id]",
-      "async jobs: status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d]",
+      "jobs (async ones and every recorded run): status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d] | rerun <id|last> [--only failed|unreachable|ok]",
       (y) =>
         y
-          .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge" })
+          .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge | rerun" })
           .positional("id", { type: "string", describe: "the job id that call --async printed" })
           .options(JOB_OPTIONS)
+          .example("$0 job list --limit 10", "the newest jobs")
+          .example("$0 job wait 20261122T201233-5f2a9c01b7 --timeout 60", "each host as it finishes, at most 60 s")
+          .example("$0 job purge --older-than 7d", "forget finished jobs older than a week")
+          .example("$0 job rerun last --only failed", "the last run again, on the hosts where it failed")
           .epilog("In `job wait`, --timeout S bounds the whole wait: hosts still open then count as timeout (exit bit 8)."),
       async (a) => onJob(jobInvocation(a as Record<string, unknown>)),
+    )
+    .command(
+      "group <action> [args..]",
+      "groups of hosts in $FUNC_HOME/groups: add NAME MEMBER.. | remove NAME [MEMBER..] | list | show NAME",
+      (y) =>
+        y
+          .positional("action", { choices: GROUP_ACTIONS, describe: "add | remove | list | show" })
+          .example('$0 group add web "web[01-20,30]" web-canary', "members are names, globs or node sets")
+          .example("$0 group show web", "the members, and the hosts they match now")
+          .example('$0 "@web" ping', "use it as a target")
+          .example("$0 group remove web web-canary", "drop a member (no member: the whole group)"),
+      async () => {},
+    )
+    .command(
+      "check [target]",
+      "a doctor: config, certs and their expiry, the CA service, the CRL, the job store, test.ping of the targets",
+      (y) => y.example("$0 check", "check this overlord and ping every minion").example('$0 check "web*" --json', "the same as JSON, pinging web* only"),
+      async () => {},
+    )
+    .command(
+      "dump_config",
+      "print the home's paths and the settings in effect (defaults filled in)",
+      (y) => y.example("$0 dump_config --json", "as JSON"),
+      async () => {},
+    )
+    .command(
+      "completion <shell>",
+      "print a completion script: bash | zsh",
+      (y) =>
+        y
+          .positional("shell", { choices: SHELLS })
+          .example("source <(func completion bash)", "complete commands, options and host names in this shell")
+          .example("func completion zsh > ~/.zfunc/_func", "zsh: save it on $fpath"),
+      async () => {},
     )
     .command(
       "$0 <target> <action> [args..]",
@@ -298,6 +455,10 @@ export async function yargsParse(
     .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
     .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
     .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
+    .example('$0 "web[01-20,30]" --batch 25% --failhard call command run "systemctl restart app"', "rolling restart; a failure stops the rest (skipped)")
+    .example('$0 "*" --subset 3 --out oneline call command run uptime', "3 random hosts, host: first line")
+    .example('$0 "*" --diff call command run "cat /etc/resolv.conf"', "who differs from the most common result")
+    .example('$0 "rack[1-2]-n[01-40]" --list-targets', "what a spec matches, no network")
     .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
     .example('$0 "web*" copyfile -f ./app.tar --remotepath /srv/', "Func's spelling; a path ending in / means into that directory")
     .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog (Func's -r FILE -l DIR too)")
@@ -312,9 +473,49 @@ export async function yargsParse(
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new FuncError("UsageError", `${msg} (see func --help)`);
+      // yargs' own messages span lines ("Invalid values:\n  Argument: ..."): one line at the boundary
+      throw err ?? new FuncError("UsageError", `${msg.replace(/\s*\n\s*/g, " ")} (see func --help)`);
     });
   await parser.parseAsync();
+}
+
+/** First words that are commands of their own, not target specs. */
+const COMMANDS: readonly string[] = ["group", "completion", "check", "dump_config"];
+
+/** The words of `func completion`: derived from the same tables as parsing and help. */
+function completionTables(): CompletionTables {
+  return {
+    actions: ACTIONS,
+    commands: { job: JOB_ACTIONS, group: GROUP_ACTIONS, completion: SHELLS, check: [], dump_config: [] },
+    options: [...Object.keys(OPTIONS), ...Object.keys(JOB_OPTIONS), "help", "version"].sort(),
+  };
+}
+
+/** `func group ...` and `func completion ...` (their --help goes to yargs); null for every other line. */
+async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number | null> {
+  const first = argv[0];
+  if (!COMMANDS.includes(first ?? "") || argv.includes("--help") || argv.includes("-h")) return null;
+  const a = parseWith(argv, [OPTIONS]);
+  const g = pickOptions(a);
+  const [, sub, ...words] = [...a._.map(String), ...(a["--"] ?? []).map(String)];
+  if (first === "check" || first === "dump_config") {
+    const extra = first === "check" ? words : [sub, ...words].filter((w) => w !== undefined);
+    if (extra.length > 0) throw new FuncError("UsageError", `${first} takes ${first === "check" ? "at most a target spec" : "no arguments"}, got also ${extra.join(" ")}`);
+    const { checkCommand, dumpConfigCommand } = await import("./check.js");
+    const opts = overlordOptions(g, env);
+    const paths = opts.home as HomePaths;
+    return first === "check" ? checkCommand(paths, sub ?? "*", opts, outputOptions(g, env, isTty), io) : dumpConfigCommand(paths, outputOptions(g, env, isTty), io);
+  }
+  if (first === "completion") {
+    if (words.length > 0) throw new FuncError("UsageError", `completion takes one shell name, got also ${words.join(" ")}`);
+    io.out(completionScript(sub, completionTables()));
+    return EXIT.OK;
+  }
+  if (!(GROUP_ACTIONS as readonly string[]).includes(sub ?? "")) {
+    throw new FuncError("UsageError", `func group takes ${GROUP_ACTIONS.join(", ")}${sub === undefined ? "" : `, got "${sub}"`} (see func group --help)`);
+  }
+  const overlord = new Overlord("*", overlordOptions(g, env));
+  return groupCommand(overlord, sub as GroupAction, words, outputOptions(g, env, isTty), io);
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty: { stdout: boolean; stderr: boolean }): Promise<number> {
@@ -322,6 +523,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, isTty
     io.out(`func ${FUNC_VERSION}\n`);
     return EXIT.OK;
   }
+  const command = await runCommand(argv, env, io, isTty);
+  if (command !== null) return command;
   if (argv.includes("copyfile") || argv.includes("getfile")) {
     // their own option table (Func's -f/--file, -r, -l); loaded only for these actions
     const files = await import("./files.js");

@@ -3,7 +3,7 @@
 // hosts answered twice and malformed lines are reported and ignored), and ends every leaf it did not hear
 // about in exactly one outcome: unreachable (never dispatched), lost (dispatched, may have run).
 
-import { readHostResult, type HostResult, type SharePage, type ShareLine } from "@func/shared";
+import { hostError, readHostResult, type ErrorType, type HostResult, type SharePage, type ShareLine } from "@func/shared";
 
 export type AnomalyKind = "unknown" | "duplicate" | "malformed" | "missing";
 
@@ -98,11 +98,11 @@ export class ShareLedger {
    * Ends every leaf not settled yet in `outcome` (unreachable: never dispatched; lost: dispatched, it may
    * have run; or the denied/error of a refused share), with the reason naming the path.
    */
-  finish(outcome: Exclude<HostResult["outcome"], "ok">, type: string, message: string, code = 0): [string, HostResult][] {
+  finish(outcome: Exclude<HostResult["outcome"], "ok">, type: ErrorType, message: string, code?: number): [string, HostResult][] {
     const out: [string, HostResult][] = [];
     for (const host of [...this.#expected].sort()) {
       if (this.#settled.has(host)) continue;
-      const result: HostResult = { outcome, error: { code, type, message: `via ${this.via.join(">")}: ${message}` }, via: [...this.via] };
+      const result: HostResult = { outcome, error: hostError(type, `via ${this.via.join(">")}: ${message}`, code), via: [...this.via] };
       this.#settled.set(host, result);
       out.push([host, result]);
     }

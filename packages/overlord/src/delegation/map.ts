@@ -3,8 +3,7 @@
 // home (map.json). Reading it, routing leaves through it and printing it as a tree are pure.
 
 import { existsSync, readFileSync } from "node:fs";
-import { foldNames } from "../cli/fold.js";
-import { FuncError, readMapNode, writeFileAtomic, type DelegationMap, type HomePaths, type HostResult, type MapNode } from "@func/shared";
+import { FuncError, foldNames, readMapNode, writeFileAtomic, type DelegationMap, type HomePaths, type HostResult, type MapNode } from "@func/shared";
 
 /** Every leaf under a node, its sub-overlords' leaves included (the sub-overlords themselves are not leaves). */
 export function leavesUnder(node: MapNode): string[] {

@@ -4,7 +4,7 @@
 // from in one outcome each, by the accounting rules (accounting.ts): nothing missing, nothing doubled.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { POLL_WAIT_MAX_MS, type HostResult } from "@func/shared";
+import { POLL_WAIT_MAX_MS, failure, type HostResult } from "@func/shared";
 import { readPage, type Anomaly, type ShareLedger } from "./accounting.js";
 
 /** One call to the sub-overlord: `method(params)` within `timeoutMs`, as a HostResult (never throws). */
@@ -140,7 +140,7 @@ export async function readShare(
     const read = readPage(r.value, cursor);
     if (!read) {
       onAnomaly({ kind: "malformed", sub: ledger.sub, hosts: [], detail: "answered a malformed page" });
-      return { failed: { outcome: "error", error: { code: 0, type: "BadPage", message: `${ledger.sub} answered a malformed page` } } };
+      return { failed: failure("error", "BadPage", `${ledger.sub} answered a malformed page`) };
     }
     const { fresh, anomalies } = ledger.take(read.page.lines, read.malformed);
     for (const [h, res] of fresh) onResult(h, res);

@@ -3,7 +3,7 @@
 // process for large N) that enroll the real way: key and CSR made by funcd, sent to an enrollment service this
 // process runs on <base address>:51235 with autosign for the fleet's names. Used by the demo, tests, benchmarks.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -345,22 +345,113 @@ async function startAndWait(
   }
 }
 
-/** Stops the fleet's funcd processes (SIGTERM, then SIGKILL after a grace period). */
-export async function fleetDown(home: string, opts: { graceMs?: number } = {}): Promise<{ stopped: number[] }> {
+/**
+ * Every running process that serves a minion home of this fleet: the ones `up` started, and any funcd started
+ * again by hand (`funcd --home DIR/minions/<name>`, or with FUNC_HOME pointing there). Read from /proc; where
+ * there is none, only the recorded pids. Keyed by pid, each with the minion homes it serves.
+ */
+export function fleetProcesses(home: string): Map<number, string[]> {
+  const marker = join(home, "minions") + "/";
+  const found = new Map<number, string[]>();
   const state = readFleet(home);
-  if (!state) return { stopped: [] };
-  const alive = fleetProcess(home);
-  const live = state.pids.filter(alive);
-  for (const pid of live) {
+  for (const pid of state?.pids ?? []) if (fleetProcess(home)(pid)) found.set(pid, []);
+  if (!existsSync("/proc/self/cmdline")) return found;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let args: string[];
+    let env: string[] = [];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (!args.some((a) => /funcd(\.js)?$/.test(a))) continue;
+      env = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+    } catch {
+      continue; // gone, or another user's
+    }
+    const homes = [...args, ...env.filter((e) => e.startsWith("FUNC_HOME=")).map((e) => e.slice("FUNC_HOME=".length))]
+      .filter((a) => (a + "/").startsWith(marker))
+      .map((a) => a.replace(/\/+$/, ""));
+    if (homes.length > 0) found.set(Number(entry), homes);
+  }
+  return found;
+}
+
+/** One minion of the fleet as `func-fleet status` shows it. */
+export interface MinionStatus extends FleetMinion {
+  /** a process serving this minion's home is running */
+  alive: boolean;
+  /** the pids serving it now (the recorded one, or one started by hand) */
+  pids: number[];
+}
+
+/** The fleet's minions with their liveness: a minion whose funcd died shows `alive: false`. */
+export function fleetStatus(home: string): MinionStatus[] {
+  const state = readFleet(home);
+  if (!state) return [];
+  const procs = fleetProcesses(home);
+  return state.minions.map((m) => {
+    // without /proc a recorded pid has no homes listed: it serves what up gave it
+    const pids = [...procs].filter(([pid, homes]) => homes.includes(m.home) || (pid === m.pid && homes.length === 0)).map(([pid]) => pid);
+    return { ...m, alive: pids.length > 0, pids };
+  });
+}
+
+/**
+ * Starts again the minions whose funcd is not running (all of them when `names` is empty, else those named;
+ * a named one that runs is stopped first), one process each, and waits until they answer.
+ */
+export async function fleetRestart(home: string, names: readonly string[] = [], opts: { readyTimeoutMs?: number } = {}): Promise<FleetMinion[]> {
+  const state = readFleet(home);
+  if (!state) throw new FuncError("UsageError", `no fleet in ${home} (start one with func-fleet up --home ${home} --count N)`);
+  const unknown = names.filter((n) => !state.minions.some((m) => m.name === n));
+  if (unknown.length) throw new FuncError("UsageError", `no minion ${unknown.join(", ")} in this fleet (minions: ${state.minions.map((m) => m.name).join(", ")})`);
+  const status = fleetStatus(home);
+  const chosen = status.filter((m) => (names.length ? names.includes(m.name) : !m.alive));
+  // a running process of a chosen minion that serves only it is stopped; one that serves others too keeps running
+  const stop = chosen.flatMap((m) => m.pids).filter((pid) => status.filter((o) => o.pids.includes(pid)).every((o) => chosen.includes(o)));
+  await stopPids([...new Set(stop)], 5000);
+  const still = fleetStatus(home).filter((m) => chosen.some((c) => c.name === m.name) && m.alive);
+  if (still.length) throw new FuncError("UsageError", `${still.map((m) => m.name).join(", ")} share a funcd with other minions: stop the fleet (func-fleet down) and bring it up again`);
+  const logDir = join(home, "log");
+  for (const m of chosen) {
+    const { pid } = spawnDetached(funcdArgs([m.home]), { logFile: join(logDir, `funcd-${m.name}.log`) });
+    state.minions.find((x) => x.name === m.name)!.pid = pid;
+  }
+  state.pids = [...new Set(state.minions.map((m) => m.pid))];
+  writeFileSync(fleetFile(home), JSON.stringify(state, null, 2) + "\n");
+  const overlord = new Overlord("*", { home: homePaths(home), timeout: 5 });
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  try {
+    let waiting = chosen.map((m) => m.name);
+    while (waiting.length > 0) {
+      const answered = new Set<string>();
+      await overlord.fanOut(overlord.addresses(waiting), { method: "test.ping", params: [], timeoutMs: 5000 }, (h, r) => {
+        if (r.outcome === "ok") answered.add(h);
+      });
+      waiting = waiting.filter((n) => !answered.has(n));
+      if (waiting.length === 0) break;
+      if (Date.now() > deadline) throw new FuncError("Timeout", `${waiting.join(", ")} did not answer after the restart: see ${logDir}`);
+      await sleep(200);
+    }
+  } finally {
+    await overlord.close();
+  }
+  return chosen.map(({ alive: _a, pids: _p, ...m }) => ({ ...m, pid: state.minions.find((x) => x.name === m.name)!.pid }));
+}
+
+/** SIGTERM, then SIGKILL for what still runs after `graceMs`. */
+async function stopPids(pids: readonly number[], graceMs: number): Promise<void> {
+  // a funcd's command line names funcd: a reused pid or a zombie does not count
+  const running = (pid: number) => processRunning(pid, "funcd");
+  for (const pid of pids) {
     try {
       process.kill(pid, "SIGTERM");
     } catch {
       // already gone
     }
   }
-  const deadline = Date.now() + (opts.graceMs ?? 5000);
-  while (live.some(alive) && Date.now() < deadline) await sleep(50);
-  for (const pid of live.filter(alive)) {
+  const deadline = Date.now() + graceMs;
+  while (pids.some(running) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids.filter(running)) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -369,6 +460,14 @@ export async function fleetDown(home: string, opts: { graceMs?: number } = {}): 
   }
   // a killed process lingers until it is reaped (slow on a loaded machine): return once it is really gone
   const reaped = Date.now() + KILL_REAP_MS;
-  while (live.some(alive) && Date.now() < reaped) await sleep(50);
+  while (pids.some(running) && Date.now() < reaped) await sleep(50);
+}
+
+/** Stops the fleet's funcd processes, those started by hand too (SIGTERM, then SIGKILL after a grace period). */
+export async function fleetDown(home: string, opts: { graceMs?: number } = {}): Promise<{ stopped: number[] }> {
+  const state = readFleet(home);
+  if (!state) return { stopped: [] };
+  const live = [...new Set([...state.pids.filter(fleetProcess(home)), ...fleetProcesses(home).keys()])];
+  await stopPids(live, opts.graceMs ?? 5000);
   return { stopped: live };
 }

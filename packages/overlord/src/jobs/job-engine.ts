@@ -14,12 +14,15 @@ import {
   spawnDetached,
   JOB_ID_HEADER,
   emptySummary,
-  isJobId,
+  checkJobId,
+  failure,
+  gotNoAnswer,
   newJobId,
   processRunning,
   type HomePaths,
   type HostResult,
   type Summary,
+  hostError,
 } from "@func/shared";
 import type { FanOutCall, OnResult } from "../call/fan-out.js";
 import { ShareLedger, describeAnomaly } from "../delegation/accounting.js";
@@ -189,7 +192,7 @@ export class JobEngine {
   }
 
   #job(id: string): JobRecord {
-    if (!isJobId(id)) throw new FuncError("UsageError", `"${String(id).slice(0, 80)}" is not a job id (e.g. 20261122T201233-5f2a9c01b7)`);
+    checkJobId(id);
     const job = this.#c.store.job(id);
     if (!job) throw new FuncError("NotFound", `no job ${id} here (never created, or purged after the retention period)`);
     return job;
@@ -306,7 +309,7 @@ export class JobEngine {
           const message = f.outcome === "ok" ? "no page" : `${f.error.type}: ${f.error.message}`;
           const noAnswer = f.outcome === "unreachable" || f.outcome === "timeout";
           for (const h of stillOpen) {
-            const err = { code: 0, type: noAnswer ? "SubOverlordUnreachable" : "SharePollRefused", message: `via ${sub}: ${message}` };
+            const err = hostError(noAnswer ? "SubOverlordUnreachable" : "SharePollRefused", `via ${sub}: ${message}`);
             if (!noAnswer) record(h, { outcome: "lost", error: err, via: [sub] });
             else if (Date.now() > job.deadline) record(h, lostAtDeadline(err));
             else transient.set(h, { outcome: f.outcome === "timeout" ? "timeout" : "unreachable", error: err, via: [sub] });
@@ -363,7 +366,7 @@ export class JobEngine {
         if (result.outcome === "ok") {
           const reply = readStatusReply(result.value);
           if ("final" in reply) writes.push(store.recordFinal(id, host, reply.final));
-        } else if (result.outcome === "unreachable" || result.outcome === "timeout" || result.error.type === "BucketDied") {
+        } else if (gotNoAnswer(result)) {
           // no answer is not an answer: the host stays open until it answers or the deadline passes
           if (Date.now() > job.deadline) writes.push(store.recordFinal(id, host, lostAtDeadline(result.error)));
           else transient.set(host, result);
@@ -433,10 +436,10 @@ export class JobEngine {
 function undispatched(last: HostResult, resumed: boolean): HostResult {
   const why = last.outcome === "ok" ? "no job id" : `${last.error.type}: ${last.error.message}`;
   if (resumed) {
-    return { outcome: "lost", error: { code: 0, type: "DispatchLost", message: `the dispatcher died before recording this host, and dispatching again failed (${why})` } };
+    return failure("lost", "DispatchLost", `the dispatcher died before recording this host, and dispatching again failed (${why})`);
   }
   if (last.outcome === "timeout") {
-    return { outcome: "timeout", error: { code: 0, type: "DispatchTimeout", message: `no answer to the async call after ${DISPATCH_ATTEMPTS} tries; the job may have started on the minion (${why})` } };
+    return failure("timeout", "DispatchTimeout", `no answer to the async call after ${DISPATCH_ATTEMPTS} tries; the job may have started on the minion (${why})`);
   }
   return last;
 }

@@ -3,13 +3,15 @@
 // failures may be retried. The job store keeps these records; async-jobs.ts drives them.
 
 import {
+  FAULT,
   JOB_STATUS,
   emptySummary,
+  failure as fail,
+  faultHostError,
+  gotNoAnswer,
   isJobId,
-  parseFaultString,
   type HostError,
   type HostResult,
-  type Outcome,
   type Summary,
   type WireValue,
 } from "@func/shared";
@@ -113,10 +115,6 @@ export function deriveJobState(hosts: readonly string[], states: Readonly<Record
 /** A minion's answer to `jobs.job_status`: a final result, or still running. */
 export type StatusReply = { final: HostResult } | { running: true };
 
-function fail(outcome: Exclude<Outcome, "ok">, type: string, message: string, code = 0): HostResult {
-  return { outcome, error: { code, type, message } };
-}
-
 /** Reads `[code, result]` (Func's codes); anything malformed is a final `error`, never a guess. */
 export function readStatusReply(value: unknown): StatusReply {
   if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== "number") {
@@ -131,9 +129,8 @@ export function readStatusReply(value: unknown): StatusReply {
     case JOB_STATUS.REMOTE_ERROR: {
       const f = result as { faultCode?: unknown; faultString?: unknown } | null;
       const faultString = typeof f?.faultString === "string" ? f.faultString : describe(result);
-      const { type, message } = parseFaultString(faultString);
-      const faultCode = typeof f?.faultCode === "number" ? f.faultCode : 1;
-      return { final: fail(faultCode === 3 ? "denied" : "error", type, message, faultCode) };
+      const faultCode = typeof f?.faultCode === "number" && Number.isInteger(f.faultCode) ? f.faultCode : FAULT.METHOD_RAISED;
+      return { final: { outcome: faultCode === FAULT.ACCESS_DENIED ? "denied" : "error", error: faultHostError(faultCode, faultString) } };
     }
     case JOB_STATUS.LOST_IN_SPACE: {
       const reason = (result as { reason?: unknown } | null)?.reason;
@@ -157,7 +154,7 @@ export function readDispatchReply(result: HostResult): DispatchReading {
       ? { minionJobId: result.value }
       : { final: fail("error", "ProtocolError", `async call answered ${describe(result.value)}, not a job id`) };
   }
-  if (result.outcome === "timeout" || result.outcome === "unreachable" || result.error.type === "BucketDied") return { retry: result };
+  if (gotNoAnswer(result)) return { retry: result };
   return { final: result };
 }
 
