@@ -1,7 +1,7 @@
 // CLI argument typing: Func passed raw strings ("12" for add 1 2); func types them deliberately.
 
 import assert from "node:assert/strict";
-import { coerceArg, coerceArgs } from "@func/overlord";
+import { coerceArg, coerceArgs } from "@func/overlord/cli";
 
 describe("CLI argument coercion", () => {
   it("types integers, floats, booleans, null and JSON", () => {

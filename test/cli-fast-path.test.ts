@@ -3,7 +3,7 @@
 // to yargs.
 
 import assert from "node:assert/strict";
-import { quickParse, yargsParse, type Invocation, type JobInvocation } from "@func/overlord";
+import { quickParse, yargsParse, type Invocation, type JobInvocation } from "@func/overlord/cli";
 
 async function viaYargs(argv: string[]): Promise<Invocation | JobInvocation | null> {
   let inv: Invocation | JobInvocation | null = null;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import fc from "fast-check";
-import { funcMain } from "@func/overlord";
+import { funcMain } from "@func/overlord/cli";
 import { FuncError, homePaths } from "@func/shared";
 import { tempHome } from "./helpers/fleet.js";
 

@@ -5,7 +5,6 @@ export { listMinionNames, minionAddress, type MinionAddress } from "./call/unive
 export { JobEngine, type JobStatus, type JobSummary, type JobHost, type OpenHost, type WaitOptions } from "./jobs/job-engine.js";
 export { deriveJobState, readStatusReply, readDispatchReply, JOB_STATE_CODE, type JobRecord, type HostState, type JobMeta, type JobState, type DispatchSettings } from "./jobs/job-state.js";
 export { EventQueue } from "./call/event-queue.js";
-export { coerceArg, coerceArgs } from "./cli/args.js";
 export {
   initCa,
   loadCa,
@@ -35,7 +34,6 @@ export {
 } from "./ca/enroll-queue.js";
 export { revokeName, cleanName, revokedSerials, refreshCrlIfStale, CRL_DAYS, type Revoked } from "./ca/revocation.js";
 export { startEnrollService, DEFAULT_RATE_LIMIT, type EnrollService, type EnrollServiceOptions, type RateLimit } from "./ca/enroll-service.js";
-export { main as funcMain, quickParse, yargsParse, type Invocation, type JobInvocation } from "./cli/main.js";
 export { TlsSessionStore, sessionKey, MAX_TLS_SESSIONS, type SessionCache } from "./call/tls-sessions.js";
 export { pushFile, type PushOptions } from "./files/push-file.js";
 export { pullFile, pulledName, DEFAULT_PULL_MAX_BYTES, type PullOptions } from "./files/pull-file.js";
