@@ -10,7 +10,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // a zombie (killed, not yet reaped by its parent) holds nothing: it counts as gone
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }
