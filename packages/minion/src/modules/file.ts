@@ -5,13 +5,11 @@
 import { createHash } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
-import type { WireValue } from "@func/shared";
-import { FuncError } from "@func/shared/core";
-import type { CallContext, FuncModule } from "../registry.js";
+import { FILE, FuncError } from "@func/shared/core";
+import { implement, type CallContext } from "../registry.js";
 
-/** Default and largest chunk `file.read` returns, bytes: answers stay well under the overlord's limits. */
+/** Default chunk `file.read` returns, bytes: answers stay well under the overlord's limits. */
 const READ_CHUNK = 1024 * 1024;
-const MAX_READ_CHUNK = 16 * 1024 * 1024;
 
 function within(path: string, root: string): boolean {
   return root === sep || path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
@@ -30,8 +28,8 @@ async function realRoots(ctx: CallContext): Promise<string[]> {
 }
 
 /** Resolves `path` (which must exist when `mustExist`, else its parent must) and checks it lies under a root. */
-async function checkedPath(ctx: CallContext, raw: WireValue | undefined, mustExist: boolean): Promise<string> {
-  if (typeof raw !== "string" || raw === "" || raw.includes("\0") || !isAbsolute(raw) || raw.length > 4096) {
+async function checkedPath(ctx: CallContext, raw: string, mustExist: boolean): Promise<string> {
+  if (raw === "" || raw.includes("\0") || !isAbsolute(raw) || raw.length > 4096) {
     throw new FuncError("BadArguments", "path must be an absolute path without NUL characters");
   }
   const abs = resolve(raw);
@@ -52,80 +50,44 @@ function sha256(data: Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-export const fileModule: FuncModule = {
-  name: "file",
-  description: "Write, read, checksum and stat files under the allowed roots",
-  methods: {
-    write: {
-      doc: "Writes data (text or base64 bytes) atomically; {written: false} when the content is already there. options: {mode}.",
-      example: 'func "web*" call file write /etc/motd "hello\\n"',
-      params: [
-        { name: "path", type: "string" },
-        { name: "data", type: "string" },
-        { name: "options", type: "struct", optional: true },
-      ],
-      run: async (ctx, path, data, options) => {
-        const target = await checkedPath(ctx, path, false);
-        const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data as string, "utf8");
-        const opts = (options ?? {}) as Record<string, WireValue>;
-        const mode = opts.mode === undefined ? undefined : Number(opts.mode);
-        if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)) throw new FuncError("BadArguments", "mode must be 0..0o7777");
-        const digest = sha256(bytes);
-        try {
-          const current = await fs.readFile(target);
-          if (sha256(current) === digest) {
-            if (mode !== undefined) await fs.chmod(target, mode);
-            return { written: false, size: bytes.length, sha256: digest };
-          }
-        } catch {
-          // no file yet
-        }
-        const tmp = `${target}.func-${process.pid}-${Date.now()}`;
-        await fs.writeFile(tmp, bytes, { mode: mode ?? 0o644, flag: "wx" });
-        await fs.rename(tmp, target);
-        return { written: true, size: bytes.length, sha256: digest };
-      },
-    },
-    read: {
-      doc: "Reads up to length bytes from offset: {data (base64), size, offset, eof}. Read big files in chunks.",
-      example: 'func "web1" call file read /etc/hostname',
-      params: [
-        { name: "path", type: "string" },
-        { name: "offset", type: "int", optional: true },
-        { name: "length", type: "int", optional: true },
-      ],
-      run: async (ctx, path, offset, length) => {
-        const target = await checkedPath(ctx, path, true);
-        const off = (offset as number | null | undefined) ?? 0;
-        const len = (length as number | null | undefined) ?? READ_CHUNK;
-        if (off < 0 || len < 0 || len > MAX_READ_CHUNK) throw new FuncError("BadArguments", `offset >= 0, 0 <= length <= ${MAX_READ_CHUNK}`);
-        const fh = await fs.open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
-        try {
-          const st = await fh.stat();
-          if (!st.isFile()) throw new FuncError("BadArguments", `${target} is not a regular file`);
-          const buf = Buffer.alloc(Math.max(0, Math.min(len, st.size - off)));
-          const { bytesRead } = buf.length ? await fh.read(buf, 0, buf.length, off) : { bytesRead: 0 };
-          return { data: buf.subarray(0, bytesRead), size: st.size, offset: off, eof: off + bytesRead >= st.size };
-        } finally {
-          await fh.close();
-        }
-      },
-    },
-    checksum: {
-      doc: "SHA-256 (hex) of a file's content.",
-      example: 'func "*" call file checksum /etc/passwd',
-      params: [{ name: "path", type: "string" }],
-      run: async (ctx, path) => sha256(await fs.readFile(await checkedPath(ctx, path, true))),
-    },
-    stat: {
-      doc: "{type, size, mode, uid, gid, mtime (epoch s)} of a path.",
-      example: 'func "*" call file stat /etc/nginx/nginx.conf',
-      params: [{ name: "path", type: "string" }],
-      run: async (ctx, path) => {
-        const st = await fs.stat(await checkedPath(ctx, path, true));
-        const type = st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "link" : "other";
-        return { type, size: st.size, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
-      },
-    },
+export const fileModule = implement(FILE, {
+  write: async (ctx, path, data, options) => {
+    const target = await checkedPath(ctx, path, false);
+    const mode = options?.mode;
+    const digest = sha256(data);
+    try {
+      const current = await fs.readFile(target);
+      if (sha256(current) === digest) {
+        if (mode !== undefined) await fs.chmod(target, mode);
+        return { written: false, size: data.length, sha256: digest };
+      }
+    } catch {
+      // no file yet
+    }
+    const tmp = `${target}.func-${process.pid}-${Date.now()}`;
+    await fs.writeFile(tmp, data, { mode: mode ?? 0o644, flag: "wx" });
+    await fs.rename(tmp, target);
+    return { written: true, size: data.length, sha256: digest };
   },
-};
+  read: async (ctx, path, offset, length) => {
+    const target = await checkedPath(ctx, path, true);
+    const off = offset ?? 0;
+    const len = length ?? READ_CHUNK;
+    const fh = await fs.open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new FuncError("BadArguments", `${target} is not a regular file`);
+      const buf = Buffer.alloc(Math.max(0, Math.min(len, st.size - off)));
+      const { bytesRead } = buf.length ? await fh.read(buf, 0, buf.length, off) : { bytesRead: 0 };
+      return { data: buf.subarray(0, bytesRead), size: st.size, offset: off, eof: off + bytesRead >= st.size };
+    } finally {
+      await fh.close();
+    }
+  },
+  checksum: async (ctx, path) => sha256(await fs.readFile(await checkedPath(ctx, path, true))),
+  stat: async (ctx, path) => {
+    const st = await fs.stat(await checkedPath(ctx, path, true));
+    const type = st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "link" : "other";
+    return { type, size: st.size, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+  },
+});

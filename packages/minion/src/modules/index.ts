@@ -5,7 +5,9 @@ import { commandModule } from "./command.js";
 import { fileModule } from "./file.js";
 import { jobsModule } from "./jobs.js";
 import { serviceModule } from "./service.js";
-import { diskModule, hardwareModule, processModule } from "./system-info.js";
+import { diskModule } from "./disk.js";
+import { hardwareModule } from "./hardware.js";
+import { processModule } from "./process.js";
 import { systemModule } from "./system.js";
 import { testModule } from "./test.js";
 

@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import {
+  checkCall,
   FuncError,
   homePaths,
   loadGroups,
@@ -11,6 +12,7 @@ import {
   resolveTargets,
   type HomePaths,
   type HostResult,
+  type MethodSignature,
   type OverlordConfig,
 } from "@func/shared";
 import type { JobEngine, JobStatus, JobSummary, WaitOptions } from "../jobs/job-engine.js";
@@ -18,6 +20,7 @@ import { refreshCrlIfStale } from "../ca/ca-store.js";
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
+import { hasCachedInventory, knownSignature, storeInventory } from "./signature-cache.js";
 import { TlsSessionStore } from "./tls-sessions.js";
 import { MinionTransport, type TlsIdentity } from "./transport.js";
 
@@ -42,6 +45,10 @@ export interface OverlordOptions {
   keepAlive?: boolean;
 }
 
+/** Hosts asked at once for `system.inventory` when no cached one knows a method. */
+const FETCH_HOSTS = 3;
+/** Longest wait for that inventory, ms: a host that does not answer soon is left to the call itself. */
+const FETCH_TIMEOUT_MS = 5000;
 /** How recent a change to certs/ or groups must be for its time stamps not to be trusted yet, ms. */
 const RACY_MS = 1000;
 
@@ -179,12 +186,40 @@ export class Overlord {
     return Object.fromEntries(Object.entries(results).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  /** Yields each host's result as it finishes. */
+  /**
+   * Yields each host's result as it finishes. The call is checked against its signature first (the built-in
+   * table, else the hosts' cached inventories): a bad one is one UsageError, and nothing is sent.
+   */
   async *stream(module: string, method: string, args: readonly unknown[] = []): AsyncGenerator<HostEvent> {
-    const minions = this.addresses();
+    const hosts = this.hosts();
+    checkCall(module, method, args, knownSignature(this.paths, hosts, module, method));
+    const minions = this.addresses(hosts);
     const queue = new EventQueue<HostEvent>();
-    queue.endWith(this.fanOut(minions, this.#call(`${module}.${method}`, args), (host, result) => queue.push({ host, result })));
+    const inventory = module === "system" && method === "inventory";
+    queue.endWith(
+      this.fanOut(minions, this.#call(`${module}.${method}`, args), (host, result) => {
+        // every inventory seen is kept: it is what types the words of that minion's own methods
+        if (inventory && result.outcome === "ok") storeInventory(this.paths, host, result.value);
+        queue.push({ host, result });
+      }),
+    );
     yield* queue;
+  }
+
+  /**
+   * The signature of `module.method` on this spec's hosts: the built-in table's, else a cached inventory's.
+   * With `fetch`, when none of the hosts has a cached inventory, the first host that answers (of up to
+   * FETCH_HOSTS) is asked for `system.inventory` first; undefined when nothing declares the method.
+   */
+  async signature(module: string, method: string, opts: { fetch?: boolean } = {}): Promise<MethodSignature | undefined> {
+    const hosts = this.hosts();
+    const known = knownSignature(this.paths, hosts, module, method);
+    if (known || !opts.fetch || hasCachedInventory(this.paths, hosts)) return known;
+    const asked = hosts.slice(0, FETCH_HOSTS);
+    await this.fanOut(this.addresses(asked), this.#call("system.inventory", [], { timeoutMs: Math.min(this.timeoutMs, FETCH_TIMEOUT_MS) }), (host, result) => {
+      if (result.outcome === "ok") storeInventory(this.paths, host, result.value);
+    });
+    return knownSignature(this.paths, asked, module, method);
   }
 
   #jobs(): Promise<JobEngine> {
@@ -215,6 +250,7 @@ export class Overlord {
    */
   async callAsync(module: string, method: string, args: readonly unknown[] = []): Promise<string> {
     const hosts = this.hosts();
+    checkCall(module, method, args, knownSignature(this.paths, hosts, module, method));
     const jobs = await this.#jobs();
     return jobs.submit(this.spec, hosts, module, method, args, {
       forks: this.forks,

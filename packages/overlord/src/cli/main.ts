@@ -8,7 +8,7 @@ import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
 import { EXIT, FUNC_VERSION, FuncError } from "@func/shared";
 import type { OverlordOptions } from "../call/overlord.js";
-import { coerceArgs } from "./args.js";
+import { callArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
 
 const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
@@ -19,7 +19,10 @@ type JobAction = (typeof JOB_ACTIONS)[number];
 const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
 16 no minion matched, 1 usage or configuration error.
 
-Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
+Arguments are typed by the method's signature (system method_help shows it): a word in a string parameter
+stays a string (call command run false), int/number/bool words parse, struct/array words are JSON; extra
+words join into command run's cmd with spaces (call command run ls -la). Methods without a signature:
+1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
 --str keeps every argument a string. Put -- before arguments that look like options.`;
 
 /** The global options: yargs and the fast path both parse with this table. */
@@ -190,11 +193,12 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
     case "call": {
       if (g.jobstatus !== undefined) return (await import("./job.js")).jobStatusCommand(String(g.jobstatus), opts, output(), io);
       if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
-      const [module, method, ...args] = inv.rest;
+      const [module, method, ...words] = inv.rest;
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
+      const args = await callArgs(inv.target, module, method, words, g.str, opts);
       return g.async
-        ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, !!g.nopoll)
-        : callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io);
+        ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, args, opts, output(), io, !!g.nopoll)
+        : callCommand(inv.target, module, method, args, opts, output(), io);
     }
   }
 }

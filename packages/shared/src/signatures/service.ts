@@ -1,0 +1,27 @@
+// Signatures of the `service` module: start, stop and inspect system services (systemd or init.d).
+
+import { defineModule, param, t, type MethodSignature } from "./schema.js";
+
+/** A unit or init.d script name: letters, digits, @ . _ : - and not an option. */
+export const UNIT_NAME = t.string({ pattern: "[A-Za-z0-9@._:][A-Za-z0-9@._:-]{0,199}" });
+
+function verb(v: string) {
+  return {
+    doc: `${v[0]!.toUpperCase()}${v.slice(1)}s a service; returns {rc, stdout, stderr}.`,
+    example: `func "web*" call service ${v} nginx`,
+    params: [param("name", UNIT_NAME)],
+  } as const satisfies MethodSignature;
+}
+
+export const SERVICE = defineModule({
+  name: "service",
+  description: "Start, stop and inspect system services (systemd or init.d)",
+  methods: {
+    start: verb("start"),
+    stop: verb("stop"),
+    restart: verb("restart"),
+    reload: verb("reload"),
+    status: { doc: "Is the service running? {running, rc, output}.", example: 'func "web*" call service status nginx', params: [param("name", UNIT_NAME)] },
+    get_running: { doc: "Names of running services (systemd only).", example: 'func "*" call service get_running', params: [] },
+  },
+});
