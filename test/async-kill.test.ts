@@ -6,10 +6,16 @@ import assert from "node:assert/strict";
 import { EXIT, JOB_ID_HEADER, isJobId, processRunning } from "@func/shared";
 import { Overlord, type JobStatus } from "@func/overlord";
 import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
-import { funcEnv, minionJobsFor, restartFuncd, until } from "./helpers/jobs.js";
+import { minionJobsFor, restartFuncd, until } from "./helpers/jobs.js";
 
-/** Pause the test dispatcher makes between hosts, so that a kill lands mid-fan-out. */
-const DISPATCH_DELAY_MS = "3000";
+/** funcd processes of the named minions, SIGSTOPped: the dispatcher's calls to them hang, so a kill lands mid-fan-out. */
+function freeze(fleet: TestFleet, names: string[]): () => void {
+  const pids = names.map((n) => fleet.minions.find((m) => m.name === n)!.pid);
+  for (const pid of pids) process.kill(pid, "SIGSTOP");
+  return () => {
+    for (const pid of pids.splice(0)) process.kill(pid, "SIGCONT");
+  };
+}
 
 describe("async jobs survive SIGKILL (3-minion fleet)", function () {
   this.timeout(60_000);
@@ -79,15 +85,18 @@ describe("async jobs survive SIGKILL (3-minion fleet)", function () {
   });
 
   it("the dispatcher killed mid-fan-out: every host accounted for, all finish, none run twice", async () => {
-    const r = await funcEnv(fleet.home, ["*", "call", "--async", "--nopoll", "test", "add", "7", "8"], { FUNC_TEST_DISPATCH_DELAY_MS: DISPATCH_DELAY_MS });
-    assert.equal(r.code, 0, r.stderr);
-    const id = r.stdout.trim();
+    const thaw = freeze(fleet, ["minion02", "minion03"]);
     const o = new Overlord("*", { home: fleet.home });
     try {
+      const r = await func(fleet.home, ["*", "call", "--async", "--nopoll", "test", "add", "7", "8"]);
+      assert.equal(r.code, 0, r.stderr);
+      const id = r.stdout.trim();
       await dispatched(o, id, "minion01");
       const before = await o.jobStatus(id, { poll: false });
       assert.ok(before.dispatcher.pid && processRunning(before.dispatcher.pid, id), "the dispatcher is running");
-      process.kill(before.dispatcher.pid!, "SIGKILL");
+      process.kill(before.dispatcher.pid, "SIGKILL");
+      await until("the dispatcher gone", () => (processRunning(before.dispatcher.pid, id) ? undefined : true));
+      thaw();
       const undispatched = Object.values(before.hosts).filter((h) => h.minionJobId === null).length;
       assert.ok(undispatched >= 1, "killed before the fan-out was done");
 
@@ -100,21 +109,24 @@ describe("async jobs survive SIGKILL (3-minion fleet)", function () {
 
       const wait = await func(fleet.home, ["job", "wait", id, "--json"]);
       assert.equal(wait.code, 0, wait.stderr);
-      for (const h of Object.values(JSON.parse(wait.stdout).hosts) as { outcome: string; value: unknown }[]) assert.deepEqual([h.outcome, h.value], ["ok", 15]);
+      for (const h of Object.values<{ outcome: string; value: unknown }>(JSON.parse(wait.stdout).hosts)) assert.deepEqual([h.outcome, h.value], ["ok", 15]);
       for (const host of ["minion01", "minion02", "minion03"]) assert.equal((await minionJobsFor(fleet.home, host, id)).length, 1, `${host} ran it once`);
     } finally {
+      thaw();
       await o.close();
     }
   });
 
   it("a call the dead dispatcher sent but never recorded is not run again: the minion returns the job it started", async () => {
-    const env = { ...process.env, FUNC_TEST_DISPATCH_DELAY_MS: "60000" };
-    const o = new Overlord("*", { home: fleet.home, env });
+    const thaw = freeze(fleet, ["minion02", "minion03"]);
+    const o = new Overlord("*", { home: fleet.home });
     try {
       const id = await o.callAsync("test", "add", [1, 1]);
       await dispatched(o, id, "minion01");
       const st = await o.jobStatus(id, { poll: false });
       process.kill(st.dispatcher.pid!, "SIGKILL");
+      await until("the dispatcher gone", () => (processRunning(st.dispatcher.pid, id) ? undefined : true));
+      thaw();
       // what the dispatcher had in flight when it died: minion02 started the job, the store never heard
       let inFlight: string | undefined;
       await o.fanOut(o.addresses(["minion02"]), { method: "async.test.add", params: [1, 1], timeoutMs: 10_000, headers: { [JOB_ID_HEADER]: id } }, (_h, res) => {
@@ -127,6 +139,7 @@ describe("async jobs survive SIGKILL (3-minion fleet)", function () {
       for (const h of Object.values(done.hosts)) assert.equal(h.outcome === "ok" && h.value, 2);
       assert.equal((await minionJobsFor(fleet.home, "minion02", id)).length, 1);
     } finally {
+      thaw();
       await o.close();
     }
   });

@@ -55,7 +55,7 @@ describe("bucket worker death", function () {
     assert.equal(workers.length, 2, "two bucket workers forked");
     process.kill(workers[0]!, "SIGKILL");
     await done;
-    o.close();
+    await o.close();
     assert.deepEqual(Object.keys(results).sort(), fleet.minions.map((m) => m.name).sort());
     for (const rs of Object.values(results)) assert.equal(rs.length, 1, "each host exactly once");
     const outcomes = Object.values(results).map((rs) => rs[0]!);
@@ -74,7 +74,7 @@ describe("bucket worker death", function () {
         most = Math.max(most, forkedChildren().length);
       }
       const results = await done;
-      o.close();
+      await o.close();
       assert.equal(Object.values(results).filter((r) => r.outcome === "ok").length, 6, JSON.stringify(results));
       return most;
     };

@@ -37,7 +37,7 @@ async function rejectsWith(p: Promise<unknown>, type: string, re?: RegExp): Prom
 /** A CSR whose CN is anything at all (createKeyAndCsr refuses control characters, so hostile ones are built here). */
 async function rawCsr(cn: string): Promise<string> {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]));
   const csr = await x509.Pkcs10CertificateRequestGenerator.create(
     { name: new x509.Name([{ CN: [{ utf8String: cn }] }]), keys, signingAlgorithm: alg },
     webcrypto,

@@ -26,16 +26,16 @@ describe("func CLI and API against a 5-minion fleet", function () {
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.job, null);
     assert.deepEqual(Object.keys(doc.hosts), fleet.minions.map((m) => m.name).sort());
-    for (const res of Object.values(doc.hosts) as { outcome: string; value: unknown }[]) assert.deepEqual([res.outcome, res.value], ["ok", 1]);
+    for (const res of Object.values<{ outcome: string; value: unknown }>(doc.hosts)) assert.deepEqual([res.outcome, res.value], ["ok", 1]);
     assert.equal(doc.summary.ok, 5);
   });
 
   it("types arguments: test add 1 2 gives 3, --str gives '12'", async () => {
     const r = await func(fleet.home, ["*", "call", "test", "add", "1", "2", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    for (const res of Object.values(JSON.parse(r.stdout).hosts) as { value: unknown }[]) assert.equal(res.value, 3);
+    for (const res of Object.values<{ value: unknown }>(JSON.parse(r.stdout).hosts)) assert.equal(res.value, 3);
     const s = await func(fleet.home, ["*", "call", "--str", "test", "add", "1", "2", "--json"]);
-    for (const res of Object.values(JSON.parse(s.stdout).hosts) as { value: unknown }[]) assert.equal(res.value, "12");
+    for (const res of Object.values<{ value: unknown }>(JSON.parse(s.stdout).hosts)) assert.equal(res.value, "12");
   });
 
   it("runs a shell command on each host and prints one line per host, sorted", async () => {
@@ -92,7 +92,7 @@ describe("func CLI and API against a 5-minion fleet", function () {
     assert.equal(r.code & EXIT.ERROR, EXIT.ERROR);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.summary.error, 5);
-    for (const res of Object.values(doc.hosts) as { outcome: string; error: { code: number; message: string } }[]) {
+    for (const res of Object.values<{ outcome: string; error: { code: number; message: string } }>(doc.hosts)) {
       assert.equal(res.outcome, "error");
       assert.equal(res.error.code, 1);
       assert.match(res.error.message, /test\.explode/);
@@ -161,7 +161,7 @@ describe("func CLI and API against a 5-minion fleet", function () {
       assert.equal(seen.length, 5);
       assert.equal(new Set(seen).size, 5);
     } finally {
-      o.close();
+      await o.close();
     }
   });
 

@@ -73,7 +73,7 @@ describe("enrollment by hand with real processes", function () {
   it("funcd --enroll waits; func-ca list shows it; func-ca sign lets it in; func \"*\" ping reaches it", async () => {
     const dir = minionHome("m-web1");
     const m = funcd(dir, "web1", "127.31.0.2");
-    const [, keyFp] = (await m.waitFor(/waiting to be signed.*key fingerprint (SHA256:[0-9A-F:]+)/))!;
+    const [, keyFp] = (await m.waitFor(/waiting to be signed.*key fingerprint (SHA256:[0-9A-F:]+)/));
     assert.equal(statSync(homePaths(dir).minionKey).mode & 0o777, 0o600);
 
     const list = await ca("list");
@@ -127,7 +127,7 @@ describe("enrollment by hand with real processes", function () {
       assert.equal(after[0]!.outcome, "unreachable", JSON.stringify(after));
       assert.match(after[0]!.message, /revoked/i);
     } finally {
-      overlord.close();
+      await overlord.close();
     }
   });
 

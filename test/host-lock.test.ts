@@ -65,7 +65,9 @@ describe("host lock", function () {
     assert.equal(await withHostLock(key, () => 42, 10_000), 42);
   });
 
-  it("16 processes writing one overlord job store at once: every host recorded, nothing lost", async () => {
+  it("16 processes writing one overlord job store at once: every host recorded, nothing lost", async function () {
+    // 800 writes taking turns at one lock, 17 Node processes starting: minutes on a loaded 2-core machine
+    this.timeout(240_000);
     const storeDir = join(dir, "jobs");
     const id = newJobId();
     const hosts = Array.from({ length: 16 }, (_, p) => Array.from({ length: 25 }, (_, i) => `w${p}-${i}`)).flat();

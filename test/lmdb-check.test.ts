@@ -52,8 +52,8 @@ describe("LMDB file check", function () {
     dir = mkdtempSync(join(tmpdir(), "func-lmdb-check-"));
     sample = join(dir, "sample", "data.mdb");
     await makeStore(sample, async (db) => {
-      for (let i = 0; i < 6000; i++) db.put(["job", `id${String(i).padStart(5, "0")}`], { i, text: "y".repeat(200) });
-      db.put(["big"], { blob: "z".repeat(200_000) });
+      for (let i = 0; i < 6000; i++) void db.put(["job", `id${String(i).padStart(5, "0")}`], { i, text: "y".repeat(200) });
+      void db.put(["big"], { blob: "z".repeat(200_000) });
       await db.flushed;
     });
   });

@@ -100,7 +100,7 @@ describe("minion async jobs (in-process funcd, real runners)", function () {
 
   it("the cap on running jobs answers fault 5, and frees up when they end", async () => {
     await until("no job running", async () => (((await value("jobs.list")) as { status: number }[]).some((j) => j.status === JOB_STATUS.RUNNING) ? undefined : true));
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await value("async.test.sleep", [2])) as string);
     const refused = await call("async.test.ping");
     assert.equal(refused.outcome, "error");

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULTS, JOB_STATUS, homePaths, newJobId, type MinionConfig } from "@func/shared";
+import { DEFAULTS, JOB_STATUS, homePaths, newJobId } from "@func/shared";
 import {
   MinionJobStore,
   RESULT_CUT_MARKER,
@@ -19,7 +19,7 @@ import {
   type MinionJob,
 } from "@func/minion";
 
-const CONFIG = { ...DEFAULTS.minion, minionName: "m", aclDir: "/nonexistent", auditLog: "/dev/null" } as MinionConfig;
+const CONFIG = { ...DEFAULTS.minion, minionName: "m", aclDir: "/nonexistent", auditLog: "/dev/null" };
 
 function job(overrides: Partial<MinionJob> = {}): MinionJob {
   return {

@@ -99,7 +99,7 @@ describe("revocation on a real fleet", function () {
       assert.equal(results[0]!.outcome, "unreachable", JSON.stringify(results));
       assert.match(results[0]!.message, /revoked/i);
     } finally {
-      overlord.close();
+      await overlord.close();
     }
   });
 });

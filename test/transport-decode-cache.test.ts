@@ -40,7 +40,7 @@ describe("transport: decoded answers are shared only by value", () => {
     if (a.outcome !== "ok" || b.outcome !== "ok") return;
     assert.deepEqual(a.value, b.value);
     assert.notEqual(a.value, b.value);
-    ((a.value as { list: unknown[] }).list as unknown[]).push("mutated");
+    ((a.value as { list: unknown[] }).list).push("mutated");
     assert.deepEqual(b.value, value, "the second host's value is untouched");
   });
 

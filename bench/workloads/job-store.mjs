@@ -1,10 +1,11 @@
 // Job-store workload on the overlord's LMDB store, through its own API, in phases (each a fresh process):
-//   seed DIR COUNT      inserts COUNT finished jobs (large transactions); prints {insertMs, ids}
+//   seed DIR COUNT      imports COUNT synthetic finished jobs (importFinished: large transactions); prints {insertMs, ids}
 //   query DIR IDS.json  newest 50 and status lookups, first and repeated; prints {listMs, lookupMs, ...}
 //   purge DIR COUNT     deletes the COUNT oldest finished jobs; prints {purgeMs, purged, left}
 
 import { readFileSync } from "node:fs";
 import { JobStore } from "@func/overlord/job-store";
+import { seedSynthetic } from "../../test/dist/helpers/synthetic-jobs.js";
 
 /** Status lookups timed in the query phase (random ids among the seeded ones). */
 const LOOKUPS = 1000;
@@ -18,7 +19,7 @@ let out;
 if (phase === "seed") {
   const count = Number(arg);
   const t0 = performance.now();
-  const ids = await store.seedSynthetic(count);
+  const ids = await seedSynthetic(store, count);
   await store.flushed();
   const insertMs = performance.now() - t0;
   // a sample of ids for the lookups, spread over the whole store

@@ -1,17 +1,12 @@
-// Test helpers for async jobs: run the CLI with extra environment, restart a fleet minion's funcd after a
-// test killed it (recorded in fleet.json so fleetDown still stops it), and poll for a condition.
+// Test helpers for async jobs: restart a fleet minion's funcd after a test killed it (recorded in fleet.json so
+// fleetDown still stops it), and poll for a condition.
 
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fleetFile, funcdArgs, readFleet } from "@func/overlord/fleet";
 import { Overlord } from "@func/overlord";
-import { FUNC_BIN, runBin, type RunResult, type TestFleet } from "./fleet.js";
-
-/** Runs the real `func` CLI with FUNC_HOME and extra environment variables. */
-export function funcEnv(home: string, args: string[], env: Record<string, string>, timeoutMs?: number): Promise<RunResult> {
-  return runBin(FUNC_BIN, args, { FUNC_HOME: home, ...env }, timeoutMs);
-}
+import type { TestFleet } from "./fleet.js";
 
 /** Polls `check` every `everyMs` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {

@@ -18,8 +18,8 @@ export interface Proc {
 export function startBin(bin: string, args: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
   let done = false;
   const exited = new Promise<number>((resolve) =>
     child.on("close", (code, signal) => {

@@ -304,7 +304,7 @@ export class MinionServer {
         if (!this.#opts.jobs || spec.signature.async_allowed === false) throw new FuncError("NoSuchMethod", `${name} cannot run as an async job here`);
         const key = req.headers[IDEMPOTENCY_HEADER];
         value = await this.#opts.jobs.start(name, call.params, ctx, typeof key === "string" ? key.slice(0, 128) : null);
-        audit(method, "ok", { job: value as string });
+        audit(method, "ok", { job: value });
       } else {
         value = await spec.run(ctx, ...args);
         audit(method, "ok");

@@ -230,6 +230,6 @@ export function loadGroups(paths: HomePaths): Record<string, string[]> {
 export function parseDuration(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/i.exec(text);
   if (!m) throw new FuncError("UsageError", `"${text}" is not a duration (e.g. 90, 30s, 15m, 12h, 7d, 2w)`);
-  const unit = { "": 1, s: 1, m: 60, h: 3600, d: DAY_S, w: 7 * DAY_S }[m[2]!.toLowerCase() as "" | "s"]!;
+  const unit = { "": 1, s: 1, m: 60, h: 3600, d: DAY_S, w: 7 * DAY_S }[m[2]!.toLowerCase() as "" | "s"];
   return Number(m[1]) * unit;
 }

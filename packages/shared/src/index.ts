@@ -30,3 +30,4 @@ export * from "./signatures/disk.js";
 export * from "./signatures/process.js";
 export * from "./signatures/service.js";
 export * from "./signatures/jobs.js";
+export * from "./detached-spawn.js";

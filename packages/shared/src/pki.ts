@@ -244,7 +244,7 @@ function firstField(name: X509.Name, field: string): string {
 // Keys
 
 async function newKeyPair(): Promise<webcrypto.CryptoKeyPair> {
-  return (await CRYPTO.subtle.generateKey(EC_KEY_ALG, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  return (await CRYPTO.subtle.generateKey(EC_KEY_ALG, true, ["sign", "verify"]));
 }
 
 async function keyPairToPem(keys: webcrypto.CryptoKeyPair): Promise<string> {

@@ -48,7 +48,7 @@ export function isTransient(err: unknown): boolean {
 }
 
 function roleOf(cert: PeerCertificate): string {
-  const ou = cert.subject?.OU as string | string[] | undefined;
+  const ou = cert.subject?.OU;
   return Array.isArray(ou) ? (ou[0] ?? "") : (ou ?? "");
 }
 

@@ -3,13 +3,13 @@
 // store; `jobs.*` report, list and purge. A RUNNING job whose runner is gone without a result is reported
 // (and stored) as LOST_IN_SPACE, never RUNNING forever.
 
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   FuncError,
+  spawnDetached,
   JOB_STATUS,
   newJobId,
   processRunning,
@@ -111,34 +111,24 @@ export class AsyncJobs implements AsyncStarter {
   }
 
   #spawnRunner(id: string): number {
-    mkdirSync(this.#paths.logDir, { recursive: true, mode: 0o700 });
-    const fd = openSync(join(this.#paths.logDir, RUNNER_LOG), "a", 0o600);
-    try {
-      const child = spawn(process.execPath, [this.#opts.runnerPath ?? RUNNER_PATH, id, this.#paths.configDir, this.#paths.stateDir], {
-        // own session: the runner outlives funcd (a restart, a crash, SIGKILL of funcd's process group)
-        detached: true,
-        stdio: ["ignore", fd, fd],
-        cwd: "/",
-      });
-      child.on("error", (err) => this.#opts.log?.(`job ${id}: runner: ${err.message}`));
-      // while funcd is its parent, its result is taken in as soon as it exits (after a restart, at the next look)
-      child.on("exit", (code, signal) => {
-        if (this.#closed) return;
-        const how = signal ? `killed by ${signal}` : `exit code ${code}`;
-        if (code !== 0) this.#opts.log?.(`job ${id}: the runner (pid ${child.pid}) ended: ${how}`);
-        try {
-          const job = this.#jobs().get(id);
-          if (job?.status === JOB_STATUS.RUNNING) this.#settle(job, Date.now(), how);
-        } catch (err) {
-          this.#opts.log?.(`job ${id}: ${(err as Error).message}`);
-        }
-      });
-      child.unref();
-      if (child.pid === undefined) throw new Error("spawn gave no pid");
-      return child.pid;
-    } finally {
-      closeSync(fd);
-    }
+    // own session: the runner outlives funcd (a restart, a crash, SIGKILL of funcd's process group)
+    const child = spawnDetached([this.#opts.runnerPath ?? RUNNER_PATH, id, this.#paths.configDir, this.#paths.stateDir], {
+      logFile: join(this.#paths.logDir, RUNNER_LOG),
+      cwd: "/",
+    });
+    // while funcd is its parent, its result is taken in as soon as it exits (after a restart, at the next look)
+    child.on("exit", (code, signal) => {
+      if (this.#closed) return;
+      const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+      if (code !== 0) this.#opts.log?.(`job ${id}: the runner (pid ${child.pid}) ended: ${how}`);
+      try {
+        const job = this.#jobs().get(id);
+        if (job?.status === JOB_STATUS.RUNNING) this.#settle(job, Date.now(), how);
+      } catch (err) {
+        this.#opts.log?.(`job ${id}: ${(err as Error).message}`);
+      }
+    });
+    return child.pid;
   }
 
   /** Settles every RUNNING job whose runner is gone: its result taken in, or LOST_IN_SPACE; returns how many. */

@@ -73,9 +73,9 @@ export class MinionJobStore {
       }
       const running = this.#db.getKeysCount({ start: ["running"], end: ["running", HIGH] });
       if (running >= cap) return { full: running };
-      this.#db.put(jobKey(job.id), job);
-      this.#db.put(runningKey(job.id), true);
-      if (idem) this.#db.put(idem, job.id);
+      void this.#db.put(jobKey(job.id), job);
+      void this.#db.put(runningKey(job.id), true);
+      if (idem) void this.#db.put(idem, job.id);
       return { id: job.id, existing: false };
     });
   }
@@ -84,9 +84,9 @@ export class MinionJobStore {
   abandon(id: string): void {
     this.#sync("abandon", () => {
       const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
-      if (job?.overlordJob !== undefined) this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
-      this.#db.remove(jobKey(id));
-      this.#db.remove(runningKey(id));
+      if (job?.overlordJob !== undefined) void this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
+      void this.#db.remove(jobKey(id));
+      void this.#db.remove(runningKey(id));
     });
   }
 
@@ -94,7 +94,7 @@ export class MinionJobStore {
   setPid(id: string, pid: number): void {
     this.#sync("set pid", () => {
       const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
-      if (job && job.status === JOB_STATUS.RUNNING && job.pid === undefined) this.#db.put(jobKey(id), { ...job, pid });
+      if (job && job.status === JOB_STATUS.RUNNING && job.pid === undefined) void this.#db.put(jobKey(id), { ...job, pid });
     });
   }
 
@@ -115,9 +115,9 @@ export class MinionJobStore {
       const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
       if (!job || job.status !== JOB_STATUS.RUNNING) return { changed: false, job };
       const done: MinionJob = { ...job, status, result, finished: now };
-      this.#db.put(jobKey(id), done);
-      this.#db.remove(runningKey(id));
-      this.#db.put(finishedKey(now, id), true);
+      void this.#db.put(jobKey(id), done);
+      void this.#db.remove(runningKey(id));
+      void this.#db.put(finishedKey(now, id), true);
       return { changed: true, job: done };
     });
   }
@@ -147,10 +147,10 @@ export class MinionJobStore {
         for (const key of keys) {
           const id = key[2];
           const job = this.#db.get(jobKey(id)) as MinionJob | undefined;
-          this.#db.remove(key);
+          void this.#db.remove(key);
           if (!job || job.status === JOB_STATUS.RUNNING) continue;
-          if (job.overlordJob !== undefined) this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
-          this.#db.remove(jobKey(id));
+          if (job.overlordJob !== undefined) void this.#db.remove(idemKey(job.overlordJob, job.peerCn, job.method));
+          void this.#db.remove(jobKey(id));
           purged += 1;
         }
       });

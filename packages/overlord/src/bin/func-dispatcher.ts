@@ -2,7 +2,6 @@
 // The async dispatcher: `func ... call --async` (or Overlord.callAsync) starts it detached with
 // `<job id> <config dir> <state dir>` once the job is stored; it sends the job to every host, records each
 // minion job id, and exits. The job id on its command line is how status calls tell it from a reused pid.
-// FUNC_TEST_DISPATCH_DELAY_MS (tests only) pauses between hosts so a test can kill it mid-fan-out.
 
 import { FuncError, homePaths, isJobId } from "@func/shared";
 import { Overlord } from "../call/overlord.js";
@@ -15,10 +14,9 @@ async function main(): Promise<number> {
     log("usage: func-dispatcher <job id> <config dir> <state dir>");
     return 1;
   }
-  const delayMs = Number(process.env.FUNC_TEST_DISPATCH_DELAY_MS ?? 0);
   const overlord = new Overlord("*", { home: homePaths(configDir, stateDir) });
   try {
-    await overlord.resumeDispatch(id, Number.isFinite(delayMs) && delayMs > 0 ? { delayMs } : {});
+    await overlord.resumeDispatch(id);
     return 0;
   } finally {
     await overlord.close();

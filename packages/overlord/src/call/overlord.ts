@@ -287,9 +287,9 @@ export class Overlord {
    * Sends the job to its hosts not dispatched yet, then purges expired jobs. The detached dispatcher runs
    * this; running it again is safe (minions answer a repeat with the job they already started).
    */
-  async resumeDispatch(id: string, opts: { delayMs?: number } = {}): Promise<void> {
+  async resumeDispatch(id: string): Promise<void> {
     const jobs = await this.#jobs();
-    await jobs.dispatch(id, opts);
+    await jobs.dispatch(id);
     await jobs.purgeExpired();
   }
 

@@ -27,7 +27,7 @@ export async function copyFile(spec: string, local: string, remote: string, opts
     const total = overlord.hosts().length;
     return await printResults(overlord.stream("file", "write", [remote, data, { mode: st.mode & 0o7777 }]), total, out, io);
   } finally {
-    overlord.close();
+    await overlord.close();
   }
 }
 
@@ -63,7 +63,7 @@ export async function getFile(spec: string, remote: string, dir: string, opts: O
     }
   } finally {
     for (const fd of fds.values()) closeSync(fd);
-    overlord.close();
+    await overlord.close();
   }
   async function* replay() {
     for (const host of hosts) yield { host, result: results[host]! };

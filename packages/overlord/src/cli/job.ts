@@ -1,7 +1,7 @@
 // `func job status|wait|list|purge` and `func <spec> call --async [--nopoll]`: async jobs from the command
 // line. Results print as sync calls do (printResults); the job's progress goes to stderr.
 
-import { EXIT, exitCodeFor, parseDuration, type HostResult, type Outcome } from "@func/shared";
+import { EXIT, exitCodeFor, parseDuration, type HostResult } from "@func/shared";
 import type { JobHost, JobStatus } from "../jobs/job-engine.js";
 import { EventQueue } from "../call/event-queue.js";
 import { Overlord, type HostEvent, type OverlordOptions } from "../call/overlord.js";
@@ -98,7 +98,7 @@ export async function jobStatusCommand(id: string, opts: OverlordOptions, out: O
     }
     const counts = Object.entries(st.summary).filter(([, n]) => n > 0).map(([o, n]) => `${n} ${o}`);
     io.err(`job ${st.id} ${st.status}: ${st.done}/${st.total} hosts done (${counts.join(", ")})\n`);
-    return exitCodeFor(Object.values(st.hosts).flatMap((h) => (h.outcome === "running" ? [] : [h.outcome as Outcome])));
+    return exitCodeFor(Object.values(st.hosts).flatMap((h) => (h.outcome === "running" ? [] : [h.outcome])));
   } finally {
     await overlord.close();
   }

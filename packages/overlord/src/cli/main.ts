@@ -214,7 +214,7 @@ async function runJob(inv: JobInvocation, env: NodeJS.ProcessEnv, io: Io, isTty:
   };
   // in `job wait`, --timeout is the bound on the wait, not the per-host timeout
   const { timeout: waitS, ...rest } = g;
-  const opts = overlordOptions(action === "wait" ? (rest as GlobalArgs) : g, env);
+  const opts = overlordOptions(action === "wait" ? (rest) : g, env);
   const output = outputOptions(g, env, isTty);
   switch (action) {
     case "status":

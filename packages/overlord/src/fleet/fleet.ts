@@ -3,12 +3,11 @@
 // process for large N) that enroll the real way: key and CSR made by funcd, sent to an enrollment service this
 // process runs on <base address>:51235 with autosign for the fleet's names. Used by the demo, tests, benchmarks.
 
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { ENROLL_PORT, FUNCD_NODE_FLAGS, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, type HomePaths } from "@func/shared";
+import { ENROLL_PORT, FUNCD_NODE_FLAGS, FuncError, MINION_PORT, formatIni, homePaths, processRunning, signedCertFile, spawnDetached, type HomePaths } from "@func/shared";
 import { caFingerprint, initCa } from "../ca/ca-store.js";
 import { startEnrollService, type EnrollService } from "../ca/enroll-service.js";
 import { Overlord } from "../call/overlord.js";
@@ -45,6 +44,9 @@ export interface FleetUpOptions {
   /** progress lines for long work (the CLI prints them on stderr) */
   log?: (message: string) => void;
 }
+
+/** How long fleetDown waits for SIGKILLed funcd processes to be gone. */
+const KILL_REAP_MS = 5000;
 
 /** Most minions `func-fleet up` starts: 127.0.0.0/8 has room for more, but this machine does not. */
 export const MAX_FLEET = 5000;
@@ -165,15 +167,7 @@ async function startAndWait(
   mkdirSync(logDir, { recursive: true });
   for (let start = 0; start < minions.length; start += perProcess) {
     const group = homes.slice(start, start + perProcess);
-    const logFile = join(logDir, `funcd-${minions[start]!.name}.log`);
-    const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, funcdArgs(group.map((h) => h.configDir)), {
-      detached: true,
-      stdio: ["ignore", fd, fd],
-    });
-    closeSync(fd);
-    child.unref();
-    const pid = child.pid!;
+    const { pid } = spawnDetached(funcdArgs(group.map((h) => h.configDir)), { logFile: join(logDir, `funcd-${minions[start]!.name}.log`) });
     state.pids.push(pid);
     group.forEach((h, k) => {
       const m = minions[start + k]!;
@@ -196,7 +190,7 @@ async function startAndWait(
     if (err instanceof Error && stopped.length > 0) err.message += ` (stopped the ${stopped.length} funcd process(es) still running)`;
     throw err;
   } finally {
-    overlord.close();
+    await overlord.close();
   }
   return state;
 
@@ -247,5 +241,8 @@ export async function fleetDown(home: string, opts: { graceMs?: number } = {}): 
       // already gone
     }
   }
+  // a killed process lingers until it is reaped (slow on a loaded machine): return once it is really gone
+  const reaped = Date.now() + KILL_REAP_MS;
+  while (live.some(alive) && Date.now() < reaped) await sleep(50);
   return { stopped: live };
 }

@@ -2,14 +2,13 @@
 // `async.m.f` out with the job id as idempotency key), status (resume a dead dispatcher, poll only the open
 // hosts in parallel, store each answer as it arrives), wait, list and purge. The Overlord class wraps this.
 
-import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import {
   ASYNC_METHOD_PREFIX,
   FuncError,
+  spawnDetached,
   JOB_ID_HEADER,
   emptySummary,
   isJobId,
@@ -162,22 +161,12 @@ export class JobEngine {
 
   #spawnDispatcher(id: string): number {
     const { paths } = this.#c;
-    mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
-    const fd = openSync(join(paths.logDir, DISPATCHER_LOG), "a", 0o600);
     try {
-      const child = spawn(process.execPath, [DISPATCHER_PATH, id, paths.configDir, paths.stateDir], {
-        // own session: the dispatcher finishes the fan-out after `func` has printed the id and exited
-        detached: true,
-        stdio: ["ignore", fd, fd],
-        env: { ...this.#c.env },
-      });
-      child.on("error", () => {
-        // no pid: the next status call finds no live dispatcher and dispatches itself
-      });
-      child.unref();
-      return child.pid ?? 0;
-    } finally {
-      closeSync(fd);
+      // own session: the dispatcher finishes the fan-out after `func` has printed the id and exited
+      return spawnDetached([DISPATCHER_PATH, id, paths.configDir, paths.stateDir], { logFile: join(paths.logDir, DISPATCHER_LOG), env: { ...this.#c.env } }).pid;
+    } catch {
+      // no pid: the next status call finds no live dispatcher and dispatches itself
+      return 0;
     }
   }
 
@@ -191,9 +180,9 @@ export class JobEngine {
   /**
    * Dispatches every host of the job that has neither a minion job id nor a final outcome. The detached
    * dispatcher runs this; a status call runs it again when the dispatcher died (`resumed`). Hosts are
-   * recorded as they answer. `delayMs` (tests) dispatches one host at a time with a pause between.
+   * recorded as they answer.
    */
-  async dispatch(id: string, opts: { delayMs?: number; resumed?: boolean } = {}): Promise<void> {
+  async dispatch(id: string, opts: { resumed?: boolean } = {}): Promise<void> {
     const { store } = this.#c;
     const job = this.#job(id);
     const states = store.hostStates(id);
@@ -216,14 +205,7 @@ export class JobEngine {
         else if ("final" in reading) writes.push(store.recordFinal(id, host, reading.final));
         else retry.set(host, reading.retry);
       };
-      if (opts.delayMs && opts.delayMs > 0) {
-        for (const [i, host] of todo.entries()) {
-          await this.#c.fanOut(this.#c.addresses([host]), call, onResult, settings);
-          if (i < todo.length - 1) await sleep(opts.delayMs);
-        }
-      } else {
-        await this.#c.fanOut(this.#c.addresses(todo), call, onResult, settings);
-      }
+      await this.#c.fanOut(this.#c.addresses(todo), call, onResult, settings);
       await Promise.all(writes);
       todo = [...retry.keys()];
       if (todo.length === 0) break;
@@ -306,7 +288,7 @@ export class JobEngine {
         if (!r.final || seen.has(host)) continue;
         seen.add(host);
         const { final: _final, ...result } = r;
-        opts.onHost?.(host, result as HostResult & { minionJobId?: string });
+        opts.onHost?.(host, result);
       }
       opts.onStatus?.(st);
       const left = until - Date.now();

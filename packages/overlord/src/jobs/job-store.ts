@@ -6,18 +6,15 @@
 
 import type { Key, RootDatabase } from "lmdb";
 import { resolve } from "node:path";
-import { FuncError, emptySummary, newJobId, withHostLock, type HostResult } from "@func/shared";
+import { FuncError, withHostLock, type HostResult } from "@func/shared";
 import { openLmdb, storeError } from "@func/shared/lmdb-store";
 import { deriveJobState, type HostState, type JobMeta, type JobRecord } from "./job-state.js";
 
 /** Upper bound for string keys in a range (ids and host names are ASCII). */
 const HIGH = "\uffff";
-/** Jobs deleted per write transaction by a purge, and records per transaction when seeding. */
+/** Jobs deleted per write transaction by a purge, and jobs per transaction when importing. */
 const WRITE_BATCH = 500;
-const SEED_BATCH = 10_000;
-/** Hex digits of a job id's random suffix, and how many suffixes there are. */
-const SUFFIX_HEX = 10;
-const SUFFIX_SPACE = 16 ** SUFFIX_HEX;
+const IMPORT_BATCH = 10_000;
 
 const jobKey = (id: string): Key => ["job", id];
 const hostKey = (id: string, host: string): Key => ["job", id, host];
@@ -31,11 +28,11 @@ export interface StoredJob {
   hosts: Record<string, HostState>;
 }
 
-export interface SeedOptions {
-  /** hosts per synthetic job (default 1) */
-  hostsPerJob?: number;
-  /** creation time of the first job, epoch ms (default: `count` ms before now); each next one is 1 ms later */
-  startMs?: number;
+/** A job that is over, as `importFinished` takes it: every host final, `meta.dispatchDone` and `meta.finished` set. */
+export interface FinishedJob {
+  job: JobRecord;
+  hosts: Record<string, HostState>;
+  meta: JobMeta;
 }
 
 export class JobStore {
@@ -68,9 +65,9 @@ export class JobStore {
   create(job: JobRecord): Promise<void> {
     return this.#write("create", () => {
       if (this.#db.get(jobKey(job.id)) !== undefined) throw new FuncError("StoreError", `job ${job.id} exists already`);
-      this.#db.put(jobKey(job.id), job);
-      this.#db.put(metaKey(job.id), {});
-      this.#db.put(createdKey(job.created, job.id), true);
+      void this.#db.put(jobKey(job.id), job);
+      void this.#db.put(metaKey(job.id), {});
+      void this.#db.put(createdKey(job.created, job.id), true);
     });
   }
 
@@ -94,7 +91,7 @@ export class JobStore {
   updateMeta(id: string, patch: Partial<JobMeta>): Promise<JobMeta> {
     return this.#write("update meta", () => {
       const meta = { ...((this.#db.get(metaKey(id)) as JobMeta | undefined) ?? {}), ...patch };
-      this.#db.put(metaKey(id), meta);
+      void this.#db.put(metaKey(id), meta);
       return meta;
     });
   }
@@ -105,7 +102,7 @@ export class JobStore {
       const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
       if (cur?.minionJobId !== undefined || cur?.result !== undefined) return cur;
       const next: HostState = { ...cur, minionJobId, updated: now };
-      this.#db.put(hostKey(id, host), next);
+      void this.#db.put(hostKey(id, host), next);
       return next;
     });
   }
@@ -116,7 +113,7 @@ export class JobStore {
       const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
       if (cur?.result !== undefined) return cur;
       const next: HostState = { ...cur, result, updated: now };
-      this.#db.put(hostKey(id, host), next);
+      void this.#db.put(hostKey(id, host), next);
       return next;
     });
   }
@@ -174,10 +171,10 @@ export class JobStore {
       await this.#write("purge", () => {
         for (const key of doomed) {
           const id = key[2];
-          for (const host of this.#db.getKeys({ start: ["job", id, ""], end: ["job", id, HIGH] })) this.#db.remove(host);
-          this.#db.remove(jobKey(id));
-          this.#db.remove(metaKey(id));
-          this.#db.remove(key);
+          for (const host of this.#db.getKeys({ start: ["job", id, ""], end: ["job", id, HIGH] })) void this.#db.remove(host);
+          void this.#db.remove(jobKey(id));
+          void this.#db.remove(metaKey(id));
+          void this.#db.remove(key);
         }
       });
       purged += doomed.length;
@@ -190,46 +187,31 @@ export class JobStore {
   }
 
   /**
-   * Inserts `count` finished synthetic jobs quickly (large transactions): for benchmarks of `list` and
-   * `status` against a big store. Returns the ids, oldest first.
+   * Writes whole jobs that are already over (record, every host's final state and the bookkeeping) in large
+   * transactions, `IMPORT_BATCH` jobs each: for jobs that ran elsewhere (a restored or migrated store) and
+   * for filling a store quickly. A job id that exists already is refused and nothing of its batch is written.
    */
-  async seedSynthetic(count: number, opts: SeedOptions = {}): Promise<string[]> {
-    const perJob = Math.max(1, opts.hostsPerJob ?? 1);
-    const start = opts.startMs ?? Date.now() - count;
-    const ids: string[] = [];
-    const hosts = Array.from({ length: perJob }, (_, h) => `synthetic${String(h + 1).padStart(3, "0")}`);
-    const summary = { ...emptySummary(), ok: perJob };
-    // one random suffix counted up, not one random draw per job (a third of the time of a million inserts)
-    const suffix = parseInt(newJobId().slice(-SUFFIX_HEX), 16);
-    let stampSecond = NaN;
-    let stamp = "";
-    for (let base = 0; base < count; base += SEED_BATCH) {
-      await this.#write("seed", () => {
-        for (let i = base; i < Math.min(count, base + SEED_BATCH); i++) {
-          const created = start + i;
-          // the time part changes once a second: take it from a real id then, not a random draw per job
-          const second = Math.floor(created / 1000);
-          if (second !== stampSecond) [stampSecond, stamp] = [second, newJobId(new Date(created)).slice(0, -SUFFIX_HEX)];
-          const id = stamp + ((suffix + i) % SUFFIX_SPACE).toString(16).padStart(SUFFIX_HEX, "0");
-          this.#db.put(jobKey(id), {
-            id,
-            spec: "synthetic*",
-            module: "test",
-            method: "ping",
-            args: [],
-            created,
-            deadline: created + 86_400_000,
-            hosts,
-            dispatch: { forks: 1, concurrency: 1, timeoutMs: 30_000 },
-          } satisfies JobRecord);
-          for (const host of hosts) this.#db.put(hostKey(id, host), { minionJobId: id, result: { outcome: "ok", value: 1 }, updated: created } satisfies HostState);
-          this.#db.put(metaKey(id), { dispatchDone: true, finished: created, summary } satisfies JobMeta);
-          this.#db.put(createdKey(created, id), true);
-          ids.push(id);
+  async importFinished(jobs: Iterable<FinishedJob>): Promise<number> {
+    let written = 0;
+    let batch: FinishedJob[] = [];
+    const flush = () =>
+      this.#write("import", () => {
+        for (const { job, hosts, meta } of batch) {
+          if (this.#db.get(jobKey(job.id)) !== undefined) throw new FuncError("StoreError", `job ${job.id} exists already`);
+          void this.#db.put(jobKey(job.id), job);
+          for (const [host, state] of Object.entries(hosts)) void this.#db.put(hostKey(job.id, host), state);
+          void this.#db.put(metaKey(job.id), meta);
+          void this.#db.put(createdKey(job.created, job.id), true);
         }
+        written += batch.length;
+        batch = [];
       });
+    for (const job of jobs) {
+      batch.push(job);
+      if (batch.length >= IMPORT_BATCH) await flush();
     }
-    return ids;
+    if (batch.length > 0) await flush();
+    return written;
   }
 
   /** Resolves once every write so far is on disk. */
