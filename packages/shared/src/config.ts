@@ -57,6 +57,10 @@ export interface MinionConfig {
   advertiseAddr: string;
   /** how often to fetch the CRL from the enrollment service, s; 0: never */
   crlRefreshS: number;
+  /** what `reboot.now` runs (with /bin/sh -c, a few seconds after it answered); tests point it at something harmless */
+  rebootCommand: string;
+  /** seconds between `reboot.now` answering and running reboot_command */
+  rebootDelayS: number;
   /** directories the `file` module may read and write under (file_roots); paths are resolved first */
   fileRoots: string[];
 }
@@ -108,6 +112,8 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     advertiseAddr: "",
     crlRefreshS: 300,
     fileRoots: ["/"],
+    rebootCommand: "/sbin/shutdown -r now",
+    rebootDelayS: 5,
   },
   overlord: {
     socketTimeoutS: 30,
@@ -193,6 +199,8 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     advertiseAddr: s.str("advertise_addr", d.advertiseAddr),
     crlRefreshS: s.num("crl_refresh", d.crlRefreshS, 0),
     fileRoots: s.list("file_roots", d.fileRoots),
+    rebootCommand: s.str("reboot_command", d.rebootCommand),
+    rebootDelayS: s.num("reboot_delay", d.rebootDelayS, 0),
   };
 }
 

@@ -1,9 +1,13 @@
-// Shell globs (`*`, `?`, `[...]`), matched case-insensitively: the one matcher behind target specs and ACLs.
+// Shell globs (`*`, `?`, `[...]`): the one matcher behind target specs and ACLs (case-insensitively) and the
+// filetracker's paths (case-sensitively).
 
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;
 
-/** Compiles a shell glob to an anchored, case-insensitive RegExp. An unclosed `[` is a literal. */
-export function globToRegExp(glob: string): RegExp {
+/**
+ * Compiles a shell glob to an anchored RegExp, case-insensitive unless `caseSensitive` (file names).
+ * An unclosed `[` is a literal.
+ */
+export function globToRegExp(glob: string, caseSensitive = false): RegExp {
   let out = "";
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -25,7 +29,7 @@ export function globToRegExp(glob: string): RegExp {
       i = close;
     } else out += c.replace(REGEX_SPECIAL, "\\$&");
   }
-  return new RegExp(`^${out}$`, "i");
+  return new RegExp(`^${out}$`, caseSensitive ? "" : "i");
 }
 
 export function isGlob(pattern: string): boolean {

@@ -20,23 +20,31 @@ export function osRelease(): Record<string, string> {
   }
 }
 
+/** What hardware.info answers: the facts an operator asks first, load included. */
+function info() {
+  const rel = osRelease();
+  const cpu = cpus();
+  return {
+    hostname: hostname(),
+    os: rel.PRETTY_NAME ?? osType(),
+    os_id: rel.ID ?? "",
+    os_version: rel.VERSION_ID ?? "",
+    kernel: release(),
+    arch: arch(),
+    cpu_model: cpu[0]?.model ?? "",
+    cpus: cpu.length,
+    memory_total: totalmem(),
+    memory_free: freemem(),
+    uptime: Math.round(uptime()),
+    loadavg: loadavg(),
+  };
+}
+
 export const hardwareModule = implement(HARDWARE, {
-  info: () => {
-    const rel = osRelease();
-    const cpu = cpus();
-    return {
-      hostname: hostname(),
-      os: rel.PRETTY_NAME ?? osType(),
-      os_id: rel.ID ?? "",
-      os_version: rel.VERSION_ID ?? "",
-      kernel: release(),
-      arch: arch(),
-      cpu_model: cpu[0]?.model ?? "",
-      cpus: cpu.length,
-      memory_total: totalmem(),
-      memory_free: freemem(),
-      uptime: Math.round(uptime()),
-      loadavg: loadavg(),
-    };
+  info: () => info(),
+  // what does not change from one minute to the next: func-inventory diffs it
+  inventory: () => {
+    const { memory_free: _free, uptime: _up, loadavg: _load, ...stable } = info();
+    return stable;
   },
 });

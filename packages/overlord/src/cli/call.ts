@@ -67,6 +67,12 @@ export async function printResults(
   return exitCodeFor(hosts.map((h) => results[h]!.outcome));
 }
 
+/** After a filtered call: how many hosts matched of how many asked (and whose facts could not be read). */
+export function printSelection(overlord: Overlord, io: Io): void {
+  const s = overlord.selection;
+  if (s) io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (reported above)` : ""}\n`);
+}
+
 /** Groups hosts whose outcome and printed lines are identical; the largest group first. */
 export function foldResults(hosts: readonly string[], results: Record<string, HostResult>): [string, HostResult][] {
   const groups = new Map<string, { hosts: string[]; result: HostResult }>();
@@ -95,7 +101,9 @@ export async function callCommand(
   const overlord = new Overlord(spec, { ...opts, keepAlive: false });
   try {
     const total = overlord.hosts().length;
-    return await printResults(overlord.stream(module, method, args), total, out, io);
+    const code = await printResults(overlord.stream(module, method, args), total, out, io);
+    printSelection(overlord, io);
+    return code;
   } finally {
     await overlord.close();
   }

@@ -6,12 +6,12 @@
 
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
-import { EXIT, FUNC_VERSION, FuncError } from "@func/shared";
+import { EXIT, FUNC_VERSION, FuncError, parseFactFilter } from "@func/shared";
 import type { OverlordOptions } from "../call/overlord.js";
 import { callArgs } from "./args.js";
 import { callCommand, listMinions, type Io, type OutputOptions } from "./call.js";
 
-const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
+const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile", "show"] as const;
 type Action = (typeof ACTIONS)[number];
 const JOB_ACTIONS = ["status", "wait", "list", "purge"] as const;
 type JobAction = (typeof JOB_ACTIONS)[number];
@@ -38,6 +38,8 @@ const OPTIONS = {
   async: { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" },
   nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
   jobstatus: { alias: "s", type: "string", describe: "call --jobstatus ID: the status of an async job (Func's spelling of func job status)" },
+  filter: { type: "string", describe: 'run only where every fact clause holds: "os=debian,cpus>=4" (= != < <= > >= ~)' },
+  filteror: { type: "string", describe: 'run only where some fact clause holds: "os=debian,os=ubuntu"' },
 } as const satisfies Record<string, Options>;
 
 /** The options of `func job ...`, besides the global ones. */
@@ -61,6 +63,8 @@ interface GlobalArgs {
   async?: boolean;
   nopoll?: boolean;
   jobstatus?: string;
+  filter?: string;
+  filteror?: string;
 }
 
 /** One parsed command line of the default command. */
@@ -153,8 +157,11 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
   };
   const forks = num(a.forks, "forks", 1);
   const timeout = num(a.timeout, "timeout", 0.001);
+  if (a.filter !== undefined && a.filteror !== undefined) throw new FuncError("UsageError", "--filter and --filteror cannot be used together");
+  const filterText = a.filter ?? a.filteror;
   return {
     env,
+    ...(filterText !== undefined ? { filter: parseFactFilter(String(filterText), a.filteror !== undefined ? "any" : "all") } : {}),
     ...(forks !== undefined ? { forks: Math.floor(forks) } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(a.exclude ? { exclude: a.exclude } : {}),
@@ -179,6 +186,10 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
   switch (inv.action) {
     case "list_minions":
       return listMinions(inv.target, opts, io);
+    case "show": {
+      const [what, ...keys] = inv.rest;
+      return (await import("./show.js")).showCommand(inv.target, what, keys, opts, output(), io);
+    }
     case "ping":
       return callCommand(inv.target, "test", "ping", [], opts, output(), io);
     case "copyfile":
@@ -262,7 +273,7 @@ export async function yargsParse(
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
           .positional("action", {
             choices: ACTIONS,
-            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> | getfile <remote> <localdir>",
+            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> | getfile <remote> <localdir> | show hardware|facts [keys..]",
           })
           .positional("args", { type: "string", array: true }),
       async (a) => {
@@ -279,6 +290,8 @@ export async function yargsParse(
     .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
     .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog")
     .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
+    .example('$0 "*" --filter "os=debian,cpus>=4" call command run "apt-get -y upgrade"', "only hosts whose facts match")
+    .example('$0 "*" show facts os kernel memory', "some facts of every host")
     .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
     .epilog(EPILOG)
     .strictOptions(false)

@@ -1,5 +1,6 @@
 // Signatures of the `hardware` module: the host's OS, kernel, CPUs and memory.
 
+import { INVENTORY_METHOD } from "./common.js";
 import { defineModule } from "./schema.js";
 
 export const HARDWARE = defineModule({
@@ -11,5 +12,6 @@ export const HARDWARE = defineModule({
       example: 'func "*" call hardware info',
       params: [],
     },
+    inventory: INVENTORY_METHOD("hardware", "OS, kernel, architecture, CPU model and count, total memory"),
   },
 });

@@ -1,5 +1,6 @@
 // Signatures of the `service` module: start, stop and inspect system services (systemd or init.d).
 
+import { INVENTORY_METHOD } from "./common.js";
 import { defineModule, param, t, type MethodSignature } from "./schema.js";
 
 /** A unit or init.d script name: letters, digits, @ . _ : - and not an option. */
@@ -23,5 +24,12 @@ export const SERVICE = defineModule({
     reload: verb("reload"),
     status: { doc: "Is the service running? {running, rc, output}.", example: 'func "web*" call service status nginx', params: [param("name", UNIT_NAME)] },
     get_running: { doc: "Names of running services (systemd only).", example: 'func "*" call service get_running', params: [] },
+    enabled: {
+      doc: "Does the service start at boot? (systemctl is-enabled, else an S link in /etc/rc[2-5].d)",
+      example: 'func "web*" call service enabled nginx',
+      params: [param("name", UNIT_NAME)],
+    },
+    get_enabled: { doc: "Names of services started at boot.", example: 'func "*" call service get_enabled', params: [] },
+    inventory: INVENTORY_METHOD("service", "services enabled at boot and running now"),
   },
 });

@@ -13,9 +13,37 @@ import type { MethodSignature, ModuleSignature } from "./schema.js";
 import { SERVICE } from "./service.js";
 import { SYSTEM } from "./system.js";
 import { TEST } from "./test.js";
+import { SYSCTL } from "./sysctl.js";
+import { USERS } from "./users.js";
+import { FILETRACKER } from "./filetracker.js";
+import { MOUNT } from "./mount.js";
+import { PORTINFO } from "./portinfo.js";
+import { NETWORK } from "./network.js";
+import { PACKAGES } from "./packages.js";
+import { REBOOT } from "./reboot.js";
+import { FACTS } from "./facts.js";
 
 /** Every built-in module's signatures, in the order `func` lists them. */
-export const SIGNATURES: readonly ModuleSignature[] = [TEST, COMMAND, SYSTEM, FILE, HARDWARE, DISK, PROCESS, SERVICE, JOBS];
+export const SIGNATURES: readonly ModuleSignature[] = [
+  TEST,
+  COMMAND,
+  SYSTEM,
+  FILE,
+  HARDWARE,
+  DISK,
+  PROCESS,
+  SERVICE,
+  JOBS,
+  FACTS,
+  SYSCTL,
+  USERS,
+  FILETRACKER,
+  MOUNT,
+  PORTINFO,
+  NETWORK,
+  PACKAGES,
+  REBOOT,
+];
 
 const BY_NAME = new Map(SIGNATURES.map((m) => [m.name, m]));
 
