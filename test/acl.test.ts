@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, homePaths, readCsr, type CertPair, type HostResult } from "@func/shared";
-import { MinionTransport, issueIdentity, minionAddress, type TlsIdentity } from "@func/overlord";
+import { MinionTransport, issueIdentity, minionAddress } from "@func/overlord";
+import type { TlsMaterial } from "@func/shared";
 import { FUNC_CA_BIN, func, runBin, startFleet, tempHome, type TestFleet } from "./helpers/fleet.js";
 import { eventually } from "./helpers/procs.js";
 
@@ -24,7 +25,7 @@ describe("ACLs on a real fleet", function () {
   const callers: Record<string, Caller> = {};
 
   const aclDir = (minion: string) => homePaths(join(fleet.home, "minions", minion)).aclDir;
-  const identity = (c: Caller): TlsIdentity => ({ key: c.key, cert: c.cert, ca: caPem });
+  const identity = (c: Caller): TlsMaterial => ({ key: c.key, cert: c.cert, ca: caPem });
   const fromPair = (p: CertPair): Caller => ({ key: p.keyPem, cert: p.certPem });
 
   async function call(caller: string, method: string, params: unknown[] = [], minion = "minion01"): Promise<HostResult> {

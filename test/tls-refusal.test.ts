@@ -8,7 +8,8 @@ import { request } from "node:https";
 import { join } from "node:path";
 import { createCa, createCrl, certInfo, homePaths, issueCert, type CertPair, type HostResult } from "@func/shared";
 import { startMinion, type StartedMinion } from "@func/minion";
-import { MinionTransport, type TlsIdentity } from "@func/overlord";
+import { MinionTransport } from "@func/overlord";
+import type { TlsMaterial } from "@func/shared";
 import { tempHome } from "./helpers/fleet.js";
 
 const DAY = 24 * 3600 * 1000;
@@ -40,7 +41,7 @@ describe("TLS refusals in both directions", function () {
     return m;
   }
 
-  async function call(identity: TlsIdentity, m: StartedMinion, name = m.name): Promise<HostResult> {
+  async function call(identity: TlsMaterial, m: StartedMinion, name = m.name): Promise<HostResult> {
     const t = new MinionTransport(identity);
     try {
       return await t.call({ name, host: m.address, port: m.port }, "test.ping", [], { timeoutMs: 10_000 });
@@ -49,7 +50,7 @@ describe("TLS refusals in both directions", function () {
     }
   }
 
-  const id = (pair: CertPair, extra: Partial<TlsIdentity> = {}): TlsIdentity => ({ key: pair.keyPem, cert: pair.certPem, ca: ca.certPem, ...extra });
+  const id = (pair: CertPair, extra: Partial<TlsMaterial> = {}): TlsMaterial => ({ key: pair.keyPem, cert: pair.certPem, ca: ca.certPem, ...extra });
 
   before(async () => {
     root = tempHome("tls-refusal");

@@ -3,7 +3,7 @@
 // by the funcd binary (one home, or several for a large local fleet) and by tests that start real minions.
 
 import { existsSync, readFileSync } from "node:fs";
-import { FuncError, crlNextUpdate, fingerprint, loadMinionConfig, normalizeFingerprint, parseHostPort, type HomePaths, type MinionConfig } from "@func/shared";
+import { FuncError, crlNextUpdate, fingerprint, loadMinionConfig, normalizeFingerprint, parseHostPort, type HomePaths, type MinionConfig, type TlsMaterial } from "@func/shared";
 import { AsyncJobs } from "./jobs/job-launcher.js";
 import { CrlRefresher } from "./enroll/crl-refresh.js";
 import { EnrollClientPool, type EnrollClient } from "./enroll/enroll-client.js";
@@ -36,7 +36,7 @@ export interface StartMinionExtra {
   modules?: readonly FuncModule[];
 }
 
-function readPki(paths: HomePaths, log: (m: string) => void): { key: string; cert: string; ca: string; crl?: string } {
+function readPki(paths: HomePaths, log: (m: string) => void): TlsMaterial {
   for (const f of [paths.minionKey, paths.minionCert, paths.minionCa]) {
     if (!existsSync(f)) {
       throw new FuncError(

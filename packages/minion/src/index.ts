@@ -1,4 +1,4 @@
-export { MinionServer, ASYNC_PREFIX, IDEMPOTENCY_HEADER, type MinionServerOptions, type TlsMaterial, type AsyncStarter } from "./server.js";
+export { MinionServer, ASYNC_PREFIX, IDEMPOTENCY_HEADER, type MinionServerOptions, type AsyncStarter } from "./server.js";
 export { Registry, faultFor, implement, type CallContext, type FuncModule, type Implementation, type JobsService, type JobCaller, type MethodSpec } from "./registry.js";
 export { MODULES } from "./modules/index.js";
 export { Acl, parseAcl, OVERLORD_ROLE } from "./acl.js";

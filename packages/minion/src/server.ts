@@ -16,6 +16,7 @@ import {
   encodeResponse,
   type HomePaths,
   type MinionConfig,
+  type TlsMaterial,
   type WireValue,
   RPC_PATHS,
   httpError,
@@ -49,13 +50,6 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
   ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
   HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
 };
-
-export interface TlsMaterial {
-  key: string;
-  cert: string;
-  ca: string;
-  crl?: string;
-}
 
 /** Starts and reports async jobs (AsyncJobs provides it); absent, `async.` and `jobs.` calls answer a fault. */
 export interface AsyncStarter extends JobsService {

@@ -1,6 +1,6 @@
 export { Overlord, type OverlordOptions, type HostEvent, type FactSelection } from "./call/overlord.js";
 export { fanOut, buckets, type FanOutCall, type FanOutOptions } from "./call/fan-out.js";
-export { MinionTransport, classify, type TlsIdentity, type CallOptions } from "./call/transport.js";
+export { MinionTransport, classify, type CallOptions } from "./call/transport.js";
 export { listMinionNames, minionAddress, type MinionAddress } from "./call/universe.js";
 export { JobEngine, type JobStatus, type JobSummary, type JobHost, type OpenHost, type WaitOptions } from "./jobs/job-engine.js";
 export { deriveJobState, readStatusReply, readDispatchReply, JOB_STATE_CODE, type JobRecord, type HostState, type JobMeta, type JobState, type DispatchSettings } from "./jobs/job-state.js";

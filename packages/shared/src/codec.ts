@@ -3,6 +3,7 @@
 // linear pre-scan against hostile bodies and a strict grammar check. Both the minion and the overlord use it.
 
 import { createRequire } from "node:module";
+import { DEFAULTS } from "./config.js";
 import { FuncError } from "./errors.js";
 import { XML_ILLEGAL_CHAR } from "./xml-chars.js";
 
@@ -20,17 +21,16 @@ export interface CodecLimits {
   maxStringBytes?: number;
 }
 
-/** Default body limit: 4 MiB holds any normal call or result and bounds parse time to well under a second. */
-export const CODEC_MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** Default nesting limit: real payloads nest a handful of levels; 64 keeps recursion over decoded values cheap. */
-export const CODEC_MAX_DEPTH = 64;
-/** Default element limit: 100k values is far past any real payload and bounds the objects one body can allocate. */
-export const CODEC_MAX_ELEMENTS = 100_000;
-
+/**
+ * The codec's default limits are minion.conf's defaults (config.ts DEFAULTS, the one defaults object):
+ * `max_body_bytes` 4 MiB holds any normal call or result and bounds parse time to well under a second;
+ * `max_depth` 64: real payloads nest a handful of levels and recursion over decoded values stays cheap;
+ * `max_elements` 100k values is far past any real payload and bounds the objects one body can allocate.
+ */
 export const CODEC_LIMITS: CodecLimits = Object.freeze({
-  maxBodyBytes: CODEC_MAX_BODY_BYTES,
-  maxDepth: CODEC_MAX_DEPTH,
-  maxElements: CODEC_MAX_ELEMENTS,
+  maxBodyBytes: DEFAULTS.minion.maxBodyBytes,
+  maxDepth: DEFAULTS.minion.maxDepth,
+  maxElements: DEFAULTS.minion.maxElements,
 });
 
 /** Longest method name accepted (module.method names are short; this bounds what an error message echoes). */
@@ -217,8 +217,8 @@ function checkValue(value: unknown, path: string, depth: number, ancestors: Set<
     throw bad(path, `a ${typeof name === "string" && name ? name : "non-plain"} object cannot travel (only plain objects and arrays)`);
   }
   if (ancestors.has(obj)) throw bad(path, "circular reference");
-  if (depth + 1 > CODEC_MAX_DEPTH) {
-    throw new FuncError("LimitExceeded", `${path}: nested deeper than ${CODEC_MAX_DEPTH} arrays/objects`);
+  if (depth + 1 > CODEC_LIMITS.maxDepth) {
+    throw new FuncError("LimitExceeded", `${path}: nested deeper than ${CODEC_LIMITS.maxDepth} arrays/objects`);
   }
   ancestors.add(obj);
   try {

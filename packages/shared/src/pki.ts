@@ -28,6 +28,15 @@ const x509 = new Proxy({} as typeof X509, {
 
 /** minion: a managed host; overlord: the admin identity, allowed every method; service: the enrollment server;
  * user: an extra caller identity whose rights come from the minions' ACLs only. */
+
+/** A TLS identity as PEM text, for either side of mutual TLS: own key and cert, the CA to trust, the CRL to enforce. */
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+  ca: string;
+  crl?: string;
+}
+
 export type CertRole = "minion" | "overlord" | "service" | "user";
 
 export interface CertPair {

@@ -10,16 +10,13 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
-  rmdirSync,
   rmSync,
-  statSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import {
   FuncError,
   KEY_FILE_MODE,
@@ -45,6 +42,7 @@ import {
   type CertPair,
   type CertRole,
   type HomePaths,
+  withHostLock,
 } from "@func/shared";
 
 /** Lifetime of each CRL this CA writes, days. */
@@ -53,8 +51,6 @@ export const CRL_DAYS = 30;
 const CRL_REFRESH_BEFORE_MS = (CRL_DAYS / 2) * 24 * 60 * 60 * 1000;
 /** Most requests left waiting for `func-ca sign` at once: more answer LimitExceeded (bounds disk use by strangers). */
 export const MAX_WAITING_CSRS = 1000;
-/** A CA lock older than this was left by a process that died: it is broken, ms. */
-const LOCK_STALE_MS = 30_000;
 /** How long a CA change waits for another process's lock, ms. */
 const LOCK_WAIT_MS = 10_000;
 /** Identity names (overlord@host, ops1, ci-runner): a file name and a CN, so no `/`, no `..`, no spaces. */
@@ -141,50 +137,9 @@ function csrMetaFile(paths: HomePaths, name: string): string {
 // The CA lock: revocations and CRL writes are read-modify-write of revoked.json, and func-ca (one process) and
 // func-ca serve (another) both do them. Signing needs no lock: a cert is published with an exclusive link.
 
-const inProcessLocks = new Map<string, Promise<unknown>>();
-
-async function withCaLock<T>(paths: HomePaths, fn: () => Promise<T>): Promise<T> {
-  const key = paths.caDir;
-  const prev = inProcessLocks.get(key) ?? Promise.resolve();
-  const run = prev.then(
-    () => withFileLock(paths, fn),
-    () => withFileLock(paths, fn),
-  );
-  inProcessLocks.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (inProcessLocks.get(key) === run) inProcessLocks.delete(key);
-  }
-}
-
-async function withFileLock<T>(paths: HomePaths, fn: () => Promise<T>): Promise<T> {
-  const lock = join(paths.caDir, ".lock");
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(lock, { mode: PRIVATE_DIR_MODE });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
-      } catch {
-        // gone meanwhile: try again
-      }
-      if (Date.now() > deadline) throw new FuncError("ConfigError", `the CA in ${paths.caDir} is locked by another process (${lock})`);
-      await sleep(20);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    try {
-      rmdirSync(lock);
-    } catch {
-      // broken as stale by someone else: nothing to release
-    }
-  }
+/** The host lock (shared host-lock.ts) keyed by the CA's directory: freed by the kernel if its holder dies. */
+function withCaLock<T>(paths: HomePaths, fn: () => Promise<T>): Promise<T> {
+  return withHostLock(`ca:${resolve(paths.caDir)}`, fn, LOCK_WAIT_MS);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import type { HostResult } from "@func/shared";
 import type { MinionAddress } from "./universe.js";
 import { sessionKey, type SessionCache } from "./tls-sessions.js";
-import { MinionTransport, encodeRequest, type TlsIdentity } from "./transport.js";
+import { MinionTransport, encodeRequest } from "./transport.js";
+import type { TlsMaterial } from "@func/shared";
 
 export interface FanOutCall {
   method: string;
@@ -19,7 +20,7 @@ export interface FanOutCall {
 }
 
 export interface FanOutOptions {
-  identity: TlsIdentity;
+  identity: TlsMaterial;
   /** most buckets: the first runs in this process, each other one in a forked worker */
   forks: number;
   /**
@@ -47,7 +48,7 @@ export type WorkerMessage =
 export interface WorkerTask {
   minions: MinionAddress[];
   call: FanOutCall;
-  identity: TlsIdentity;
+  identity: TlsMaterial;
   concurrency: number;
   /** saved TLS sessions of this bucket's minions, by sessionKey */
   sessions: [string, Uint8Array][];

@@ -25,7 +25,8 @@ import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
 import { hasCachedInventory, knownSignature, storeInventory } from "./signature-cache.js";
 import { TlsSessionStore } from "./tls-sessions.js";
-import { MinionTransport, type TlsIdentity } from "./transport.js";
+import { MinionTransport } from "./transport.js";
+import type { TlsMaterial } from "@func/shared";
 
 export interface OverlordOptions {
   /** the overlord's home directory, or its paths; default: FUNC_HOME / ~/.func / /etc/func from `env` */
@@ -84,7 +85,7 @@ export class Overlord {
   readonly paths: HomePaths;
   readonly config: OverlordConfig;
   readonly #opts: OverlordOptions;
-  #identity: TlsIdentity | undefined;
+  #identity: TlsMaterial | undefined;
   #crlStamp = "";
   #transport: MinionTransport | undefined;
   #universe: Universe | undefined;
@@ -147,7 +148,7 @@ export class Overlord {
     return this.#universe;
   }
 
-  identity(): TlsIdentity {
+  identity(): TlsMaterial {
     if (this.#identity) return this.#identity;
     const p = this.paths;
     for (const f of [p.overlordKey, p.overlordCert, p.caCert]) {

@@ -12,6 +12,7 @@ import {
   encodeCall,
   parseFaultString,
   type HostResult,
+  type TlsMaterial,
   type WireValue,
 } from "@func/shared";
 import type { MinionAddress } from "./universe.js";
@@ -27,13 +28,6 @@ const DECODED_CACHE_ENTRIES = 64;
 
 /** Limits for decoding answers: minions are authenticated, so only memory-safety bounds apply. */
 const RESPONSE_LIMITS = { maxBodyBytes: MAX_RESPONSE_BYTES, maxDepth: 256, maxElements: 10_000_000 };
-
-export interface TlsIdentity {
-  key: string;
-  cert: string;
-  ca: string;
-  crl?: string;
-}
 
 export interface CallOptions {
   timeoutMs: number;
@@ -62,7 +56,7 @@ export class MinionTransport {
    * `keepAlive` (default true) keeps connections open for the next call; a one-shot fan-out turns it off, so
    * each connection closes after its answer instead of 1000 idle sockets piling up until the end.
    */
-  constructor(identity: TlsIdentity, opts: { maxSockets?: number; sessions?: SessionCache; keepAlive?: boolean } = {}) {
+  constructor(identity: TlsMaterial, opts: { maxSockets?: number; sessions?: SessionCache; keepAlive?: boolean } = {}) {
     this.#sessions = opts.sessions;
     this.#context = createSecureContext({
       key: identity.key,
