@@ -1,12 +1,59 @@
-export * from "./core.js";
+// @func/shared: what the minion and the overlord both need, and nothing else. Everything below is public to
+// the func packages; for scripts (`import ... from "@func/shared"`) the stable part is the first group: the
+// vocabulary a caller of the Overlord API sees in its results. Light entry for the async runner: ./core.
+
+// The vocabulary of results: errors and fault codes, per-host outcomes and exit bits, job ids and statuses.
+export * from "./errors.js";
+export * from "./outcomes.js";
+export * from "./job-status.js";
+
+// Targets: specs, globs, names in their one canonical form.
+export * from "./glob.js";
 export * from "./targets.js";
+export * from "./names.js";
+
+// Configuration and where files live: INI files, DEFAULTS (every default in one object), homes.
 export * from "./ini.js";
+export * from "./home.js";
 export * from "./config.js";
-export * from "./pki.js";
+
+// The wire and identity: the XML-RPC codec, HTTP replies, PKI (CA, certs, CRLs), the enrollment protocol.
 export * from "./codec.js";
-export * from "./process-check.js";
-export * from "./enroll-wire.js";
-export * from "./lmdb-check.js";
-export * from "./host-lock.js";
 export * from "./http-reply.js";
+export * from "./pki.js";
+export * from "./enroll-wire.js";
+
+// Host mechanisms: atomic files, the host lock, detached children, process liveness, LMDB damage checks.
+export * from "./files.js";
+export * from "./host-lock.js";
 export * from "./detached-spawn.js";
+export * from "./process-check.js";
+export * from "./lmdb-check.js";
+
+// Method signatures: the table of the built-in modules (one file of declarations each), the checks both sides
+// run, CLI-word typing, minions' inventories; fact filters.
+export * from "./signatures/schema.js";
+export * from "./signatures/check.js";
+export * from "./signatures/words.js";
+export * from "./signatures/table.js";
+export * from "./signatures/inventory.js";
+export * from "./signatures/common.js";
+export * from "./signatures/test.js";
+export * from "./signatures/command.js";
+export * from "./signatures/system.js";
+export * from "./signatures/file.js";
+export * from "./signatures/hardware.js";
+export * from "./signatures/disk.js";
+export * from "./signatures/process.js";
+export * from "./signatures/service.js";
+export * from "./signatures/jobs.js";
+export * from "./signatures/sysctl.js";
+export * from "./signatures/users.js";
+export * from "./signatures/filetracker.js";
+export * from "./signatures/mount.js";
+export * from "./signatures/portinfo.js";
+export * from "./signatures/network.js";
+export * from "./signatures/packages.js";
+export * from "./signatures/reboot.js";
+export * from "./signatures/facts.js";
+export * from "./fact-filter.js";

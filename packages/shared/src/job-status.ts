@@ -38,15 +38,6 @@ export function isJobId(value: unknown): value is string {
   return typeof value === "string" && JOB_ID_RE.test(value);
 }
 
-/** The creation time encoded in a job id (epoch ms), or null for a malformed id. */
-export function jobIdTime(id: string): number | null {
-  if (!isJobId(id)) return null;
-  const s = id.slice(0, 15);
-  const iso = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`;
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? null : t;
-}
-
 /** Method prefix that turns a call into a background job on the minion (`async.test.sleep`). */
 export const ASYNC_METHOD_PREFIX = "async.";
 /**

@@ -7,15 +7,10 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { join } from "node:path";
 import type { MinionConfig, WireValue } from "@func/shared";
 import { JOB_STATUS } from "@func/shared/core";
+import type { MinionJob } from "./minion-job-store.js";
 
-/** What a runner needs: the call, who made it, and funcd's settings. */
-export interface SpooledJob {
-  id: string;
-  method: string;
-  args: WireValue[];
-  peerCn: string;
-  peerRole: string | null;
-  address: string;
+/** What a runner needs: the call, who made it (as the job store records them), and funcd's settings. */
+export interface SpooledJob extends Pick<MinionJob, "id" | "method" | "args" | "peerCn" | "peerRole" | "address"> {
   config: MinionConfig;
 }
 

@@ -85,16 +85,7 @@ export interface JobStatus {
 }
 
 /** One line of `listJobs`: read from the store only (no minion is asked). */
-export interface JobSummary {
-  id: string;
-  status: JobState;
-  code: number;
-  spec: string;
-  module: string;
-  method: string;
-  created: string;
-  total: number;
-  done: number;
+export interface JobSummary extends Pick<JobStatus, "id" | "status" | "code" | "spec" | "module" | "method" | "created" | "total" | "done"> {
   /** outcome counts of the final hosts */
   summary: Summary;
 }
