@@ -43,6 +43,7 @@ export default tseslint.config(
   { files: ["packages/shared/src/**/*.ts"], rules: boundary("@func/minion", "@func/overlord", "@func/web") },
   { files: ["packages/minion/src/**/*.ts"], rules: boundary("@func/overlord", "@func/web") },
   { files: ["packages/overlord/src/**/*.ts"], rules: boundary("@func/minion", "@func/web") },
+  { files: ["packages/web/src/**/*.ts", "packages/web/page/**/*.ts"], rules: boundary("@func/minion") },
   {
     // the async job runner's start-up cost is every async job's: it loads the core entry of shared only
     files: ["packages/minion/src/bin/job-runner.ts", "packages/minion/src/jobs/job-runner.ts", "packages/minion/src/jobs/job-spool.ts"],

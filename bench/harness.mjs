@@ -20,6 +20,7 @@ const WARM_FLOOR = join(HERE, "floor/warm-posts.mjs");
 const WARM_API = join(HERE, "workloads/warm-api.mjs");
 const ASYNC_JOBS = join(HERE, "workloads/async-jobs.mjs");
 const JOB_STORE = join(HERE, "workloads/job-store.mjs");
+const WEB_API = join(HERE, "workloads/web-api.mjs");
 const CPU_PROBE = join(HERE, "cpu-probe.mjs");
 /** The line the warm workloads print once connected, before the timed rounds. */
 const WARM_MARK = "connected\n";
@@ -39,10 +40,12 @@ export const TARGETS = {
   jobListMs: 50,
   statusLookupMs: 1,
   idleRssMb: 60,
+  webSpeedup: 3,
 };
 
-/** Workload groups, all run by default (`--workloads cold,warm` picks some). */
+/** Workload groups, all run by default (`--workloads cold,warm` picks some); `web` (func-web) only when asked for. */
 export const WORKLOADS = ["cold", "warm", "async", "footprint"];
+export const OPTIONAL_WORKLOADS = ["web"];
 
 /** The full run (`npm run bench`) and the short one (`-- --quick`). */
 export const PROFILES = {
@@ -524,6 +527,51 @@ async function jobStore(ctx, p) {
 }
 
 /**
+ * func-web: a warm call (POST /api/calls, then the event stream to its summary) on the largest size, through
+ * a func-web that is already connected, against a cold CLI call (`func @group call test ping`, no saved TLS
+ * sessions) on the same hosts, rounds interleaved.
+ */
+async function webApi(ctx, p) {
+  const n = Math.max(...ctx.sizes);
+  const cold = series();
+  const warm = [];
+  const failures = [];
+  const runs = n >= 1000 ? Math.min(p.runs, p.runsLarge) : p.runs;
+  for (let r = 0; r < runs; r++) {
+    rmSync(ctx.sessionsFile, { force: true });
+    const c = await timeProcess([FUNC_BIN, `@bench-n${n}`, "call", "test", "ping"], { FUNC_HOME: ctx.home }, ctx.serverPids);
+    if (allOk(c, n)) record(cold, c);
+    else failures.push(`cold CLI: exit ${c.code}: ${c.stderr.trim().slice(-200)}`);
+    const w = await timeProcess([WEB_API, ctx.home, `@bench-n${n}`, "3"], {}, ctx.serverPids, WARM_MARK);
+    try {
+      const out = JSON.parse(w.stdout.trim().split("\n").pop());
+      if (w.code === 0 && out.ok === n * out.rounds.length) warm.push(...out.rounds);
+      else failures.push(`func-web: ${out.ok}/${n * out.rounds.length} ok`);
+    } catch {
+      failures.push(`func-web: exit ${w.code}: ${w.stderr.trim().slice(-200)}`);
+    }
+  }
+  const warmMs = median(warm);
+  const coldMs = median(cold.ms);
+  const speedup = warmMs && coldMs ? round(coldMs / warmMs, 2) : null;
+  ctx.log(`func-web N=${n}: warm API call ${round(warmMs)} ms, cold CLI ${round(coldMs)} ms: ${speedup}x`);
+  return [
+    {
+      workload: "web-api",
+      n,
+      variant: "test.ping: POST /api/calls + event stream to the summary (warm func-web) vs a cold `func` call",
+      unit: "ms",
+      func: { median: round(warmMs), min: warm.length ? round(Math.min(...warm)) : null, max: warm.length ? round(Math.max(...warm)) : null, runs: warm.map((x) => round(x)) },
+      cold: summarize(cold),
+      speedup,
+      target: `warm API >= ${TARGETS.webSpeedup}x faster than the cold CLI`,
+      met: speedup !== null && speedup >= TARGETS.webSpeedup,
+      failures,
+    },
+  ];
+}
+
+/**
  * Runs the benchmark. Options: quick (the short profile), sizes/runs/... to override a profile, fleetHome (a
  * fleet to reuse and leave running; else one is made in a temp dir and removed), baseAddress (first minion
  * address), footprintAddress (the lone footprint minion), perProcess, workloads (a subset of WORKLOADS), log.
@@ -592,6 +640,7 @@ export async function runBench(opts = {}) {
     if (only.has("warm")) rows.push(...(await warmApi(ctx, p)));
     if (only.has("async")) rows.push(...(await asyncJobs(ctx, p)), ...(await jobStore(ctx, p)));
     if (only.has("footprint")) rows.push(...(await footprint(ctx, p)));
+    if (only.has("web")) rows.push(...(await webApi(ctx, p)));
   } finally {
     if (listDir) rmSync(listDir, { recursive: true, force: true });
     if (ownFleet) {

@@ -38,6 +38,9 @@ export function tableMarkdown(results) {
         lines.push(`| job store | ${fmt(r.n)} | \`func job status ID\`, a fresh process | ${fmt(r.cliStatusMs)} ms | \`node -e ""\`: ${fmt(r.nodeStartMs)} ms | | | n/a |`);
         lines.push(`| job store | ${fmt(r.n)} | purge the ${fmt(r.purged)} oldest | ${fmt(r.purgeMs)} ms | | | | n/a |`);
         break;
+      case "web-api":
+        lines.push(`| func-web | ${r.n} | ${r.variant} | ${fmt(r.func.median)} ms | cold CLI: ${fmt(r.cold.median)} ms | ${fmt(r.speedup, 2)}x faster | ${r.target} | ${yesNo(r.met)} |`);
+        break;
       default:
         if (r.status) lines.push(`| ${r.workload} | ${fmt(r.n)} | ${r.variant} | ${r.status} | | | | n/a |`);
     }

@@ -269,6 +269,11 @@ export class Overlord {
     return knownSignature(this.paths, asked, module, method);
   }
 
+  /** The job engine over this overlord's store (opened on first use): func-web records and lists jobs with it. */
+  jobEngine(): Promise<JobEngine> {
+    return this.#jobs();
+  }
+
   #jobs(): Promise<JobEngine> {
     // one engine (one open store) per instance, however many calls race to create it
     this.#engine ??= (async () => {

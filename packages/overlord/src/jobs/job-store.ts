@@ -118,6 +118,17 @@ export class JobStore {
     });
   }
 
+  /** Records the final outcomes of many hosts in one transaction (each as `recordFinal`: the first final outcome stays). */
+  recordFinals(id: string, finals: ReadonlyArray<{ host: string; result: HostResult; at: number }>): Promise<void> {
+    return this.#write("record results", () => {
+      for (const { host, result, at } of finals) {
+        const cur = this.#db.get(hostKey(id, host)) as HostState | undefined;
+        if (cur?.result !== undefined) continue;
+        void this.#db.put(hostKey(id, host), { ...cur, result, updated: at } satisfies HostState);
+      }
+    });
+  }
+
   /** Jobs newest first; `before` (a job id) pages on to older ones. Finished jobs are read without their hosts. */
   list(opts: { limit?: number; before?: string } = {}): StoredJob[] {
     let start: Key = ["created", HIGH];

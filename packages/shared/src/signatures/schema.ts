@@ -196,32 +196,10 @@ export function defineModule<const M extends ModuleSignature>(m: M): M {
   return m;
 }
 
-/** `add(a: int, b?: int = 0)`: the signature line of help output. */
+/**
+ * `add(a: any, b?: int)`: the signature line of help output, one word per type (the constraints
+ * are in `system.inventory`; func-web parses this line).
+ */
 export function formatSignature(name: string, sig: MethodSignature): string {
-  const params = sig.params.map((p) => {
-    const dflt = p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : "";
-    return `${p.name}${p.optional ? "?" : ""}: ${typeName(p.type)}${dflt}`;
-  });
-  return `${name}(${params.join(", ")})`;
-}
-
-/** A type as help shows it: `string`, `int 1..65535`, `enum(a|b)`, `struct{timeout?, env?}`. */
-export function typeName(type: TypeSpec): string {
-  switch (type.kind) {
-    case "int":
-    case "number":
-      return type.min !== undefined || type.max !== undefined ? `${type.kind} ${type.min ?? ""}..${type.max ?? ""}` : type.kind;
-    case "enum":
-      return `enum(${type.values.join("|")})`;
-    case "struct":
-      return `struct{${Object.entries(type.fields)
-        .map(([k, f]) => `${k}${f.optional ? "?" : ""}`)
-        .join(", ")}}`;
-    case "map":
-      return `map<${typeName(type.values)}>`;
-    case "array":
-      return `array<${typeName(type.items)}>`;
-    default:
-      return type.kind;
-  }
+  return `${name}(${sig.params.map((p) => `${p.name}${p.optional ? "?" : ""}: ${p.type.kind}`).join(", ")})`;
 }
