@@ -10,7 +10,7 @@ import { fleetDown, fleetUp, type FleetState, type FleetUpOptions } from "@func/
 import { homePaths } from "@func/shared";
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-/** what `npm install` links as `func`: the bundled CLI */
+/** what `npm install` links as `func`: the bin shim (checks Node, then runs the compiled CLI) */
 export const FUNC_BIN = join(REPO, "packages/overlord/bin/func.js");
 export const FUNC_CA_BIN = join(REPO, "packages/overlord/dist/bin/func-ca.js");
 export const FUNC_FLEET_BIN = join(REPO, "packages/overlord/dist/bin/func-fleet.js");

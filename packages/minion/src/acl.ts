@@ -90,6 +90,12 @@ export class Acl {
     this.#stamp = stamp;
   }
 
+  /** Reads the ACL files again now (funcd's SIGHUP); returns the problems found. */
+  reload(): string[] {
+    this.#reloadIfChanged(true);
+    return this.errors;
+  }
+
   /** May the holder of a cert with this CN and role call `method` (with `async.` already stripped)? */
   allows(cn: string, role: string | null, method: string): boolean {
     if (role === OVERLORD_ROLE) return true;

@@ -20,6 +20,12 @@ export interface StartedMinion {
   config: MinionConfig;
   /** fetches the CRL from the enrollment service now (null when none is configured) */
   crlRefresher: CrlRefresher | null;
+  /**
+   * Re-reads minion.conf, the ACL files, the PKI files (CRL, cert) and reopens the audit log, keeping every
+   * connection (funcd's SIGHUP, the systemd unit's ExecReload); then fetches the CRL from the enrollment service.
+   * Returns what it could not apply; a minion.conf or CRL that does not read throws and changes nothing.
+   */
+  reload(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -125,6 +131,13 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
       server,
       config,
       crlRefresher,
+      reload: async () => {
+        const fresh = { ...loadMinionConfig(paths), ...overrides };
+        const pki = readPki(paths, log);
+        const { aclErrors, needRestart } = server.reload({ cert: pki.cert, key: pki.key, ...(pki.crl ? { crl: pki.crl } : {}) }, fresh);
+        if (crlRefresher) await crlRefresher.refresh();
+        return [...aclErrors.map((e) => `acl: ${e}`), ...needRestart.map((k) => `${k} changed in ${paths.minionConf}: restart funcd to apply it`)];
+      },
       close: async () => {
         crlRefresher?.stop();
         ownPool?.close();

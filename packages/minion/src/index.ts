@@ -2,6 +2,7 @@ export { MinionServer, ASYNC_PREFIX, IDEMPOTENCY_HEADER, type MinionServerOption
 export { Registry, faultFor, implement, type CallContext, type FuncModule, type Implementation, type JobsService, type JobCaller, type MethodSpec } from "./registry.js";
 export { MODULES } from "./modules/index.js";
 export { Acl, parseAcl, OVERLORD_ROLE } from "./acl.js";
+export { AuditLog, type AuditLimits, type AuditRecord } from "./audit.js";
 export { startMinion, type StartedMinion, type StartMinionExtra } from "./daemon.js";
 export { EnrollClient, EnrollClientPool, isTransient, type EnrollTarget, type EnrollTrust } from "./enroll/enroll-client.js";
 export { enrollMinion, backoffDelay, advertisedAddress, ENROLL_POLL_START_MS, ENROLL_POLL_MAX_MS, type EnrollOptions, type Enrolled } from "./enroll/enroll.js";

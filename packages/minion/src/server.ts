@@ -96,7 +96,7 @@ export class MinionServer {
     this.registry = opts.registry ?? new Registry(MODULES);
     this.#acl = new Acl(opts.config.aclDir);
     for (const e of this.#acl.errors) opts.log?.(`acl: ${e}`);
-    this.#audit = new AuditLog(opts.config.auditLog);
+    this.#audit = new AuditLog(opts.config.auditLog, { maxBytes: opts.config.auditLogMaxBytes, keep: opts.config.auditLogKeep });
     if (this.#audit.error) opts.log?.(`audit: ${this.#audit.error}`);
     const c = opts.config;
     // one largest request must always fit, or the body limit would be a lie
@@ -191,6 +191,28 @@ export class MinionServer {
     this.#server.setSecureContext(this.#tlsOptions(this.#tls));
     // a resumed session skips the certificate checks, so a peer revoked by this CRL must not resume one
     this.#server.setTicketKeys(randomBytes(TICKET_KEYS_BYTES));
+  }
+
+  /**
+   * funcd's SIGHUP: the ACL files read again, the audit log reopened, new TLS material (CRL, cert) for new
+   * connections, and the limits of a re-read minion.conf applied, without closing a connection. Keys that
+   * need a new socket or identity (listen address and port, name, ACL and audit paths, the in-flight byte budget) are returned, unchanged.
+   */
+  reload(tls: Partial<TlsMaterial>, fresh: MinionConfig): { aclErrors: string[]; needRestart: string[] } {
+    const config = this.#opts.config;
+    const fixed = ["minionName", "listenAddr", "listenPort", "aclDir", "auditLog", "maxInflightBytes"] as const;
+    const needRestart = fixed.filter((k) => fresh[k] !== config[k]);
+    const kept = Object.fromEntries(fixed.map((k) => [k, config[k]]));
+    // modules and handlers read the config per call: the new limits apply to the next request
+    Object.assign(config, fresh, kept);
+    this.#server.maxConnections = config.maxConnections;
+    this.#server.headersTimeout = config.headersTimeoutMs;
+    this.#server.requestTimeout = config.requestTimeoutMs;
+    this.#server.keepAliveTimeout = config.keepAliveTimeoutMs;
+    this.updateTls(tls);
+    this.#audit.reopen();
+    if (this.#audit.error) this.#opts.log?.(`audit: ${this.#audit.error}`);
+    return { aclErrors: this.#acl.reload(), needRestart: [...needRestart] };
   }
 
   listen(port = this.#opts.config.listenPort, host = this.#opts.config.listenAddr): Promise<{ address: string; port: number }> {

@@ -1,3 +1,6 @@
 #!/usr/bin/env node
-// Installed entry point: runs the compiled func-fleet (npm links this file, which exists before the build).
-import "../dist/bin/func-fleet.js";
+// Installed entry point (npm links this file, which exists before the build): checks Node, then runs the
+// compiled func-fleet.
+import { launch } from "@func/shared/launch";
+
+await launch("func-fleet", new URL("../dist/bin/func-fleet.js", import.meta.url));

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-// Installed entry point: runs the bundled func (scripts/bundle.mjs, part of `npm run build`); npm links this
-// file, which exists before the build.
-import "../dist/bundle/bin/func.js";
+// Installed entry point (npm links this file, which exists before the build): checks Node, then runs the
+// compiled func.
+import { launch } from "@func/shared/launch";
+
+await launch("func", new URL("../dist/bin/func.js", import.meta.url));

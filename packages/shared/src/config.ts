@@ -22,6 +22,10 @@ export interface MinionConfig {
   listenPort: number;
   aclDir: string;
   auditLog: string;
+  /** the audit log is rotated when it would grow past this many bytes; 0: never */
+  auditLogMaxBytes: number;
+  /** rotated audit logs kept (audit.log.1 ... audit.log.N) */
+  auditLogKeep: number;
   /** largest request body accepted (bytes); larger gets HTTP 413 */
   maxBodyBytes: number;
   /** deepest array/struct nesting accepted in a request */
@@ -93,6 +97,8 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
   minion: {
     listenAddr: "0.0.0.0",
     listenPort: MINION_PORT,
+    auditLogMaxBytes: 64 * MIB,
+    auditLogKeep: 5,
     maxBodyBytes: 4 * MIB,
     maxDepth: 64,
     maxElements: 100_000,
@@ -180,6 +186,8 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     listenPort: s.num("listen_port", d.listenPort, 0),
     aclDir: s.str("acl_dir", paths.aclDir),
     auditLog: s.str("audit_log", paths.auditLog),
+    auditLogMaxBytes: s.num("audit_log_max_bytes", d.auditLogMaxBytes, 0),
+    auditLogKeep: s.num("audit_log_keep", d.auditLogKeep, 0),
     maxBodyBytes: s.num("max_body_bytes", d.maxBodyBytes, 1024),
     maxDepth: s.num("max_depth", d.maxDepth, 2),
     maxElements: s.num("max_elements", d.maxElements, 16),

@@ -31,6 +31,9 @@ mode 0600, never sent anywhere) and a CSR, checks that the service's CA has the 
 polls until an admin runs "func-ca sign NAME" (or autosign matches), then stores the cert and serves. The CRL is
 fetched from the same service at start and every crl_refresh seconds (default 300).
 
+Signals: SIGTERM or SIGINT stop funcd (async jobs keep running in their own processes); SIGHUP re-reads
+minion.conf, the ACLs, the CRL and the certificate and reopens the audit log, keeping every connection.
+
 Exit codes: 0 stopped by a signal, 1 failed, 2 configuration error, 3 enrollment refused for good (the systemd
 unit does not restart on 2 or 3).
 
@@ -112,6 +115,18 @@ async function main(): Promise<number> {
   };
   process.on("SIGTERM", () => void stop());
   process.on("SIGINT", () => void stop());
+  // reload (systemd's ExecReload): config, ACLs, CRL and cert read again; connections and running jobs stay
+  process.on("SIGHUP", () => {
+    for (const m of started) {
+      m.reload().then(
+        (notes) => {
+          for (const n of notes) log(`${m.name}: reload: ${n}`);
+          log(`${m.name}: reloaded minion.conf, ACLs, CRL and certificate`);
+        },
+        (err: unknown) => log(`${m.name}: reload failed, kept the running configuration: ${(err as Error).message}`),
+      );
+    }
+  });
 
   let next = 0;
   const worker = async () => {
