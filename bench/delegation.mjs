@@ -55,7 +55,7 @@ export async function delegationBench({ trees = [{ count: 1000, subs: 4 }], runs
     try {
       log(`tree: ${count} leaves behind ${subs} sub-overlords (250 per funcd process) in ${home}`);
       const upStarted = performance.now();
-      const fleet = await fleetUp(home, { count, subOverlords: subs, baseAddress, readyTimeoutMs: 120_000 + count * 400, log });
+      const fleet = await fleetUp(home, { count, subOverlords: subs, baseAddress, certs: "direct", readyTimeoutMs: 120_000 + count * 100, log });
       const upMs = performance.now() - upStarted;
       const funcdRssMb = rssMb(fleet.pids);
       log(`tree up in ${round(upMs / 1000, 1)} s, funcd RSS ${funcdRssMb} MB over ${fleet.pids.length} processes`);

@@ -393,8 +393,8 @@ export async function signCsr(
   let dnsNames: string[];
   let ipAddresses: string[];
   if (opts.dnsNames !== undefined || opts.ipAddresses !== undefined) {
-    dnsNames = checkDnsNames(opts.dnsNames ?? []);
-    ipAddresses = checkIpAddresses(opts.ipAddresses ?? []);
+    dnsNames = opts.dnsNames ?? [];
+    ipAddresses = opts.ipAddresses ?? [];
   } else {
     let requested: { dnsNames: string[]; ipAddresses: string[] };
     try {
@@ -403,9 +403,24 @@ export async function signCsr(
       throw pkiError("CSR: unreadable subjectAltName", err);
     }
     const cnIsIp = isIP(commonName) !== 0;
-    dnsNames = checkDnsNames([...(cnIsIp ? [] : [commonName]), ...requested.dnsNames]);
-    ipAddresses = checkIpAddresses([...(cnIsIp ? [commonName] : []), ...requested.ipAddresses]);
+    dnsNames = [...(cnIsIp ? [] : [commonName]), ...requested.dnsNames];
+    ipAddresses = [...(cnIsIp ? [commonName] : []), ...requested.ipAddresses];
   }
+  return leafCert(ca, csr.publicKey, { ...opts, role, commonName, dnsNames, ipAddresses });
+}
+
+/**
+ * The leaf certificate for `publicKey` signed by the CA: subject CN=<name>, O=func, OU=<role>, the given SANs
+ * (checked; at least one), serverAuth and clientAuth. signCsr and issueCert both end here.
+ */
+async function leafCert(
+  ca: CertPair,
+  publicKey: X509.PublicKey | webcrypto.CryptoKey,
+  opts: { role: CertRole; commonName: string; dnsNames: string[]; ipAddresses: string[]; days?: number; notBefore?: Date; notAfter?: Date; serial?: string },
+): Promise<string> {
+  const { role, commonName } = opts;
+  const dnsNames = checkDnsNames(opts.dnsNames);
+  const ipAddresses = checkIpAddresses(opts.ipAddresses);
   if (dnsNames.length + ipAddresses.length === 0) throw pkiError("a leaf certificate needs at least one DNS or IP subjectAltName");
 
   const now = Date.now();
@@ -427,14 +442,14 @@ export async function signCsr(
       issuer: new x509.Name(signer.cert.subjectName.toArrayBuffer()),
       notBefore,
       notAfter,
-      publicKey: csr.publicKey,
+      publicKey,
       signingKey: signer.key,
       signingAlgorithm: EC_SIGN_ALG,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-        await x509.SubjectKeyIdentifierExtension.create(csr.publicKey, false, CRYPTO),
+        await x509.SubjectKeyIdentifierExtension.create(publicKey, false, CRYPTO),
         aki,
         sanExtension(dnsNames, ipAddresses),
       ],
@@ -444,20 +459,24 @@ export async function signCsr(
   return derToPem(cert.rawData, "CERTIFICATE");
 }
 
-/** Key + CSR + sign in one step (tests, the fleet, the overlord identity). */
+/**
+ * A new key and its signed cert in one step (tests, the local fleet, caller identities): no CSR in between, so
+ * nothing is encoded only to be parsed and verified again. SANs default to the CN (as an IP SAN when it is one).
+ */
 export async function issueCert(
   ca: CertPair,
   opts: { commonName: string; role: CertRole; dnsNames?: string[]; ipAddresses?: string[]; days?: number; notBefore?: Date; notAfter?: Date },
 ): Promise<CertPair> {
-  const { keyPem, csrPem } = await createKeyAndCsr({ commonName: opts.commonName });
-  const signOpts: Parameters<typeof signCsr>[2] = { role: opts.role };
-  if (opts.dnsNames !== undefined) signOpts.dnsNames = opts.dnsNames;
-  if (opts.ipAddresses !== undefined) signOpts.ipAddresses = opts.ipAddresses;
-  if (opts.days !== undefined) signOpts.days = opts.days;
-  if (opts.notBefore !== undefined) signOpts.notBefore = opts.notBefore;
-  if (opts.notAfter !== undefined) signOpts.notAfter = opts.notAfter;
-  const certPem = await signCsr(ca, csrPem, signOpts);
-  return withHiddenKey({ keyPem, certPem });
+  const role = checkRole(opts.role);
+  const commonName = checkCommonName(opts.commonName);
+  const cnIsIp = isIP(commonName) !== 0;
+  const sans =
+    opts.dnsNames !== undefined || opts.ipAddresses !== undefined
+      ? { dnsNames: opts.dnsNames ?? [], ipAddresses: opts.ipAddresses ?? [] }
+      : { dnsNames: cnIsIp ? [] : [commonName], ipAddresses: cnIsIp ? [commonName] : [] };
+  const keys = await newKeyPair();
+  const certPem = await leafCert(ca, keys.publicKey, { ...opts, role, commonName, ...sans });
+  return withHiddenKey({ keyPem: await keyPairToPem(keys), certPem });
 }
 
 /** Reads a CSR without verifying anything (signCsr does the checking). Synchronous; `await` on it works too. */
