@@ -26,6 +26,7 @@ import {
   verifyCert,
 } from "@func/shared";
 import type { CertPair } from "@func/shared";
+import type * as X509 from "@peculiar/x509";
 
 const execFileP = promisify(execFile);
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -121,7 +122,7 @@ function tbsOf(pem: string): Buffer {
 
 /** A CSR made by the x509 library for an existing PKCS#8 key (the library path needs one to sign). */
 async function csrForKey(keyPem: string, commonName: string): Promise<string> {
-  const x509 = createRequire(import.meta.resolve("@func/shared"))("@peculiar/x509") as typeof import("@peculiar/x509");
+  const x509 = createRequire(import.meta.resolve("@func/shared"))("@peculiar/x509") as typeof X509;
   const alg = { name: "ECDSA", namedCurve: "P-256" };
   const privateKey = await webcrypto.subtle.importKey("pkcs8", createPrivateKey(keyPem).export({ type: "pkcs8", format: "der" }), alg, true, ["sign"]);
   const publicKey = await webcrypto.subtle.importKey("spki", createPublicKey(keyPem).export({ type: "spki", format: "der" }), alg, true, ["verify"]);

@@ -28,6 +28,8 @@ import { caFingerprint, initCa, issueIdentity } from "../ca/ca.js";
 import { buildMap } from "../delegation/build-map.js";
 import { installDirectCert } from "./direct-certs.js";
 import { checkOpenFiles } from "./open-files.js";
+
+export { FDS_PER_MINION, FDS_PER_PROCESS, checkOpenFiles, openFilesLimit } from "./open-files.js";
 import { startEnrollService, type EnrollService } from "../ca/enroll-service.js";
 import { Overlord } from "../call/overlord.js";
 
@@ -165,9 +167,6 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   if (existing && existing.pids.some(alive)) {
     throw new FuncError("UsageError", `a fleet is already running in ${home} (pids ${existing.pids.filter(alive).join(", ")}): run "func-fleet down --home ${home}" first`);
   }
-  const paths = homePaths(home);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  if (await initCa(paths)) log(`created a CA in ${paths.caDir}`);
   const port = opts.port ?? MINION_PORT;
   const baseAddress = opts.baseAddress ?? "127.0.0.2";
   const tree = opts.subOverlords ? treeLayout(opts.count, opts.subOverlords, opts.depth ?? 1, opts.prefix ?? "leaf") : null;
@@ -180,6 +179,10 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   checkOpenFiles(Math.max(...sizes));
   const direct = (opts.certs ?? "enroll") === "direct";
   if (opts.certs !== undefined && opts.certs !== "enroll" && opts.certs !== "direct") throw new FuncError("UsageError", `--certs must be enroll or direct, not ${String(opts.certs)}`);
+  // every check above comes before anything is made in the home
+  const paths = homePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  if (await initCa(paths)) log(`created a CA in ${paths.caDir}`);
   // direct: no enrollment service, and minions that do not look for one (no CRL refresh from it either)
   const service = direct ? null : await startFleetService(paths, baseAddress, opts.enrollPort ?? ENROLL_PORT, minions.map((m) => m.name));
   try {
