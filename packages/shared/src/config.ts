@@ -77,6 +77,10 @@ export interface MinionConfig {
   advertiseAddr: string;
   /** how often to fetch the CRL from the enrollment service, s; 0: never */
   crlRefreshS: number;
+  /** what `reboot.now` runs (with /bin/sh -c, a few seconds after it answered); tests point it at something harmless */
+  rebootCommand: string;
+  /** seconds between `reboot.now` answering and running reboot_command */
+  rebootDelayS: number;
   /** directories the `file` module may read and write under (file_roots); paths are resolved first */
   fileRoots: string[];
   /** how many backups (`path.YYYY-MM-DD@HH:MM~`) of a replaced file the `file` module keeps; 0: none */
@@ -161,6 +165,8 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     uploadExpiryS: 600,
     maxUploads: 16,
     delegateBin: "",
+    rebootCommand: "/sbin/shutdown -r now",
+    rebootDelayS: 5,
   },
   overlord: {
     socketTimeoutS: 30,
@@ -276,6 +282,8 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     uploadExpiryS: s.num("upload_expiry", d.uploadExpiryS, 1),
     maxUploads: s.num("max_uploads", d.maxUploads, 1),
     delegateBin: s.str("delegate_bin", d.delegateBin),
+    rebootCommand: s.str("reboot_command", d.rebootCommand),
+    rebootDelayS: s.num("reboot_delay", d.rebootDelayS, 0),
   };
 }
 

@@ -7,8 +7,8 @@
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
 import { existsSync } from "node:fs";
-import { EXIT, FUNC_VERSION, FuncError, resolveHome, type HomePaths } from "@func/shared";
-import { coerceArgs } from "./args.js";
+import { EXIT, FUNC_VERSION, FuncError, parseFactFilter, resolveHome, type HomePaths } from "@func/shared";
+import { callArgs } from "./args.js";
 import { batchSize, callCommand, listMinions, type Io, type OutputOptions, type RunPlan } from "./call.js";
 import { FORMATS, type Format } from "./formats.js";
 import { SHELLS, completionScript, type CompletionTables } from "./completion.js";
@@ -16,7 +16,7 @@ import { GROUP_ACTIONS, groupCommand, type GroupAction } from "./group.js";
 import { Overlord, type OverlordOptions } from "../call/overlord.js";
 import { MAP_ACTIONS, type MapAction } from "./map.js";
 
-const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
+const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile", "show"] as const;
 type Action = (typeof ACTIONS)[number];
 const JOB_ACTIONS = ["status", "wait", "list", "purge", "rerun"] as const;
 type JobAction = (typeof JOB_ACTIONS)[number];
@@ -26,7 +26,10 @@ const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some u
 
 Targets: globs and node sets, separated by ; or , : "web[01-20,30]", "rack[1-2]-n[01-40]", "db*,@web".
 
-Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
+Arguments are typed by the method's signature (system method_help shows it): a word in a string parameter
+stays a string (call command run false), int/number/bool words parse, struct/array words are JSON; extra
+words join into command run's cmd with spaces (call command run ls -la). Methods without a signature:
+1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
 --str keeps every argument a string. Put -- before arguments that look like options.`;
 
 /** The global options: yargs and the fast path both parse with this table. */
@@ -53,6 +56,8 @@ const OPTIONS = {
   nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
   jobstatus: { alias: "s", type: "string", describe: "call --jobstatus ID: the status of an async job (Func's spelling of func job status)" },
   delegate: { alias: "d", type: "boolean", describe: "send mapped leaves through their sub-overlords (default: when a delegation map exists); --no-delegate calls every host directly" },
+  filter: { type: "string", describe: 'run only where every fact clause holds: "os=debian,cpus>=4" (= != < <= > >= ~)' },
+  filteror: { type: "string", describe: 'run only where some fact clause holds: "os=debian,os=ubuntu"' },
 } as const satisfies Record<string, Options>;
 
 /** The options of `func job ...`, besides the global ones. */
@@ -88,6 +93,8 @@ interface GlobalArgs {
   nopoll?: boolean;
   jobstatus?: string;
   delegate?: boolean;
+  filter?: string;
+  filteror?: string;
 }
 
 /** One parsed command line of the default command. */
@@ -241,9 +248,12 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
   };
   const forks = num(a.forks, "forks", 1);
   const timeout = num(a.timeout, "timeout", 0.001);
+  if (a.filter !== undefined && a.filteror !== undefined) throw new FuncError("UsageError", "--filter and --filteror cannot be used together");
+  const filterText = a.filter ?? a.filteror;
   return {
     env,
     home: checkedHome(env),
+    ...(filterText !== undefined ? { filter: parseFactFilter(String(filterText), a.filteror !== undefined ? "any" : "all") } : {}),
     ...(forks !== undefined ? { forks: Math.floor(forks) } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(a.exclude ? { exclude: a.exclude } : {}),
@@ -304,6 +314,10 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
   switch (inv.action) {
     case "list_minions":
       return listMinions(inv.target, opts, output(), io);
+    case "show": {
+      const [what, ...keys] = inv.rest;
+      return (await import("./show.js")).showCommand(inv.target, what, keys, opts, output(), io);
+    }
     case "ping":
       return callCommand(inv.target, "test", "ping", [], opts, output(), io, runPlan(g));
     case "copyfile":
@@ -314,13 +328,14 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
     case "call": {
       if (g.jobstatus !== undefined) return (await import("./job.js")).jobStatusCommand(String(g.jobstatus), opts, output(), io);
       if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
-      const [module, method, ...args] = inv.rest;
+      const [module, method, ...words] = inv.rest;
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
       const plan = runPlan(g);
       if (g.async && Object.keys(plan).length > 0) throw new FuncError("UsageError", "--subset, --batch and --failhard are for calls without --async");
+      const args = await callArgs(inv.target, module, method, words, g.str, opts);
       return g.async
-        ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, !!g.nopoll)
-        : callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, plan);
+        ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, args, opts, output(), io, !!g.nopoll)
+        : callCommand(inv.target, module, method, args, opts, output(), io, plan);
     }
   }
 }
@@ -441,7 +456,7 @@ export async function yargsParse(
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
           .positional("action", {
             choices: ACTIONS,
-            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> [--mode 0644] [--owner U] | getfile <remote> <localdir>",
+            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> [--mode 0644] [--owner U] | getfile <remote> <localdir> | show hardware|facts [keys..]",
           })
           .positional("args", { type: "string", array: true }),
       async (a) => {
@@ -463,6 +478,8 @@ export async function yargsParse(
     .example('$0 "web*" copyfile -f ./app.tar --remotepath /srv/', "Func's spelling; a path ending in / means into that directory")
     .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog (Func's -r FILE -l DIR too)")
     .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
+    .example('$0 "*" --filter "os=debian,cpus>=4" call command run "apt-get -y upgrade"', "only hosts whose facts match")
+    .example('$0 "*" show facts os kernel memory', "some facts of every host")
     .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
     .example("$0 map build && $0 map show", "find the sub-overlords and their leaves; then calls go through them")
     .epilog(EPILOG)
