@@ -61,8 +61,15 @@ describe("func CLI and API against a 5-minion fleet", function () {
 
   it("a word in a string parameter stays a string: call command run false runs false", async () => {
     const r = await func(fleet.home, ["minion01", "call", "command", "run", "false", "--json"]);
-    assert.equal(r.code, 0, r.stderr);
+    // the command ran (outcome ok) and exited 1: exit bit 32 says so
+    assert.equal(r.code, EXIT.COMMAND_FAILED, r.stderr);
+    assert.equal(JSON.parse(r.stdout).hosts.minion01.outcome, "ok");
     assert.equal(JSON.parse(r.stdout).hosts.minion01.value.rc, 1);
+    for (const word of ["true", "null", "007"]) {
+      const t = await func(fleet.home, ["minion01", "call", "command", "run", "echo", word, "--json"]);
+      assert.equal(t.code, 0, t.stderr);
+      assert.equal(JSON.parse(t.stdout).hosts.minion01.value.stdout, `${word}\n`, `${word} stays the word typed`);
+    }
   });
 
   it("--fold prints identical results once under a folded node set", async () => {

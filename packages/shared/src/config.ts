@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { FuncError } from "./errors.js";
 import { ENROLL_PORT, MINION_PORT, type HomePaths } from "./home.js";
 import { splitOutsideBrackets } from "./node-set.js";
-import { formatIni, parseIni, splitList, type Ini } from "./ini.js";
+import { parseIni, rewriteIni, splitList, type Ini } from "./ini.js";
 import { writeFileAtomic } from "./files.js";
 
 const MIB = 1024 * 1024;
@@ -321,11 +321,21 @@ export function loadGroups(paths: HomePaths): Record<string, string[]> {
   return groups;
 }
 
-/** Writes the groups file (`[name]` / `hosts = a, b, web[01-03]`), atomically; comments in it are not kept. */
+/**
+ * Writes the groups file (`[name]` / `hosts = a, b, web[01-03]`), atomically: groups no longer in `groups`
+ * are dropped, the others' `hosts` lines set, new ones appended; comments and everything else stay as written.
+ */
 export function saveGroups(paths: HomePaths, groups: Readonly<Record<string, readonly string[]>>): void {
-  const ini: Ini = {};
-  for (const name of Object.keys(groups).sort()) ini[name] = { hosts: groups[name]!.join(", ") };
-  writeFileAtomic(paths.groupsFile, formatIni(ini));
+  let text = "";
+  try {
+    text = readFileSync(paths.groupsFile, "utf8");
+  } catch {
+    // no groups file yet
+  }
+  const changes: Record<string, Record<string, string> | null> = {};
+  for (const name of Object.keys(loadGroups(paths))) changes[name] = null;
+  for (const name of Object.keys(groups).sort()) changes[name] = { hosts: groups[name]!.join(", ") };
+  writeFileAtomic(paths.groupsFile, rewriteIni(text, changes));
 }
 
 /** Parses durations like `90`, `30s`, `15m`, `12h`, `7d`, `2w` into seconds. */

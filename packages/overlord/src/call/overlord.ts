@@ -23,6 +23,7 @@ import {
   type FactFilter,
   type HostResult,
   type MethodSignature,
+  type ModuleSignature,
   type OverlordConfig,
 } from "@func/shared";
 import { ShareLedger, describeAnomaly, planRoutes } from "../delegation/accounting.js";
@@ -34,7 +35,7 @@ import { drainSpool, spoolDir, spoolRun, spoolWaiting } from "../jobs/run-spool.
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
-import { hasCachedInventory, knownSignature, storeInventory } from "./signature-cache.js";
+import { hasCachedInventory, knownSignature, knownTable, storeInventory } from "./signature-cache.js";
 import { TlsSessionStore } from "./tls-sessions.js";
 import { MinionTransport } from "./transport.js";
 import type { TlsMaterial } from "@func/shared";
@@ -375,6 +376,11 @@ export class Overlord {
       unknown.push({ host, result: { ...result, error: { ...result.error, message: `facts for --filter: ${result.error.message}` } } });
     });
     return { matched: matched.sort(), unknown: unknown.sort((a, b) => (a.host < b.host ? -1 : 1)) };
+  }
+
+  /** Every module and method this spec's hosts are known to serve: the built-in table and their cached inventories. */
+  signatureTable(): ModuleSignature[] {
+    return knownTable(this.paths, this.hosts());
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   type HomePaths,
   type Inventory,
   type MethodSignature,
+  type ModuleSignature,
 } from "@func/shared";
 
 /** How long a cached inventory is used before it is asked for again, seconds (a funcd upgrade shows then). */
@@ -77,4 +78,25 @@ export function knownSignature(paths: HomePaths, hosts: readonly string[], modul
 /** True when some of these hosts have a fresh cached inventory. */
 export function hasCachedInventory(paths: HomePaths, hosts: readonly string[]): boolean {
   return hosts.slice(0, MAX_HOSTS_SCANNED).some((h) => cachedInventory(paths, h) !== undefined);
+}
+
+/**
+ * Every method these hosts are known to serve: the built-in table, plus the modules and methods their cached
+ * inventories declare that it does not (a minion's own modules), each taken from the first host declaring it.
+ */
+export function knownTable(paths: HomePaths, hosts: readonly string[]): ModuleSignature[] {
+  const table = new Map<string, ModuleSignature>(SIGNATURES.map((m) => [m.name, m]));
+  for (const host of hosts.slice(0, MAX_HOSTS_SCANNED)) {
+    for (const mod of cachedInventory(paths, host)?.modules ?? []) {
+      const known = table.get(mod.name);
+      const extra = Object.entries(mod.methods).filter(([name]) => !known || !Object.hasOwn(known.methods, name));
+      if (extra.length === 0) continue;
+      table.set(mod.name, {
+        name: mod.name,
+        description: known?.description ?? mod.description,
+        methods: { ...(known?.methods ?? {}), ...Object.fromEntries(extra) },
+      });
+    }
+  }
+  return [...table.values()];
 }
