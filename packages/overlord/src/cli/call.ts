@@ -117,6 +117,12 @@ export function batchSize(spec: string, total: number): number {
   return m[2] === "%" ? Math.max(1, Math.ceil((total * n) / 100)) : n;
 }
 
+/** After a filtered call: how many hosts matched of how many asked (and whose facts could not be read). */
+export function printSelection(overlord: Overlord, io: Io): void {
+  const s = overlord.selection;
+  if (s) io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (reported above)` : ""}\n`);
+}
+
 /** Rolling batches: each batch runs when the one before has finished; with failhard, a failure starts no more. */
 async function* batches(hosts: readonly string[], call: (batch: readonly string[]) => AsyncIterable<HostEvent>, plan: RunPlan): AsyncGenerator<HostEvent> {
   const size = batchSize(plan.batch!, hosts.length);
@@ -153,7 +159,9 @@ export async function callCommand(
     const matched = overlord.hosts();
     const hosts = plan.subset !== undefined ? pickSubset(matched, plan.subset) : matched;
     if (plan.subset !== undefined) io.err(`subset: ${hosts.length} of ${matched.length} matched hosts: ${foldNames(hosts)}\n`);
-    return await runAndRecord(overlord, hosts, module, method, args, out, io, plan);
+    const code = await runAndRecord(overlord, hosts, module, method, args, out, io, plan);
+    printSelection(overlord, io);
+    return code;
   } finally {
     await overlord.close();
   }
