@@ -17,6 +17,8 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
 };
+/** Per-host timeout of every timed ping, s (both variants). */
+const TIMEOUT_S = 120;
 const round = (x, d = 0) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 function rssMb(pids) {
@@ -38,7 +40,7 @@ function forgetSessions(fleet) {
 }
 
 async function bytesFor(home, opts) {
-  const overlord = new Overlord("leaf*", { home, timeout: 60, ...opts });
+  const overlord = new Overlord("leaf*", { home, timeout: TIMEOUT_S, ...opts });
   try {
     const results = await overlord.call("test", "ping");
     const ok = Object.values(results).filter((r) => r.outcome === "ok").length;
@@ -65,12 +67,14 @@ export async function delegationBench({ trees = [{ count: 1000, subs: 4 }], runs
       const retried = [];
       for (let r = 0; r < runs; r++) {
         for (const variant of r % 2 ? ["direct", "delegated"] : ["delegated", "direct"]) {
-          // a run where some leaf did not answer (the machine is shared: a connect can time out under load)
-          // is run once more; a second short run is an error, never a number
+          // a run where some leaf did not answer (the machine is shared: a handshake can time out under load)
+          // is run once more; a second short run is recorded as such and left out of the medians
           for (let attempt = 1; ; attempt++) {
             forgetSessions(fleet);
             loads.push(loadavg()[0]);
-            const args = [FUNC_BIN, "leaf*", ...(variant === "direct" ? ["--no-delegate"] : []), "ping"];
+            // the same per-host timeout for both (120 s, not the default 30): on this shared machine a cold
+            // handshake can wait long for a core, and a sync share's deadline is twice the timeout plus 5 s
+            const args = [FUNC_BIN, "leaf*", "--timeout", String(TIMEOUT_S), ...(variant === "direct" ? ["--no-delegate"] : []), "ping"];
             const run = await timeProcess(args, { FUNC_HOME: home }, fleet.pids);
             const m = /(\d+) hosts?: (\d+) ok/.exec(run.stderr);
             const last = run.stderr.trim().split("\n").pop();
@@ -79,8 +83,11 @@ export async function delegationBench({ trees = [{ count: 1000, subs: 4 }], runs
               log(`${variant}: ${round(run.ms)} ms wall, ${round(run.cpuMs)} ms CPU (top), ${round(run.serverCpuMs)} ms CPU (funcd), load ${round(loadavg()[0], 1)}`);
               break;
             }
-            if (attempt === 2) throw new Error(`${variant} ping: exit ${run.code}: ${last}`);
             retried.push(`${variant}: ${last}`);
+            if (attempt === 2) {
+              log(`${variant} ping short again (${last}): recorded, not counted`);
+              break;
+            }
             log(`${variant} ping not all ok (${last}): running it again`);
           }
         }
@@ -105,8 +112,10 @@ export async function delegationBench({ trees = [{ count: 1000, subs: 4 }], runs
         fleetCpuMs: { delegated: round(med("delegated", "serverCpuMs")), direct: round(med("direct", "serverCpuMs")) },
         bytes: { direct: bytes.direct.bytes, folded: bytes.folded.bytes, unfolded: bytes.unfolded.bytes },
         runs,
+        cleanRuns: { delegated: series.delegated.length, direct: series.direct.length },
         retried,
         certs: "direct",
+        timeoutS: TIMEOUT_S,
         // 1-minute load average at the start of each run and at the end: min, median, max
         loadAvg1m: { min: round(Math.min(...loads), 1), median: round(median(loads), 1), max: round(Math.max(...loads), 1) },
       });

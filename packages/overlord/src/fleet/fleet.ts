@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { copyFileSync } from "node:fs";
 import {
+  DEFAULTS,
   ENROLL_PORT,
   FUNCD_NODE_FLAGS,
   FuncError,
@@ -215,6 +216,12 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   }
 }
 
+/** A sub-overlord's fan-out concurrency in a tree of `subs` on one machine: the default shared between them. */
+export function subConcurrency(subs: number): number {
+  return Math.max(MIN_SUB_CONCURRENCY, Math.floor(DEFAULTS.overlord.concurrency / subs));
+}
+const MIN_SUB_CONCURRENCY = 8;
+
 /** Leaves per funcd process in a tree (the issue's 250). */
 const TREE_LEAVES_PER_PROCESS = 250;
 
@@ -293,7 +300,9 @@ async function makeTree(paths: HomePaths, state: FleetState, under: ReadonlyMap<
       copyFileSync(signedCertFile(paths, child), signedCertFile(subHome, child));
       copyFileSync(minionAddressFile(paths, child), minionAddressFile(subHome, child));
     }
-    writeFileSync(subHome.overlordConf, readFileSync(paths.overlordConf, "utf8"));
+    // every tier shares this machine's cores: the sub-overlords together keep as many calls in flight as one
+    // overlord would (200 each would be 200 x K handshakes at once, and the starved ones time out)
+    writeFileSync(subHome.overlordConf, `${readFileSync(paths.overlordConf, "utf8").replace(/\n*$/, "\n")}concurrency = ${subConcurrency(subs.size)}\n`);
   }
   const overlord = new Overlord("*", { home: paths, delegate: false, timeout: 60 });
   try {
