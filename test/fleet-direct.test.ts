@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { certInfo, homePaths, minionAddressFile, signedCertFile } from "@func/shared";
-import { FDS_PER_MINION, FDS_PER_PROCESS, checkOpenFiles, openFilesLimit } from "@func/overlord/fleet";
+import { FDS_PER_MINION, FDS_PER_PROCESS, checkOpenFiles, openFilesLimit, subConcurrency } from "@func/overlord/fleet";
 import { FUNC_FLEET_BIN, func, runBin, tempHome } from "./helpers/fleet.js";
 
 interface UpLine {
@@ -77,6 +77,10 @@ describe("func-fleet up --certs direct", function () {
       line.minions.filter((m) => !m.sub).map((m) => `${m.name}<${m.under}`),
       ["leaf001<sub1", "leaf002<sub1", "leaf003<sub2", "leaf004<sub2"],
     );
+    // the tree shares this machine: the two sub-overlords split the default fan-out concurrency (200)
+    for (const sub of ["sub1", "sub2"]) assert.match(readFileSync(homePaths(`${home}/minions/${sub}`).overlordConf, "utf8"), /^concurrency = 100$/m);
+    assert.equal(subConcurrency(10), 20);
+    assert.equal(subConcurrency(1000), 8);
     const r = await func(home, ["leaf*", "ping", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { hosts: Record<string, { outcome: string; via?: string[] }> };
