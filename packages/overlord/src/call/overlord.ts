@@ -246,6 +246,18 @@ export class Overlord {
     );
   }
 
+  /**
+   * Posts a ready-made request body (encodeCall's text or bytes) to one minion on this overlord's own
+   * connections, within the per-host timeout: file transfer's per-host pipelines encode each chunk's request
+   * once and send it to every host that needs it. Never throws: every failure is the host's outcome.
+   */
+  async send(minion: MinionAddress, body: string | Buffer, opts: { bytesAsText?: boolean; timeoutMs?: number } = {}): Promise<HostResult> {
+    await this.#followCrl();
+    const headers = this.#relayHeaders();
+    const transport = this.#ensureTransport(this.identity());
+    return transport.send(minion, body, { timeoutMs: this.timeoutMs, ...(headers ? { headers } : {}), ...opts });
+  }
+
   /** Calls `module.method(args)` on every matched host; resolves to one result per host, keyed and sorted by name. */
   async call(module: string, method: string, args: readonly unknown[] = []): Promise<Record<string, HostResult>> {
     const results: Record<string, HostResult> = {};
