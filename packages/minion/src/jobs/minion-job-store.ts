@@ -4,7 +4,7 @@
 // read-modify-write still runs inside one `transactionSync`.
 
 import type { Key, RootDatabase } from "lmdb";
-import { JOB_STATUS, type WireValue } from "@func/shared";
+import { JOB_STATUS, STORE_FORMATS, type WireValue } from "@func/shared";
 import { openLmdb, storeError } from "@func/shared/lmdb-store";
 import { OVERLORD_ROLE } from "../acl.js";
 
@@ -63,7 +63,7 @@ export class MinionJobStore {
   readonly #db: RootDatabase<unknown, Key>;
 
   constructor(dir: string) {
-    this.#db = openLmdb<unknown>(dir);
+    this.#db = openLmdb(dir, STORE_FORMATS.minionJobs);
   }
 
   #sync<T>(what: string, fn: () => T): T {

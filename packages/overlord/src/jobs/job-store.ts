@@ -6,7 +6,7 @@
 
 import type { Key, RootDatabase } from "lmdb";
 import { resolve } from "node:path";
-import { FuncError, withHostLock, type HostResult } from "@func/shared";
+import { FuncError, STORE_FORMATS, withHostLock, type HostResult } from "@func/shared";
 import { openLmdb, storeError } from "@func/shared/lmdb-store";
 import { deriveJobState, type HostState, type JobMeta, type JobRecord } from "./job-state.js";
 
@@ -47,7 +47,7 @@ export class JobStore {
   /** Opens (creating) the store in `dir`. */
   static async open(dir: string): Promise<JobStore> {
     const lock = `jobs:${resolve(dir)}`;
-    return withHostLock(lock, () => new JobStore(openLmdb<unknown>(dir), lock));
+    return withHostLock(lock, () => new JobStore(openLmdb(dir, STORE_FORMATS.overlordJobs), lock));
   }
 
   /** One write transaction, under the host lock. */
