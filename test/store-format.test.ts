@@ -13,8 +13,10 @@ import { LMDB_DATA_FILE, LMDB_FORMAT_KEY, openLmdb } from "@func/shared/lmdb-sto
 import { readResultFile, startMinion, writeResultFile } from "@func/minion";
 import { MinionTransport } from "@func/overlord";
 import { JobStore } from "@func/overlord/job-store";
-import { FUNCD_BIN, FUNC_BIN, FUNC_CA_BIN, runBin } from "./helpers/fleet.js";
+import { FUNCD_BIN, FUNC_BIN, FUNC_CA_BIN, REPO, runBin } from "./helpers/fleet.js";
 import { makeMinionHome } from "./helpers/pki.js";
+
+const FUNC_WEB_BIN = join(REPO, "packages/web/dist/bin/func-web.js");
 
 /** The test's loopback subnet (this file's own: 127.140.0.0/16). */
 const ADDR = "127.140.0.2";
@@ -295,5 +297,33 @@ describe("store format versions", function () {
       assertRefusal(r.stderr, formatFile);
     }
     assert.deepEqual(files().map((f) => [f, readFileSync(f, "hex")]), before, "nothing in pki/ca changed");
+  });
+
+  it("the delegation map and func-web's directory: written with their format, a newer one refused by func and func-web", async () => {
+    const home = homePaths(dir);
+    const env = { FUNC_HOME: dir };
+    assert.equal((await runBin(FUNC_CA_BIN, ["init"], env)).code, 0);
+    writeFileSync(home.delegationMap, JSON.stringify({ built: "before versions", subs: [] }));
+    let r = await runBin(FUNC_BIN, ["map", "show"], env);
+    assert.equal(r.code, 0, r.stderr);
+    writeFileSync(home.delegationMap, JSON.stringify({ format: FUTURE, built: "later", subs: [] }));
+    const mapBytes = readFileSync(home.delegationMap);
+    r = await runBin(FUNC_BIN, ["map", "show"], env);
+    assert.equal(r.code, 1, r.stderr);
+    assertRefusal(r.stderr, home.delegationMap);
+    assert.ok(readFileSync(home.delegationMap).equals(mapBytes));
+
+    r = await runBin(FUNC_WEB_BIN, ["token", "create", "alice", "--role", "viewer"], env);
+    assert.equal(r.code, 0, r.stderr);
+    const webFormat = join(home.stateDir, "web", "format.json");
+    assert.deepEqual(JSON.parse(readFileSync(webFormat, "utf8")), { format: STORE_FORMATS.web.version });
+    writeFileSync(webFormat, JSON.stringify({ format: FUTURE }));
+    const tokens = readFileSync(join(home.stateDir, "web", "tokens.json"));
+    for (const args of [["token", "list"], ["token", "revoke", "alice"]]) {
+      r = await runBin(FUNC_WEB_BIN, args, env);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assertRefusal(r.stderr, webFormat);
+    }
+    assert.ok(readFileSync(join(home.stateDir, "web", "tokens.json")).equals(tokens));
   });
 });

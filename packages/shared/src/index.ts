@@ -36,6 +36,7 @@ export * from "./detached-spawn.js";
 export * from "./process-check.js";
 export * from "./lmdb-check.js";
 export * from "./store-format.js";
+export * from "./format-file.js";
 
 // Delegation through sub-overlords: relay headers, share lines and pages, path and map checks.
 export * from "./delegation-wire.js";

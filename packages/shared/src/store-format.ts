@@ -16,6 +16,10 @@ export const STORE_FORMATS = {
   jobSpool: { version: 1, label: "minion job spool" },
   /** pki/ca/ (the version in pki/ca/format.json): signed certs and records, requests, revocations */
   ca: { version: 1, label: "CA directory" },
+  /** <state>/map.json: the delegation map (`func map build`) */
+  delegationMap: { version: 1, label: "delegation map" },
+  /** <state>/web/ (the version in web/format.json): func-web's tokens and open runs */
+  web: { version: 1, label: "func-web directory" },
 } as const;
 export type StoreKind = keyof typeof STORE_FORMATS;
 
