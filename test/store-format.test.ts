@@ -14,6 +14,7 @@ import { readResultFile, startMinion, writeResultFile } from "@func/minion";
 import { MinionTransport } from "@func/overlord";
 import { JobStore } from "@func/overlord/job-store";
 import { FUNCD_BIN, FUNC_BIN, FUNC_CA_BIN, REPO, runBin } from "./helpers/fleet.js";
+import { until } from "./helpers/jobs.js";
 import { makeMinionHome } from "./helpers/pki.js";
 
 const FUNC_WEB_BIN = join(REPO, "packages/web/dist/bin/func-web.js");
@@ -106,6 +107,21 @@ describe("store format versions", function () {
       assert.deepEqual(store.meta(id), { dispatchDone: true });
       assert.deepEqual(store.list().map((j) => j.job.id), [id]);
       assert.equal(store.count(), 1);
+    } finally {
+      await store.close();
+    }
+    const raw = rawDb(jobs);
+    assert.equal(raw.get(LMDB_FORMAT_KEY), STORE_FORMATS.overlordJobs.version);
+    await raw.close();
+  });
+
+  it("a new store records its format with its first write (opening an empty store writes nothing)", async () => {
+    const jobs = join(dir, "jobs");
+    const store = await JobStore.open(jobs);
+    try {
+      assert.equal(dump(jobs), "[]");
+      const now = Date.now();
+      await store.create({ id: newJobId(), spec: "*", module: "test", method: "ping", args: [], created: now, deadline: now, hosts: [], dispatch: DISPATCH });
     } finally {
       await store.close();
     }
@@ -238,6 +254,42 @@ describe("store format versions", function () {
       assert.deepEqual(st.outcome === "ok" && st.value, [JOB_STATUS.FINISHED, 1]);
       const started = await transport.call(target, "async.test.ping", [], { timeoutMs: 10_000 });
       assert.equal(started.outcome, "ok", JSON.stringify(started));
+    } finally {
+      transport.close();
+      await minion.close();
+    }
+    const after = rawDb(pki.paths.minionJobsDir);
+    assert.equal(after.get(LMDB_FORMAT_KEY), STORE_FORMATS.minionJobs.version);
+    await after.close();
+  });
+
+  it("an upgrade with a job running: funcd stopped, its store put back to the pre-version layout, a new funcd finishes the job once", async () => {
+    const pki = await makeMinionHome(dir, "storefmt", ADDR);
+    const transport = new MinionTransport({ key: pki.overlord.keyPem, cert: pki.overlord.certPem, ca: pki.ca.certPem });
+    let minion = await startMinion(pki.paths, { listenAddr: ADDR, listenPort: 0 });
+    try {
+      let target = { name: "storefmt", host: minion.address, port: minion.port };
+      const started = await transport.call(target, "async.test.sleep", [2], { timeoutMs: 10_000 });
+      assert.equal(started.outcome, "ok", JSON.stringify(started));
+      const id = (started as { value: string }).value;
+      await minion.close();
+      // the store as a funcd from before versions left it (its runner lives on: own session)
+      const raw = rawDb(pki.paths.minionJobsDir);
+      await raw.remove(LMDB_FORMAT_KEY);
+      assert.equal((raw.get(["job", id]) as { status: number }).status, JOB_STATUS.RUNNING);
+      await raw.close();
+      minion = await startMinion(pki.paths, { listenAddr: ADDR, listenPort: 0 });
+      target = { name: "storefmt", host: minion.address, port: minion.port };
+      const done = await until(`job ${id} to end`, async () => {
+        const st = await transport.call(target, "jobs.job_status", [id], { timeoutMs: 10_000 });
+        if (st.outcome !== "ok") throw new Error(JSON.stringify(st));
+        const value = st.value as [number, unknown];
+        return value[0] === JOB_STATUS.RUNNING ? undefined : value;
+      });
+      assert.equal(done[0], JOB_STATUS.FINISHED, JSON.stringify(done));
+      const listed = await transport.call(target, "jobs.list", [], { timeoutMs: 10_000 });
+      if (listed.outcome !== "ok") throw new Error(JSON.stringify(listed));
+      assert.equal((listed.value as { id: string }[]).filter((j) => j.id === id).length, 1, "one record of the job");
     } finally {
       transport.close();
       await minion.close();

@@ -30,8 +30,10 @@ export type LmdbMigration = (db: RootDatabase<unknown, Key>) => void;
 /**
  * Opens (creating) the LMDB store in `dir`, after checking its file (a damaged one is a StoreError naming the
  * file and how to recover) and its format version: a newer one is a ConfigError and the store is left as it
- * was; an older one (or one without a version: format 1) is migrated by `migrations` and stamped with
- * `format.version` in one transaction. Callers whose store other processes open hold their lock around this.
+ * was; an older one (or one with records and no version: format 1) is migrated by `migrations` and stamped with
+ * `format.version` in one transaction. An empty store is not written here: its first write transaction stamps
+ * it (`stampNewStore`); a write at open made funcd die inside lmdb (heap corruption) once its disk filled up
+ * later (the campaign's full-disk case). Callers whose store other processes open hold their lock around this.
  * Read-modify-writes must run inside `transactionSync`:
  * lmdb's async `transaction` callbacks never run with the prebuilt binary on this Node, and hang exit.
  */
@@ -45,7 +47,8 @@ export function openLmdb(dir: string, format: StoreFormat, migrations: readonly 
     db = open<unknown, Key>({ path: file, maxReaders: MAX_READERS, compression: false, overlappingSync: false });
     const opened = db;
     const recorded = opened.get(LMDB_FORMAT_KEY);
-    if (recorded === undefined || checkStoreFormat(format, file, recorded) < format.version) {
+    const empty = recorded === undefined && opened.getKeysCount({ limit: 1 }) === 0;
+    if (!empty && (recorded === undefined || checkStoreFormat(format, file, recorded) < format.version)) {
       opened.transactionSync(() => {
         // read again inside the transaction: the version is what this transaction migrates from
         let at = checkStoreFormat(format, file, opened.get(LMDB_FORMAT_KEY));
@@ -63,6 +66,11 @@ export function openLmdb(dir: string, format: StoreFormat, migrations: readonly 
     if (db) void db.close();
     throw storeError(err, `cannot open the ${format.label} in ${dir}`);
   }
+}
+
+/** Inside a write transaction: gives a store that records no version yet (a new one) `format.version`. */
+export function stampNewStore(db: RootDatabase<unknown, Key>, format: StoreFormat): void {
+  if (db.get(LMDB_FORMAT_KEY) === undefined) void db.put(LMDB_FORMAT_KEY, format.version);
 }
 
 /** LMDB or file-system failures as a FuncError: a full disk or map is a limit (fault 5), the rest a StoreError. */

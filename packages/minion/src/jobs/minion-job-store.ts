@@ -5,7 +5,7 @@
 
 import type { Key, RootDatabase } from "lmdb";
 import { JOB_STATUS, STORE_FORMATS, type WireValue } from "@func/shared";
-import { openLmdb, storeError } from "@func/shared/lmdb-store";
+import { openLmdb, stampNewStore, storeError } from "@func/shared/lmdb-store";
 import { OVERLORD_ROLE } from "../acl.js";
 
 /** Codes a minion record can hold (PARTIAL is the overlord's). */
@@ -68,7 +68,10 @@ export class MinionJobStore {
 
   #sync<T>(what: string, fn: () => T): T {
     try {
-      return this.#db.transactionSync(fn);
+      return this.#db.transactionSync(() => {
+        stampNewStore(this.#db, STORE_FORMATS.minionJobs);
+        return fn();
+      });
     } catch (err) {
       throw storeError(err, `job store: ${what}`);
     }

@@ -7,7 +7,7 @@
 import type { Key, RootDatabase } from "lmdb";
 import { resolve } from "node:path";
 import { FuncError, STORE_FORMATS, withHostLock, type HostResult } from "@func/shared";
-import { openLmdb, storeError } from "@func/shared/lmdb-store";
+import { openLmdb, stampNewStore, storeError } from "@func/shared/lmdb-store";
 import { deriveJobState, type HostState, type JobMeta, type JobRecord } from "./job-state.js";
 
 /** Upper bound for string keys in a range (ids and host names are ASCII). */
@@ -54,7 +54,10 @@ export class JobStore {
   #write<T>(what: string, fn: () => T): Promise<T> {
     return withHostLock(this.#lock, () => {
       try {
-        return this.#db.transactionSync(fn);
+        return this.#db.transactionSync(() => {
+          stampNewStore(this.#db, STORE_FORMATS.overlordJobs);
+          return fn();
+        });
       } catch (err) {
         throw storeError(err, `job store: ${what}`);
       }
