@@ -163,7 +163,7 @@ describe("daily modules against a real fleet", function () {
     assert.equal(JSON.parse(all.stdout).summary.ok, 2);
     assert.match(all.stderr, /filter: 2 matched of 2 asked/);
     const none = await func(fleet.home, ["*", "--filter", "cpus>=100000", "call", "test", "ping", "--json"]);
-    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.code, EXIT.NO_MATCH, "a filter that leaves no host is exit 16, as a spec matching none");
     assert.deepEqual(JSON.parse(none.stdout).hosts, {});
     assert.match(none.stderr, /filter: 0 matched of 2 asked/);
     const either = await func(fleet.home, ["*", "--filteror", "cpus>=100000,kernel~" + String(facts.kernel).slice(0, 3), "call", "test", "ping"]);
