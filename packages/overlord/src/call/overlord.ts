@@ -436,10 +436,20 @@ export class Overlord {
    * `async.module.method` to each host and records each minion job id.
    */
   async callAsync(module: string, method: string, args: readonly unknown[] = [], extra: { id?: string; hosts?: readonly string[] } = {}): Promise<string> {
-    if (this.#opts.filter) throw new FuncError("UsageError", "a fact filter does not go with async calls yet: run the filtered call without --async");
-    const hosts = extra.hosts ? [...extra.hosts] : this.hosts();
+    let hosts = extra.hosts ? [...extra.hosts] : this.hosts();
     checkCall(module, method, args, knownSignature(this.paths, hosts, module, method));
-    const { shares } = planRoutes(hosts, this.delegation().route);
+    // with a fact filter the job is for the matching hosts; those whose facts could not be read are in it
+    // too, final from the start with that outcome, so that none is silently dropped
+    let finals: { host: string; result: HostResult }[] = [];
+    if (this.#opts.filter) {
+      const { matched, unknown } = await this.#selectByFacts(hosts, this.#opts.filter);
+      this.#selection = { asked: hosts.length, matched: matched.length, unknown: unknown.length };
+      finals = unknown;
+      hosts = [...matched, ...unknown.map((u) => u.host)];
+      if (hosts.length === 0) throw new FuncError("NoMatch", `no host of "${this.spec}" passes the fact filter (${this.#selection.asked} asked)`);
+    }
+    const final = new Set(finals.map((f) => f.host));
+    const { shares } = planRoutes(hosts.filter((h) => !final.has(h)), this.delegation().route);
     const jobs = await this.#jobs();
     const relay = this.#opts.relay;
     return jobs.submit(
@@ -457,6 +467,7 @@ export class Overlord {
         ...(extra.id ? { id: extra.id } : {}),
         ...(shares.size ? { routes: Object.fromEntries(shares) } : {}),
         ...(relay ? { relay: { caller: relay.caller, path: [...relay.path] } } : {}),
+        ...(finals.length ? { finals } : {}),
       },
     );
   }
