@@ -10,6 +10,8 @@ import { EnrollClientPool, type EnrollClient } from "./enroll/enroll-client.js";
 import { enrollMinion } from "./enroll/enroll.js";
 import { sweepStale } from "./modules/file-upload.js";
 import { MinionServer, type AsyncStarter } from "./server.js";
+import { MODULES } from "./modules/index.js";
+import { Registry, type FuncModule } from "./registry.js";
 
 export interface StartedMinion {
   name: string;
@@ -37,6 +39,8 @@ export interface StartMinionExtra {
   signal?: AbortSignal;
   /** first and longest wait between enrollment polls, ms (tests shorten them) */
   enrollPollMs?: { start: number; max: number };
+  /** modules this minion serves besides the built-in ones (system.inventory lists them too) */
+  modules?: readonly FuncModule[];
 }
 
 function readPki(paths: HomePaths, log: (m: string) => void): TlsMaterial {
@@ -109,6 +113,7 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
       tls,
       jobs: extra.jobs ? extra.jobs(config) : ownJobs!,
       log,
+      ...(extra.modules?.length ? { registry: new Registry([...MODULES, ...extra.modules]) } : {}),
     });
     const { address, port } = await server.listen(config.listenPort, config.listenAddr);
     ownJobs?.startRetention();

@@ -40,3 +40,7 @@ export * from "./format-file.js";
 
 // Delegation through sub-overlords: relay headers, share lines and pages, path and map checks.
 export * from "./delegation-wire.js";
+// Method signatures: the table of the built-in modules (one file of declarations each), the checks both sides
+// run, CLI-word typing, minions' inventories; fact filters.
+export * from "./signatures/index.js";
+export * from "./fact-filter.js";

@@ -36,8 +36,8 @@ export async function runJob(id: string, paths: HomePaths, log: (message: string
   let outcome: SpooledResult;
   try {
     const method = registry.lookup(job.method);
-    registry.checkArgs(job.method, method, job.args);
-    const value: WireValue = await method.run(ctx, ...job.args);
+    const args = registry.checkArgs(job.method, method, job.args);
+    const value: WireValue = await method.run(ctx, ...args);
     outcome = { status: JOB_STATUS.FINISHED, result: capResult(value, job.config.asyncResultCap).value };
   } catch (err) {
     const fault = faultFor(err);
