@@ -2,8 +2,8 @@
 // JSON, and the exit code of every outcome mix; against a real 3-minion fleet.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, OUTCOMES, exitCodeForResults, failure, homePaths, type HostResult, type Outcome } from "@func/shared";
 import { REPO, func, startFleet, type RunResult, type TestFleet } from "./helpers/fleet.js";
@@ -51,6 +51,14 @@ describe("func group, completion, func-transmit and exit codes", function () {
     r = await func(fleet.home, ["group", "remove", "web"]);
     assert.equal(r.code, 0);
     assert.equal((await func(fleet.home, ["group", "list"])).stdout, "db  minion03\n");
+    // what an operator wrote by hand stays: comments, other keys, the order of the groups
+    const file = homePaths(fleet.home).groupsFile;
+    writeFileSync(file, "# groups of the lab\n[ops]\n# the on-call boxes\nhosts = minion01\nowner = ann\n\n[db]\nhosts = minion03\n");
+    assert.equal((await func(fleet.home, ["group", "add", "ops", "minion02"])).code, 0);
+    assert.equal((await func(fleet.home, ["group", "add", "new", "minion0[1-3]"])).code, 0);
+    assert.equal((await func(fleet.home, ["group", "remove", "db"])).code, 0);
+    assert.equal(readFileSync(file, "utf8"), "# groups of the lab\n[ops]\n# the on-call boxes\nhosts = minion01, minion02\nowner = ann\n\n[new]\nhosts = minion0[1-3]\n");
+    assert.equal((await func(fleet.home, ["group", "list"])).stdout, "new  minion0[1-3]\nops  minion01, minion02\n");
     for (const [args, re] of [
       [["group", "add", "web"], /needs members/],
       [["group", "add", "bad name!", "x"], /is not a group name/],
@@ -66,7 +74,7 @@ describe("func group, completion, func-transmit and exit codes", function () {
     }
   });
 
-  it("completion scripts for bash and zsh name the commands, actions and options", async () => {
+  it("completion scripts for bash and zsh name the commands, actions, options, modules and methods", async () => {
     const bash = await func(fleet.home, ["completion", "bash"]);
     assert.equal(bash.code, 0);
     assert.match(bash.stdout, /^complete -o default -F _func func$/m);
@@ -75,6 +83,18 @@ describe("func group, completion, func-transmit and exit codes", function () {
     const zsh = await func(fleet.home, ["completion", "zsh"]);
     assert.match(zsh.stdout, /^#compdef func$/m);
     assert.ok(zsh.stdout.includes("--subset"));
+    // the bash script run for real: `func "*" call com<TAB>` and `func "*" call command <TAB>`
+    const complete = (line: string[], cword: number): string =>
+      execFileSync(
+        "bash",
+        ["-c", `eval "$(cat)"; COMP_WORDS=(${line.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${cword}; _func; echo "\${COMPREPLY[*]}"`],
+        { input: bash.stdout, encoding: "utf8" },
+      ).trim();
+    assert.equal(complete(["func", "*", "call", "com"], 3), "command");
+    assert.equal(complete(["func", "*", "call", "command", ""], 4), "run exists");
+    assert.equal(complete(["func", "*", "call", "file", "upload_c"], 4), "upload_chunk upload_commit");
+    assert.equal(complete(["func", "*", "p"], 2), "ping");
+    assert.ok(zsh.stdout.includes("sysctl) compadd -- list get set inventory"), "zsh completes methods too");
     const bad = await func(fleet.home, ["completion", "fish"]);
     assert.equal(bad.code, EXIT.USAGE);
     assert.match(bad.stderr, /completion takes bash or zsh, got "fish"/);

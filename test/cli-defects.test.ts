@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT } from "@func/shared";
+import { ACTION_TABLE, COMMAND_TABLE, EXAMPLES, OPTIONS } from "@func/overlord/cli";
 import { FUNC_BIN, func, runBin, startFleet, type TestFleet } from "./helpers/fleet.js";
 
 const noTrace = (s: string) => assert.doesNotMatch(s, /\n\s+at |SyntaxError|TypeError/, s);
@@ -109,5 +110,25 @@ describe("func CLI defects a new user hits", function () {
     const r = await runBin(FUNC_BIN, ["--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /web\[01-07,09\] \(8\)/);
+  });
+
+  it("help comes from the one command table: every command, action and option, with every example", async () => {
+    const top = await runBin(FUNC_BIN, ["--help"]);
+    for (const [cmd] of EXAMPLES) assert.ok(top.stdout.includes(cmd.replace(/\$0/g, "func").slice(0, 24)), cmd);
+    for (const name of Object.keys(ACTION_TABLE)) assert.ok(top.stdout.includes(name), name);
+    for (const [name, o] of Object.entries(OPTIONS)) assert.ok(top.stdout.includes(`--${name}`) && top.stdout.includes(o.describe.slice(0, 30)), name);
+    for (const [name, c] of Object.entries(COMMAND_TABLE)) {
+      assert.ok(top.stdout.includes(`func ${c.usage}`), `func --help lists ${c.usage}`);
+      const help = await runBin(FUNC_BIN, [name, "--help"]);
+      assert.equal(help.code, 0, `${name} --help: ${help.stderr}`);
+      assert.ok(c.examples.length > 0, `${name} has examples`);
+      for (const [cmd] of c.examples) assert.ok(help.stdout.includes(cmd.replace(/\$0/g, "func").slice(0, 24)), `${name} --help shows ${cmd}`);
+      for (const w of c.words) assert.ok(help.stdout.includes(w), `${name} --help names ${w}`);
+    }
+    const completion = await runBin(FUNC_BIN, ["completion", "bash"]);
+    for (const [name, c] of Object.entries(COMMAND_TABLE)) {
+      assert.ok(completion.stdout.includes(name), `completion offers ${name}`);
+      if (c.words.length > 0) assert.ok(completion.stdout.includes(c.words.join(" ")), `completion offers ${name}'s ${c.words.join(" ")}`);
+    }
   });
 });

@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { FuncError, homePaths, issueCert, loadMinionConfig, minionAddressFile, signedCertFile, type HostResult, type WireValue } from "@func/shared";
-import { MODULES, MinionServer, Registry, type FuncModule } from "@func/minion";
+import { DELEGATION, FuncError, homePaths, issueCert, loadMinionConfig, minionAddressFile, signedCertFile, type HostResult, type WireValue } from "@func/shared";
+import { MODULES, MinionServer, Registry, implement, type FuncModule } from "@func/minion";
 import { Overlord } from "@func/overlord";
 import { makeMinionHome } from "./helpers/pki.js";
 import { tempHome } from "./helpers/fleet.js";
@@ -20,41 +20,26 @@ describe("delegation: a hostile sub-overlord", function () {
   let mode: Mode = "mixed";
   const leaves = ["a1", "a2", "a3", "a4"];
 
-  const hostile: FuncModule = {
-    name: "delegation",
-    description: "lies",
-    methods: {
-      run: {
-        doc: "",
-        example: "",
-        params: [{ name: "id", type: "any" }],
-        rest: { name: "rest", type: "any" },
-        run: () => {
-          if (mode === "refuses") throw new FuncError("AccessDenied", "not you");
-          return { id: "x", started: true };
-        },
-      },
-      poll: {
-        doc: "",
-        example: "",
-        params: [{ name: "id", type: "any" }],
-        rest: { name: "rest", type: "any" },
-        run: (_ctx, _id, cursor) => {
-          const c = cursor as number;
-          if (mode === "not-a-struct") return "done, trust me";
-          if (mode === "dies") return { lines: [{ hosts: ["a1"], result: { outcome: "ok", value: 1 } }], cursor: c + 1, done: false, alive: false };
-          if (mode === "bad-cursor") return { lines: [], cursor: c + 7, done: true, alive: true };
-          const lines: WireValue[] = [
-            { hosts: ["a1", "zz9"], result: { outcome: "ok", value: 1 } },
-            { hosts: ["a2"], result: { outcome: "ok", value: 2 } },
-            { hosts: ["a2"], result: { outcome: "ok", value: 666 } },
-            { hosts: ["a4"], result: { outcome: "fine", value: 1 } },
-          ];
-          return { lines, cursor: c + lines.length, done: true, alive: true };
-        },
-      },
+  // the real delegation signatures, with an implementation that lies
+  const hostile: FuncModule = implement(DELEGATION, {
+    run: () => {
+      if (mode === "refuses") throw new FuncError("AccessDenied", "not you");
+      return { id: "x", started: true };
     },
-  };
+    poll: (_ctx, _id, c) => {
+      if (mode === "not-a-struct") return "done, trust me";
+      if (mode === "dies") return { lines: [{ hosts: ["a1"], result: { outcome: "ok", value: 1 } }], cursor: c + 1, done: false, alive: false };
+      if (mode === "bad-cursor") return { lines: [], cursor: c + 7, done: true, alive: true };
+      const lines: WireValue[] = [
+        { hosts: ["a1", "zz9"], result: { outcome: "ok", value: 1 } },
+        { hosts: ["a2"], result: { outcome: "ok", value: 2 } },
+        { hosts: ["a2"], result: { outcome: "ok", value: 666 } },
+        { hosts: ["a4"], result: { outcome: "fine", value: 1 } },
+      ];
+      return { lines, cursor: c + lines.length, done: true, alive: true };
+    },
+    map: () => null,
+  });
 
   before(async () => {
     dir = tempHome("deleg-hostile");

@@ -50,11 +50,26 @@ describe("func CLI and API against a 5-minion fleet", function () {
     assert.match(r.stderr, /5 hosts: 5 ok/);
   });
 
-  it("passes option-looking arguments through to the command (ls -la)", async () => {
-    const r = await func(fleet.home, ["minion01", "call", "command", "run", "ls", "-la", "--jsonl"]);
-    // "ls" is the command and "-la" arrives as the options argument: not a struct, so a BadArguments fault
-    assert.equal(r.code, EXIT.ERROR, r.stderr);
-    assert.match(r.stdout, /BadArguments/);
+  it("passes option-looking arguments through to the command: call command run ls -la runs \"ls -la\"", async () => {
+    const r = await func(fleet.home, ["minion01", "call", "command", "run", "ls", "-la", "/", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout).hosts.minion01;
+    assert.equal(res.value.rc, 0);
+    assert.match(res.value.stdout, /^total \d+/);
+    assert.match(res.value.stdout, /\.\.\n/);
+  });
+
+  it("a word in a string parameter stays a string: call command run false runs false", async () => {
+    const r = await func(fleet.home, ["minion01", "call", "command", "run", "false", "--json"]);
+    // the command ran (outcome ok) and exited 1: exit bit 32 says so
+    assert.equal(r.code, EXIT.COMMAND_FAILED, r.stderr);
+    assert.equal(JSON.parse(r.stdout).hosts.minion01.outcome, "ok");
+    assert.equal(JSON.parse(r.stdout).hosts.minion01.value.rc, 1);
+    for (const word of ["true", "null", "007"]) {
+      const t = await func(fleet.home, ["minion01", "call", "command", "run", "echo", word, "--json"]);
+      assert.equal(t.code, 0, t.stderr);
+      assert.equal(JSON.parse(t.stdout).hosts.minion01.value.stdout, `${word}\n`, `${word} stays the word typed`);
+    }
   });
 
   it("--fold prints identical results once under a folded node set", async () => {
@@ -92,11 +107,14 @@ describe("func CLI and API against a 5-minion fleet", function () {
     }
   });
 
-  it("unknown method and wrong argument count are faults 2 and 4, and the minions keep serving", async () => {
+  it("unknown method is fault 2; a wrong argument count is one usage error before fan-out; the minions keep serving", async () => {
     const r = await func(fleet.home, ["minion01", "call", "nosuch", "method", "--json"]);
     assert.equal(JSON.parse(r.stdout).hosts.minion01.error.code, 2);
-    const r2 = await func(fleet.home, ["minion01", "call", "test", "add", "1", "--json"]);
-    assert.equal(JSON.parse(r2.stdout).hosts.minion01.error.code, 4);
+    const r2 = await func(fleet.home, ["*", "call", "test", "add", "1", "--json"]);
+    assert.equal(r2.code, EXIT.USAGE, r2.stderr);
+    assert.equal(r2.stdout, "");
+    assert.equal(r2.stderr.trim().split("\n").length, 1, r2.stderr);
+    assert.match(r2.stderr, /test\.add takes 2 argument\(s\), got 1: b is missing \(usage: func "\*" call test add 1 2\)/);
     const r3 = await func(fleet.home, ["minion01", "ping"]);
     assert.equal(r3.code, 0);
   });

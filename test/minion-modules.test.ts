@@ -131,4 +131,30 @@ describe("minion modules", function () {
       }
     });
   });
+
+  describe("the signature table on the wire", () => {
+    const fault = async (method: string, ...params: unknown[]): Promise<string> => {
+      const r = await call(method, ...params);
+      assert.ok(r.outcome === "error" && r.error.code === 4, `${method}: ${JSON.stringify(r)}`);
+      return r.outcome === "error" ? r.error.message : "";
+    };
+
+    it("a string parameter refuses base64 bytes (process.pkill with a base64 name kills nothing): fault 4 naming it", async () => {
+      assert.match(await fault("process.pkill", Buffer.from("sleep")), /process\.pkill: argument 1 \(name\) must be a string, got bytes/);
+      assert.match(await fault("command.exists", 42), /argument 1 \(path\) must be a string, got int/);
+    });
+
+    it("a missing argument, a wrong count, a bad struct field and a value out of range are fault 4 naming the argument", async () => {
+      assert.match(await fault("command.run"), /command\.run takes 1 to 2 argument\(s\), got 0: cmd is missing/);
+      assert.match(await fault("test.ping", 1), /test\.ping takes 0 argument\(s\), got 1/);
+      assert.match(await fault("command.run", "true", { bogus: 1 }), /argument 2 \(options\) has no field "bogus"/);
+      assert.match(await fault("file.read", join(root, "x"), -1), /argument 2 \(offset\) must be an int >= 0/);
+      assert.match(await fault("process.kill", 1), /argument 1 \(pid\) must be an int >= 2/);
+    });
+
+    it("a string with control characters travels as base64 and reaches a string parameter as that string", async () => {
+      const v = (await ok("command.run", "printf '%s' '\x1b[1mbold'")) as Record<string, WireValue>;
+      assert.equal(v.stdout, "\x1b[1mbold");
+    });
+  });
 });

@@ -265,6 +265,9 @@ describe("func-web API", function () {
       { name: "b", type: "any", optional: false, rest: false },
     ]);
     assert.deepEqual(test.methods.find((m) => m.name === "ping")!.params, []);
+    // the signature table, with what the CLI knows: command.run's words join into its command
+    const run = table.modules.find((m) => m.module === "command")!.methods.find((m) => m.name === "run")!;
+    assert.deepEqual(run.params[0], { name: "cmd", type: "string", optional: false, rest: true, doc: "the shell command line" });
     const preview = (await as("viewer", "/api/targets?spec=minion0%5B2-3%5D")).json as { count: number; hosts: string[] };
     assert.deepEqual(preview, { spec: "minion0[2-3]", count: 2, hosts: ["minion02", "minion03"] });
     assert.equal(((await as("viewer", "/api/targets?spec=zz*")).json as { count: number }).count, 0);
@@ -275,5 +278,21 @@ describe("func-web API", function () {
     await events("viewer", (ping.json as { job: string }).job);
     const view = (await as("viewer", "/api/minions")).json as { counts: { answers: number } };
     assert.equal(view.counts.answers, 3);
+  });
+
+  it("filters the fleet by facts (GET /api/facts), and refuses a bad filter with a 400", async () => {
+    type Match = { matched: string[]; unknown: unknown[]; asked: number };
+    const all = (await as("viewer", "/api/facts?filter=cpus%3E%3D1")).json as Match;
+    assert.deepEqual(all, { spec: "*", filter: "cpus>=1", mode: "all", matched: ["minion01", "minion02", "minion03"], unknown: [], asked: 3 });
+    const none = (await as("viewer", "/api/facts?spec=minion0%5B1-2%5D&filter=cpus%3E1000000,os~%20")).json as Match;
+    assert.deepEqual([none.matched, none.asked], [[], 2]);
+    const any = (await as("viewer", "/api/facts?spec=minion0%5B1-2%5D&filter=cpus%3E1000000,cpus%3E%3D1&mode=any")).json as Match;
+    assert.deepEqual(any.matched, ["minion01", "minion02"]);
+    for (const bad of ["/api/facts", "/api/facts?filter=nonsense", "/api/facts?filter=cpus%3E1&mode=most", "/api/facts?filter=Bad-Key%3D1"]) {
+      const r = await as("viewer", bad);
+      assert.equal(r.status, 400, `${bad}: ${r.text}`);
+      assert.ok(typeof (r.json as { error?: { message?: string } }).error?.message === "string", bad);
+    }
+    assert.equal((await call("/api/facts?filter=cpus%3E%3D1")).status, 401, "no credentials, no facts");
   });
 });

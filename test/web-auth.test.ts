@@ -5,8 +5,8 @@
 import { strict as assert } from "node:assert";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { FuncError, homePaths } from "@func/shared";
-import { RateLimiter, TokenStore, checkCallAcl, parseCallBody, parseSignature, parseWebConfig, WEB_PORT } from "@func/web";
+import { FuncError, SIGNATURES, homePaths } from "@func/shared";
+import { RateLimiter, TokenStore, checkCallAcl, parseCallBody, moduleTable, parseWebConfig, WEB_PORT } from "@func/web";
 import { tempHome } from "./helpers/fleet.js";
 
 describe("func-web settings, ACL and tokens", () => {
@@ -47,13 +47,21 @@ describe("func-web settings, ACL and tokens", () => {
     assert.equal(limiter.take("a", t + 10_001), true);
   });
 
-  it("parses funcd's method signatures into typed parameters", () => {
-    assert.deepEqual(parseSignature("test.ping()"), []);
-    assert.deepEqual(parseSignature("command.run(cmd: string, options?: struct)"), [
-      { name: "cmd", type: "string", optional: false, rest: false },
-      { name: "options", type: "struct", optional: true, rest: false },
-    ]);
-    assert.deepEqual(parseSignature("x.y(...rest: any)"), [{ name: "rest", type: "any", optional: true, rest: true }]);
+  it("builds the page's method table from the signature table", () => {
+    const table = moduleTable(SIGNATURES, "signature table");
+    const methods = (m: string) => table.modules.find((x) => x.module === m)!.methods;
+    assert.deepEqual(methods("test").find((m) => m.name === "ping")!.params, []);
+    const run = methods("command").find((m) => m.name === "run")!;
+    assert.equal(run.params[0]!.type, "string");
+    assert.equal(run.params[0]!.rest, true, "command.run joins the words left over into its command");
+    assert.match(run.signature, /^command\.run\(/);
+    // every method of the table is on the page, with its parameters
+    for (const mod of SIGNATURES) {
+      assert.deepEqual(methods(mod.name).map((m) => m.name).sort(), Object.keys(mod.methods).sort(), mod.name);
+      for (const [name, sig] of Object.entries(mod.methods)) {
+        assert.deepEqual(methods(mod.name).find((m) => m.name === name)!.params.map((p) => [p.name, p.type]), sig.params.map((p) => [p.name, p.type.kind]));
+      }
+    }
   });
 
   it("checks a call body field by field", () => {

@@ -88,6 +88,17 @@ describe("func-web in a browser", function () {
     assert.equal(await page.$eval("#count-waiting b", (b) => b.textContent), "1");
     await page.type("#fleet-filter", "minion0[1-2]");
     await page.waitForFunction('document.querySelectorAll("#fleet-table tbody tr").length === 2');
+    // the fact filter narrows what the glob shows: every local minion has a cpu, none has a million
+    await page.type("#fleet-facts", "cpus>1000000");
+    await page.click("#fleet-facts-apply");
+    await page.waitForFunction('document.querySelectorAll("#fleet-table tbody tr").length === 0');
+    assert.match(await page.$eval("#fleet-facts-status", (e) => e.textContent ?? ""), /facts: 0 matched of 4/);
+    await page.$eval("#fleet-facts", (el) => void ((el as unknown as { value: string }).value = ""));
+    await page.type("#fleet-facts", "cpus>=1,os~a");
+    await page.click("#fleet-facts-any");
+    await page.click("#fleet-facts-apply");
+    await page.waitForFunction('document.querySelectorAll("#fleet-table tbody tr").length === 2');
+    assert.match(await page.$eval("#fleet-facts-status", (e) => e.textContent ?? ""), /facts: 4 matched of 4/);
     const cookies = await page.cookies();
     const session = cookies.find((c) => c.name === "func_session")!;
     assert.ok(session.httpOnly && session.secure && session.sameSite === "Strict");

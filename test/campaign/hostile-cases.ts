@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeCall, FAULT } from "@func/shared";
-import { MODULES, type ParamType } from "@func/minion";
+import { MODULES } from "@func/minion";
+import type { TypeKind } from "@func/shared";
 import { certInfo, createCa, createCrl, issueCert } from "@func/shared";
 import {
   CAMPAIGN_HEADERS_TIMEOUT_MS,
@@ -122,16 +123,18 @@ const body = (b: string | Buffer, extra: Partial<RawRequest> = {}): RawRequest =
 // ---------------------------------------------------------------------------------------------------------
 // Every type in the wrong place: for each declared parameter, a value of each other wire type
 
-const SAMPLE_BY_TYPE: Record<Exclude<ParamType, "any">, string> = {
+type Sampled = "string" | "int" | "number" | "bool" | "array" | "struct";
+const SAMPLE_BY_TYPE: Record<Sampled, string> = {
   string: "<string>x</string>",
   int: "<int>7</int>",
   number: "<double>1.5</double>",
-  boolean: "<boolean>1</boolean>",
+  bool: "<boolean>1</boolean>",
   array: "<array><data><value><int>1</int></value></data></array>",
   struct: "<struct><member><name>k</name><value><int>1</int></value></member></struct>",
 };
-/** What a declared type also accepts (number takes ints; string takes base64 bytes). */
-const ALSO_ACCEPTS: Partial<Record<ParamType, readonly string[]>> = { number: ["int"], string: [] };
+/** The wire type a declared kind is written as, and what it also accepts (number takes ints, bytes strings). */
+const SAMPLED_AS: Record<Exclude<TypeKind, "any">, Sampled> = { string: "string", bytes: "string", enum: "string", int: "int", number: "number", bool: "bool", array: "array", struct: "struct", map: "struct" };
+const ALSO_ACCEPTS: Partial<Record<TypeKind, readonly Sampled[]>> = { number: ["int"] };
 const NIL = "<nil/>";
 
 function wrongTypeCalls(): RawRequest[] {
@@ -139,20 +142,22 @@ function wrongTypeCalls(): RawRequest[] {
   for (const mod of MODULES) {
     for (const [methodName, spec] of Object.entries(mod.methods)) {
       const method = `${mod.name}.${methodName}`;
-      const good = spec.params.map((p) => SAMPLE_BY_TYPE[p.type === "any" ? "string" : p.type]);
-      spec.params.forEach((p, i) => {
-        if (p.type === "any") return;
-        const wrong = Object.entries(SAMPLE_BY_TYPE)
-          .filter(([t]) => t !== p.type && !(ALSO_ACCEPTS[p.type] ?? []).includes(t))
+      const params = spec.signature.params;
+      const good = params.map((p) => SAMPLE_BY_TYPE[p.type.kind === "any" ? "string" : SAMPLED_AS[p.type.kind]]);
+      params.forEach((p, i) => {
+        const kind = p.type.kind;
+        if (kind === "any") return;
+        const wrong = (Object.entries(SAMPLE_BY_TYPE) as [Sampled, string][])
+          .filter(([t]) => t !== SAMPLED_AS[kind] && !(ALSO_ACCEPTS[kind] ?? []).includes(t))
           .map(([, xml]) => xml);
         if (!p.optional) wrong.push(NIL);
         for (const w of wrong) {
-          const params = good.slice(0, i + 1).map((g, k) => `<param><value>${k === i ? w : g}</value></param>`).join("");
-          out.push(body(callXml(method, params)));
+          const xml = good.slice(0, i + 1).map((g, k) => `<param><value>${k === i ? w : g}</value></param>`).join("");
+          out.push(body(callXml(method, xml)));
         }
       });
-      // one argument too many (methods with a rest parameter take any number)
-      if (!spec.rest) out.push(body(callXml(method, [...good, SAMPLE_BY_TYPE.int].map((g) => `<param><value>${g}</value></param>`).join(""))));
+      // one argument too many
+      out.push(body(callXml(method, [...good, SAMPLE_BY_TYPE.int].map((g) => `<param><value>${g}</value></param>`).join(""))));
     }
   }
   // wrong types one level down: inside option structs (the command would be `true` if one got through)

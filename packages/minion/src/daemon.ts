@@ -10,6 +10,8 @@ import { EnrollClientPool, type EnrollClient } from "./enroll/enroll-client.js";
 import { enrollMinion } from "./enroll/enroll.js";
 import { sweepStale } from "./modules/file-upload.js";
 import { MinionServer, type AsyncStarter } from "./server.js";
+import { MODULES } from "./modules/index.js";
+import { Registry, type FuncModule } from "./registry.js";
 
 export interface StartedMinion {
   name: string;
@@ -37,6 +39,8 @@ export interface StartMinionExtra {
   signal?: AbortSignal;
   /** first and longest wait between enrollment polls, ms (tests shorten them) */
   enrollPollMs?: { start: number; max: number };
+  /** modules this minion serves besides the built-in ones (system.inventory lists them too) */
+  modules?: readonly FuncModule[];
 }
 
 function readPki(paths: HomePaths, log: (m: string) => void): TlsMaterial {
@@ -85,6 +89,7 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
   const log = extra.log ?? (() => {});
   const ownPool = extra.enrollClients ? null : new EnrollClientPool();
   const pool = extra.enrollClients ?? ownPool!;
+  let ownJobs: AsyncJobs | undefined;
   try {
     const client = enrollClient(paths, config, pool);
     if (client && !existsSync(paths.minionCert)) {
@@ -99,14 +104,16 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
     // temp files of uploads a previous funcd of this home left behind (it died mid-upload)
     await sweepStale(paths, config);
     // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
-    // fails job calls with a fault and never keeps funcd from serving
-    const ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });
+    // fails job calls with a fault and never keeps funcd from serving; one in a newer format stops funcd here
+    ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });
+    ownJobs?.openExisting();
     const server = new MinionServer({
       config,
       paths,
       tls,
       jobs: extra.jobs ? extra.jobs(config) : ownJobs!,
       log,
+      ...(extra.modules?.length ? { registry: new Registry([...MODULES, ...extra.modules]) } : {}),
     });
     const { address, port } = await server.listen(config.listenPort, config.listenAddr);
     ownJobs?.startRetention();
@@ -145,6 +152,7 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
     };
   } catch (err) {
     ownPool?.close();
+    await ownJobs?.close();
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 export { MinionServer, ASYNC_PREFIX, IDEMPOTENCY_HEADER, type MinionServerOptions, type AsyncStarter } from "./server.js";
-export { Registry, faultFor, signature, type CallContext, type FuncModule, type JobsService, type JobCaller, type MethodSpec, type ParamSpec, type ParamType } from "./registry.js";
+export { Registry, faultFor, implement, type CallContext, type FuncModule, type Implementation, type JobsService, type JobCaller, type MethodSpec } from "./registry.js";
 export { MODULES } from "./modules/index.js";
 export { Acl, parseAcl, OVERLORD_ROLE } from "./acl.js";
 export { AuditLog, type AuditLimits, type AuditRecord } from "./audit.js";

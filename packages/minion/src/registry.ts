@@ -1,17 +1,8 @@
-// The module registry: a module is a name plus a map of methods (as in Func). Each method declares its
-// parameters, so arguments are checked before the method runs and `system.method_help` can show them.
+// The module registry: a module is a name plus a map of methods (as in Func). Each method is declared in
+// the signature table of @func/shared; the registry checks every call against it before the method runs.
 
 import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
-import { FAULT, FuncError } from "@func/shared/core";
-
-export type ParamType = "string" | "int" | "number" | "boolean" | "array" | "struct" | "any";
-
-export interface ParamSpec {
-  name: string;
-  type: ParamType;
-  optional?: boolean;
-  doc?: string;
-}
+import { FAULT, FuncError, checkArgs, type ArgsOf, type MethodSignature, type ModuleSignature } from "@func/shared/core";
 
 /** What a method sees of the call: who asked, from where, and the minion's own settings. */
 export interface CallContext {
@@ -51,54 +42,58 @@ export interface JobsService {
   purge(olderThanS: number, caller: JobCaller): number;
 }
 
+/** A method as the minion serves it: its declaration from the signature table and its implementation. */
 export interface MethodSpec {
-  /** one line on what it does */
-  doc: string;
-  /** the CLI example, as in Salt's modules */
-  example: string;
-  params: readonly ParamSpec[];
-  /** extra trailing arguments of this type are accepted */
-  rest?: ParamSpec;
-  run(ctx: CallContext, ...args: WireValue[]): Promise<WireValue> | WireValue;
-  /** false for methods that make no sense as background jobs (default true) */
-  asyncAllowed?: boolean;
+  readonly signature: MethodSignature;
+  /** gets the values checkArgs returned: typed as the signature says */
+  run(ctx: CallContext, ...args: unknown[]): Promise<WireValue> | WireValue;
   /**
    * the method name the ACL checks instead of this one (delegation.run checks the method it relays, so
    * delegating never widens a caller's rights); null: the method checks its caller itself
    */
-  aclName?: (args: readonly WireValue[]) => string | null;
+  readonly aclName?: AclName;
 }
 
+/** Names the method the ACL checks for a call, from its (unchecked) wire arguments; null: the method checks. */
+export type AclName = (args: readonly WireValue[]) => string | null;
+
 export interface FuncModule {
-  name: string;
-  description: string;
-  methods: Readonly<Record<string, MethodSpec>>;
+  readonly name: string;
+  readonly description: string;
+  readonly methods: Readonly<Record<string, MethodSpec>>;
+  /** the module's declarations, as system.inventory serves them */
+  readonly signature: ModuleSignature;
+}
+
+/** The implementation of every method a module signature declares, each typed by its parameters. */
+export type Implementation<M extends ModuleSignature> = {
+  readonly [K in keyof M["methods"]]: (ctx: CallContext, ...args: ArgsOf<M["methods"][K]>) => Promise<WireValue> | WireValue;
+};
+
+/**
+ * A module from its signatures and its implementation (and, for methods the ACL checks under another name,
+ * how to name it). The registry hands `run` only values checkArgs accepted, so the typed signature
+ * `Implementation` promises holds.
+ */
+export function implement<const M extends ModuleSignature>(
+  sig: M,
+  impl: Implementation<M>,
+  aclNames: { readonly [K in keyof M["methods"]]?: AclName } = {},
+): FuncModule {
+  const methods: Record<string, MethodSpec> = {};
+  for (const [name, signature] of Object.entries(sig.methods)) {
+    const run = impl[name as keyof M["methods"]] as unknown as MethodSpec["run"] | undefined;
+    if (typeof run !== "function") throw new Error(`${sig.name}.${name} is declared but not implemented`);
+    const aclName = aclNames[name as keyof M["methods"]];
+    methods[name] = { signature, run, ...(aclName ? { aclName } : {}) };
+  }
+  for (const name of Object.keys(impl)) {
+    if (!Object.hasOwn(sig.methods, name)) throw new Error(`${sig.name}.${name} is implemented but not declared`);
+  }
+  return { name: sig.name, description: sig.description, methods, signature: sig };
 }
 
 const METHOD_NAME_RE = /^[a-z_][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
-
-function typeOf(value: WireValue): ParamType {
-  if (value === null) return "any";
-  if (Array.isArray(value)) return "array";
-  if (Buffer.isBuffer(value)) return "string";
-  switch (typeof value) {
-    case "string":
-      return "string";
-    case "boolean":
-      return "boolean";
-    case "number":
-      return Number.isInteger(value) ? "int" : "number";
-    default:
-      return "struct";
-  }
-}
-
-function accepts(type: ParamType, value: WireValue): boolean {
-  if (type === "any") return true;
-  const actual = typeOf(value);
-  if (type === "number") return actual === "int" || actual === "number";
-  return actual === type;
-}
 
 export class Registry {
   readonly #modules = new Map<string, FuncModule>();
@@ -123,21 +118,9 @@ export class Registry {
     return spec;
   }
 
-  /** Checks argument count and types against the method's declaration. */
-  checkArgs(name: string, spec: MethodSpec, args: readonly WireValue[]): void {
-    const required = spec.params.filter((p) => !p.optional).length;
-    const max = spec.rest ? Infinity : spec.params.length;
-    if (args.length < required || args.length > max) {
-      const want = required === max ? `${required}` : max === Infinity ? `at least ${required}` : `${required} to ${max}`;
-      throw new FuncError("BadArguments", `${name} takes ${want} argument(s), got ${args.length}${usage(name, spec)}`);
-    }
-    args.forEach((value, i) => {
-      const param = spec.params[i] ?? spec.rest!;
-      if (value === null && param.optional) return;
-      if (!accepts(param.type, value)) {
-        throw new FuncError("BadArguments", `${name}: argument ${i + 1} (${param.name}) must be ${param.type}, got ${typeOf(value)}${usage(name, spec)}`);
-      }
-    });
+  /** The arguments `run` gets: checked against the method's signature (BadArguments naming the argument). */
+  checkArgs(name: string, spec: MethodSpec, args: readonly WireValue[]): unknown[] {
+    return checkArgs(name, spec.signature, args);
   }
 
   modules(): string[] {
@@ -156,17 +139,11 @@ export class Registry {
   module(name: string): FuncModule | undefined {
     return this.#modules.get(name);
   }
-}
 
-function usage(name: string, spec: MethodSpec): string {
-  return ` (usage: ${spec.example || name})`;
-}
-
-/** Signature line for help output: `add(a: number, b: number)`. */
-export function signature(name: string, spec: MethodSpec): string {
-  const params = spec.params.map((p) => `${p.name}${p.optional ? "?" : ""}: ${p.type}`);
-  if (spec.rest) params.push(`...${spec.rest.name}: ${spec.rest.type}`);
-  return `${name}(${params.join(", ")})`;
+  /** Every module's signatures, sorted by name: what system.inventory serves. */
+  signatures(): ModuleSignature[] {
+    return this.modules().map((m) => this.#modules.get(m)!.signature);
+  }
 }
 
 /**

@@ -370,7 +370,7 @@ export class MinionServer {
         throw new FuncError("AccessDenied", `${cn} may not call ${aclTarget}`);
       }
       spec ??= this.registry.lookup(name);
-      this.registry.checkArgs(name, spec, call.params);
+      const args = this.registry.checkArgs(name, spec, call.params);
       const abort = new AbortController();
       res.on("close", () => {
         if (!res.writableFinished) abort.abort();
@@ -389,12 +389,12 @@ export class MinionServer {
       };
       let value: WireValue;
       if (isAsync) {
-        if (!this.#opts.jobs || spec.asyncAllowed === false) throw new FuncError("NoSuchMethod", `${name} cannot run as an async job here`);
+        if (!this.#opts.jobs || spec.signature.async_allowed === false) throw new FuncError("NoSuchMethod", `${name} cannot run as an async job here`);
         const key = req.headers[IDEMPOTENCY_HEADER];
         value = await this.#opts.jobs.start(name, call.params, ctx, typeof key === "string" ? key.slice(0, 128) : null);
         audit(method, "ok", { job: value });
       } else {
-        value = await spec.run(ctx, ...call.params);
+        value = await spec.run(ctx, ...args);
         audit(method, "ok");
       }
       replyXml(res, encodeResponseBytes(value));

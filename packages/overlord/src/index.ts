@@ -1,4 +1,4 @@
-export { Overlord, type OverlordOptions, type HostEvent } from "./call/overlord.js";
+export { Overlord, type OverlordOptions, type HostEvent, type FactSelection } from "./call/overlord.js";
 export { fanOut, buckets, type FanOutCall, type FanOutOptions } from "./call/fan-out.js";
 export { MinionTransport, classify, type CallOptions } from "./call/transport.js";
 export { listMinionNames, minionAddress, type MinionAddress } from "./call/universe.js";

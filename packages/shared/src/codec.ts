@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { liftBase64, liftBase64Bytes, type LiftedBase64 } from "./base64-lift.js";
 import { DEFAULTS } from "./config.js";
 import { FuncError } from "./errors.js";
+import { XML_ILLEGAL_CHAR } from "./xml-chars.js";
 
 /** What may travel: no undefined, BigInt, NaN, functions, Date (times are epoch seconds or ISO strings). */
 export type WireValue = string | number | boolean | null | Buffer | WireValue[] | { [key: string]: WireValue };
@@ -155,9 +156,6 @@ const sax = createRequire(require.resolve("xmlrpc/lib/deserializer"))("sax") as 
 // ---------------------------------------------------------------------------------------------------------
 // Character classes
 
-/** Characters XML 1.0 cannot carry at all, even escaped (tab, LF and CR are allowed). */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const XML_ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 /** A UTF-16 surrogate without its partner: no UTF-8 encoding exists for it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const XML_UNSAFE_GLOBAL = new RegExp(`${XML_ILLEGAL_CHAR.source}|${LONE_SURROGATE.source}`, "g");

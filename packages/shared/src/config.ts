@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { FuncError } from "./errors.js";
 import { ENROLL_PORT, MINION_PORT, type HomePaths } from "./home.js";
 import { splitOutsideBrackets } from "./node-set.js";
-import { formatIni, parseIni, splitList, type Ini } from "./ini.js";
+import { parseIni, rewriteIni, splitList, type Ini } from "./ini.js";
 import { writeFileAtomic } from "./files.js";
 
 const MIB = 1024 * 1024;
@@ -77,6 +77,10 @@ export interface MinionConfig {
   advertiseAddr: string;
   /** how often to fetch the CRL from the enrollment service, s; 0: never */
   crlRefreshS: number;
+  /** what `reboot.now` runs (with /bin/sh -c, a few seconds after it answered); tests point it at something harmless */
+  rebootCommand: string;
+  /** seconds between `reboot.now` answering and running reboot_command */
+  rebootDelayS: number;
   /** directories the `file` module may read and write under (file_roots); paths are resolved first */
   fileRoots: string[];
   /** how many backups (`path.YYYY-MM-DD@HH:MM~`) of a replaced file the `file` module keeps; 0: none */
@@ -161,6 +165,8 @@ export const DEFAULTS: { minion: Omit<MinionConfig, "minionName" | "aclDir" | "a
     uploadExpiryS: 600,
     maxUploads: 16,
     delegateBin: "",
+    rebootCommand: "/sbin/shutdown -r now",
+    rebootDelayS: 5,
   },
   overlord: {
     socketTimeoutS: 30,
@@ -276,6 +282,8 @@ export function loadMinionConfig(paths: HomePaths): MinionConfig {
     uploadExpiryS: s.num("upload_expiry", d.uploadExpiryS, 1),
     maxUploads: s.num("max_uploads", d.maxUploads, 1),
     delegateBin: s.str("delegate_bin", d.delegateBin),
+    rebootCommand: s.str("reboot_command", d.rebootCommand),
+    rebootDelayS: s.num("reboot_delay", d.rebootDelayS, 0),
   };
 }
 
@@ -313,11 +321,21 @@ export function loadGroups(paths: HomePaths): Record<string, string[]> {
   return groups;
 }
 
-/** Writes the groups file (`[name]` / `hosts = a, b, web[01-03]`), atomically; comments in it are not kept. */
+/**
+ * Writes the groups file (`[name]` / `hosts = a, b, web[01-03]`), atomically: groups no longer in `groups`
+ * are dropped, the others' `hosts` lines set, new ones appended; comments and everything else stay as written.
+ */
 export function saveGroups(paths: HomePaths, groups: Readonly<Record<string, readonly string[]>>): void {
-  const ini: Ini = {};
-  for (const name of Object.keys(groups).sort()) ini[name] = { hosts: groups[name]!.join(", ") };
-  writeFileAtomic(paths.groupsFile, formatIni(ini));
+  let text = "";
+  try {
+    text = readFileSync(paths.groupsFile, "utf8");
+  } catch {
+    // no groups file yet
+  }
+  const changes: Record<string, Record<string, string> | null> = {};
+  for (const name of Object.keys(loadGroups(paths))) changes[name] = null;
+  for (const name of Object.keys(groups).sort()) changes[name] = { hosts: groups[name]!.join(", ") };
+  writeFileAtomic(paths.groupsFile, rewriteIni(text, changes));
 }
 
 /** Parses durations like `90`, `30s`, `15m`, `12h`, `7d`, `2w` into seconds. */

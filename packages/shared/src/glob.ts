@@ -1,5 +1,6 @@
-// Shell globs (`*`, `?`, `[...]`, case-insensitive) with ClusterShell node sets in brackets (`[01-20,30]`):
-// the one matcher behind target specs, groups and ACLs. A pattern that cannot compile is a UsageError.
+// Shell globs (`*`, `?`, `[...]`) with ClusterShell node sets in brackets (`[01-20,30]`): the one matcher behind
+// target specs, groups and ACLs (case-insensitively) and the filetracker's paths (case-sensitively). A pattern
+// that cannot compile is a UsageError.
 
 import { FuncError } from "./errors.js";
 import { expandNodeSetBody, isNodeSetBody } from "./node-set.js";
@@ -16,8 +17,11 @@ function charClass(body: string, glob: string): string {
   return body.replace(/[\\\]^]/g, "\\$&");
 }
 
-/** Compiles a shell glob to an anchored, case-insensitive RegExp. An unclosed `[` is a literal. */
-export function globToRegExp(glob: string): RegExp {
+/**
+ * Compiles a shell glob to an anchored RegExp, case-insensitive unless `caseSensitive` (file names).
+ * An unclosed `[` is a literal.
+ */
+export function globToRegExp(glob: string, caseSensitive = false): RegExp {
   let out = "";
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -45,7 +49,7 @@ export function globToRegExp(glob: string): RegExp {
     } else out += c.replace(REGEX_SPECIAL, "\\$&");
   }
   try {
-    return new RegExp(`^${out}$`, "i");
+    return new RegExp(`^${out}$`, caseSensitive ? "" : "i");
   } catch (err) {
     throw new FuncError("UsageError", `"${glob}" is not a valid pattern: ${(err as Error).message}`);
   }

@@ -1,5 +1,5 @@
 // The fleet view: counts at the top, every signed minion with its state (answers, unreachable, unknown),
-// address, cert expiry and last seen, waiting and revoked names below; a glob filter; "Check now" pings all.
+// address, cert expiry and last seen, waiting and revoked names below; a glob filter and a fact filter; "Check now" pings all.
 
 import { api, follow, type Session } from "./api.js";
 import { badge, clear, h, when } from "./dom.js";
@@ -52,8 +52,41 @@ export async function fleetPage(main: HTMLElement, _session: Session): Promise<v
       render();
     }, 150);
   };
+  // the fact filter (Func's --filter / --filteror): asked on Enter or Apply, since it asks every host
+  const facts = h("input", { id: "fleet-facts", placeholder: "facts: os=debian,cpus>=4", size: "30" });
+  const anyBox = h("input", { type: "checkbox", id: "fleet-facts-any" });
+  const apply = h("button", { id: "fleet-facts-apply", type: "button" }, "Apply");
+  const factStatus = h("span", { class: "muted", id: "fleet-facts-status" });
+  let factPicked: Set<string> | null = null;
+  const applyFacts = async () => {
+    const text = facts.value.trim();
+    factStatus.textContent = "";
+    if (text === "") {
+      factPicked = null;
+      render();
+      return;
+    }
+    apply.disabled = true;
+    try {
+      const mode = anyBox.checked ? "any" : "all";
+      const r = await api<{ matched: string[]; unknown: Array<{ host: string; outcome: string }>; asked: number }>(
+        `/api/facts?filter=${encodeURIComponent(text)}&mode=${mode}`,
+      );
+      factPicked = new Set(r.matched);
+      factStatus.textContent = `facts: ${r.matched.length} matched of ${r.asked}${r.unknown.length ? `; unreadable: ${r.unknown.map((u) => `${u.host} (${u.outcome})`).join(", ")}` : ""}`;
+      render();
+    } catch (err) {
+      factStatus.textContent = (err as Error).message;
+    } finally {
+      apply.disabled = false;
+    }
+  };
+  apply.addEventListener("click", () => void applyFacts());
+  facts.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") void applyFacts();
+  });
   const render = () => {
-    const rows = fleet.signed.filter((m) => picked === null || picked.has(m.name));
+    const rows = fleet.signed.filter((m) => (picked === null || picked.has(m.name)) && (factPicked === null || factPicked.has(m.name)));
     shown.textContent = `${rows.length} of ${fleet.signed.length} shown`;
     clear(
       tbody,
@@ -104,6 +137,7 @@ export async function fleetPage(main: HTMLElement, _session: Session): Promise<v
       count("revoked", c.revoked, "count-revoked"),
     ),
     h("div", { class: "row" }, filter, shown, check, status),
+    h("div", { class: "row" }, facts, h("label", {}, anyBox, "any clause"), apply, factStatus),
     h("table", { id: "fleet-table" }, h("thead", {}, h("tr", {}, ...["minion", "state", "address", "cert expires", "last seen", "last outcome"].map((t) => h("th", {}, t)))), tbody),
     fleet.waiting.length > 0 && h("h3", {}, `Waiting for a signature (${fleet.waiting.length})`),
     fleet.waiting.length > 0 && h("p", {}, ...fleet.waiting.map((w) => h("span", { class: "mono" }, `${w.name} `))),

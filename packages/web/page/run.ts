@@ -5,11 +5,14 @@
 import { api, follow, type HostResult, type RunSummary, type Session } from "./api.js";
 import { badge, clear, h, show } from "./dom.js";
 
+/** A parameter as GET /api/modules gives it (the signature table's kinds: string, bytes, int, bool, enum, ...). */
 interface ParamView {
   name: string;
   type: string;
   optional: boolean;
   rest: boolean;
+  doc?: string;
+  values?: string[];
 }
 interface MethodView {
   name: string;
@@ -134,7 +137,7 @@ export async function startCall(box: HTMLElement, body: CallBody): Promise<strin
 
 function parseField(p: ParamView, el: HTMLInputElement | HTMLTextAreaElement): unknown {
   const raw = el.value;
-  if (p.type === "boolean") return (el as HTMLInputElement).checked;
+  if (p.type === "bool" || p.type === "boolean") return (el as HTMLInputElement).checked;
   if (raw.trim() === "") return undefined;
   if (p.type === "int") {
     const n = Number(raw);
@@ -146,7 +149,11 @@ function parseField(p: ParamView, el: HTMLInputElement | HTMLTextAreaElement): u
     if (!Number.isFinite(n)) throw new Error(`${p.name} must be a number`);
     return n;
   }
-  if (p.type === "string") return raw;
+  if (p.type === "string" || p.type === "bytes") return raw;
+  if (p.type === "enum") {
+    if (p.values && !p.values.includes(raw.trim())) throw new Error(`${p.name} must be one of ${p.values.join(", ")}`);
+    return raw.trim();
+  }
   try {
     return JSON.parse(raw);
   } catch {
@@ -197,9 +204,10 @@ export async function runPage(main: HTMLElement, session: Session, preset?: Call
     doc.textContent = m ? `${m.doc}${m.example ? `  e.g. ${m.example}` : ""}` : "";
     for (const p of m?.params ?? []) {
       let el: HTMLInputElement | HTMLTextAreaElement;
-      if (p.type === "boolean") el = h("input", { type: "checkbox" });
+      if (p.type === "bool" || p.type === "boolean") el = h("input", { type: "checkbox" });
       else if (p.type === "int" || p.type === "number") el = h("input", { type: "number", step: p.type === "int" ? "1" : "any" });
-      else if (p.type === "string") el = h("input", { type: "text" });
+      else if (p.type === "string" || p.type === "bytes") el = h("input", { type: "text", placeholder: p.doc ?? "" });
+      else if (p.type === "enum") el = h("input", { type: "text", placeholder: (p.values ?? []).join(" | ") });
       else el = h("textarea", { rows: "2", placeholder: `JSON ${p.type}` });
       el.id = `arg-${p.name}`;
       const preset_ = preset && preset.module === moduleSel.value && preset.method === methodSel.value ? preset.args[inputs.length] : undefined;

@@ -8,6 +8,6 @@ export { RateLimiter } from "./auth/rate-limit.js";
 export { SESSION_COOKIE, CSRF_HEADER } from "./auth/sessions.js";
 export { CONTENT_SECURITY_POLICY } from "./server/http.js";
 export { auditFile } from "./server/audit.js";
-export { parseSignature } from "./server/modules.js";
+export { moduleTable, type ModuleTable } from "./server/modules.js";
 export { parseCallBody } from "./server/api.js";
 export { webMain, type Io } from "./cli/main.js";

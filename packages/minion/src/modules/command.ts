@@ -3,9 +3,8 @@
 
 import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import type { WireValue } from "@func/shared";
-import { FuncError } from "@func/shared/core";
-import type { CallContext, FuncModule } from "../registry.js";
+import { COMMAND } from "@func/shared/core";
+import { implement, type CallContext } from "../registry.js";
 
 /** Grace between SIGTERM and SIGKILL when a command times out. */
 const KILL_GRACE_MS = 2000;
@@ -16,29 +15,6 @@ interface RunOptions {
   timeout?: number;
   env?: Record<string, string>;
   cwd?: string;
-}
-
-function parseOptions(value: WireValue | undefined): RunOptions {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value) || Buffer.isBuffer(value)) {
-    throw new FuncError("BadArguments", "command.run: options must be a struct {timeout, env, cwd}");
-  }
-  const opts: RunOptions = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (k === "timeout" && typeof v === "number" && v > 0) opts.timeout = v;
-    else if (k === "cwd" && typeof v === "string") opts.cwd = v;
-    else if (k === "env" && v !== null && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v)) {
-      const env: Record<string, string> = {};
-      for (const [name, val] of Object.entries(v)) {
-        if (typeof val !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-          throw new FuncError("BadArguments", `command.run: env ${name} must be a string with a valid name`);
-        }
-        env[name] = val;
-      }
-      opts.env = env;
-    } else throw new FuncError("BadArguments", `command.run: unknown or bad option "${k}"`);
-  }
-  return opts;
 }
 
 /** Collects a stream up to `cap` bytes, counting what was dropped. */
@@ -123,31 +99,14 @@ function signalNumber(signal: NodeJS.Signals): number | undefined {
   return table[signal];
 }
 
-export const commandModule: FuncModule = {
-  name: "command",
-  description: "Run shell commands",
-  methods: {
-    run: {
-      doc: "Runs cmd with /bin/sh -c; returns {rc, stdout, stderr, timed_out, truncated}. options: {timeout, env, cwd}.",
-      example: 'func "web*" call command run "uname -r"',
-      params: [
-        { name: "cmd", type: "string" },
-        { name: "options", type: "struct", optional: true },
-      ],
-      run: (ctx, cmd, options) => runCommand(ctx, cmd as string, parseOptions(options)),
-    },
-    exists: {
-      doc: "True when path exists and is executable.",
-      example: 'func "*" call command exists /usr/bin/python3',
-      params: [{ name: "path", type: "string" }],
-      run: (_ctx, path) => {
-        try {
-          accessSync(path as string, constants.X_OK);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    },
+export const commandModule = implement(COMMAND, {
+  run: (ctx, cmd, options) => runCommand(ctx, cmd, options ?? {}),
+  exists: (_ctx, path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   },
-};
+});

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
 import {
+  DELEGATION,
   FuncError,
   MAX_DELEGATION_DEPTH,
   POLL_WAIT_MAX_MS,
@@ -24,7 +25,7 @@ import {
   spawnDetached,
 } from "@func/shared/core";
 import { OVERLORD_ROLE } from "../acl.js";
-import type { CallContext, FuncModule } from "../registry.js";
+import { implement, type CallContext } from "../registry.js";
 
 /** What `run` writes for func-delegate (run/delegation/<id>.req.json). */
 export interface ShareRequest {
@@ -45,8 +46,6 @@ export interface ShareRequest {
   created: number;
 }
 
-const MODULE_RE = /^[a-z_][a-z0-9_]*$/;
-const METHOD_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Per-leaf timeout bounds a share accepts, ms. */
 const MIN_TIMEOUT_MS = 100;
 const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
@@ -165,125 +164,94 @@ function str(v: WireValue | undefined): string {
   return typeof v === "string" ? v : "";
 }
 
-export const delegationModule: FuncModule = {
-  name: "delegation",
-  description: "Sub-overlord: run a share of a call on the leaves this host serves, page its results, tell its tree",
-  methods: {
-    run: {
-      doc: "Starts one share of a call on leaves this host serves; answers {id, started}. The ACL checks the relayed method, not this one.",
-      example: 'func "sub1" call delegation run 20261122T201233-5f2a9c01b7 test ping "[]" \'["leaf01","leaf02"]\' "{}"',
-      params: [
-        { name: "id", type: "string", doc: "the job id: the idempotency key of the share" },
-        { name: "module", type: "string" },
-        { name: "method", type: "string" },
-        { name: "args", type: "array" },
-        { name: "leaves", type: "array", doc: "the leaves of this share" },
-        { name: "options", type: "struct", doc: "{timeout_ms, async, fold}" },
-      ],
-      asyncAllowed: false,
-      aclName: (args) => `${str(args[1])}.${str(args[2])}`,
-      run: (ctx, id, module, method, args, leaves, options) => {
-        if (!isJobId(id)) throw new FuncError("BadArguments", "delegation.run: not a job id");
-        if (!MODULE_RE.test(str(module)) || !METHOD_RE.test(str(method)) || module === "delegation") {
-          throw new FuncError("BadArguments", "delegation.run: module and method must be names (and not delegation itself)");
-        }
-        if (!isSubOverlord(ctx.paths)) throw new FuncError("NoSuchMethod", `${ownName(ctx)} is not a sub-overlord (no overlord identity in its home)`);
-        const opts = options as Record<string, WireValue>;
-        const timeoutMs = opts.timeout_ms ?? 30_000;
-        if (typeof timeoutMs !== "number" || !(timeoutMs >= MIN_TIMEOUT_MS && timeoutMs <= MAX_TIMEOUT_MS)) {
-          throw new FuncError("BadArguments", `delegation.run: timeout_ms must be ${MIN_TIMEOUT_MS}..${MAX_TIMEOUT_MS}`);
-        }
-        if (Date.now() - lastPurge > PURGE_EVERY_MS) {
-          lastPurge = Date.now();
-          purgeOldShares(ctx.paths, ctx.config.jobRetentionS);
-        }
-        const files = shareFiles(ctx.paths, id);
-        const existing = readRequest(ctx.paths, id);
-        if (existing) {
-          if (existing.peerCn !== ctx.peerCn && ctx.peerRole !== OVERLORD_ROLE) throw new FuncError("AccessDenied", `share ${id} belongs to another caller`);
-          return { id, started: false };
-        }
-        const request: ShareRequest = {
-          id,
-          module: str(module),
-          method: str(method),
-          args: args as WireValue[],
-          leaves: checkLeaves(leaves),
-          timeoutMs,
-          async: opts.async === true,
-          fold: opts.fold !== false,
-          caller: ctx.caller ?? ctx.peerCn,
-          path: extendPath(ctx),
-          peerCn: ctx.peerCn,
-          created: Date.now(),
-        };
-        mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-        try {
-          // exclusive: two racing repeats of one id start one share
-          writeFileSync(files.request, JSON.stringify(request), { mode: 0o600, flag: "wx" });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === "EEXIST") return { id, started: false };
-          throw err;
-        }
-        spawnDelegate(ctx, id);
-        return { id, started: true };
-      },
+export const delegationModule = implement(
+  DELEGATION,
+  {
+    run: (ctx, id, module, method, args, leaves, opts) => {
+      if (!isJobId(id)) throw new FuncError("BadArguments", "delegation.run: not a job id");
+      if (module === "delegation") throw new FuncError("BadArguments", "delegation.run: a share may not relay delegation itself");
+      if (!isSubOverlord(ctx.paths)) throw new FuncError("NoSuchMethod", `${ownName(ctx)} is not a sub-overlord (no overlord identity in its home)`);
+      const timeoutMs = opts.timeout_ms ?? 30_000;
+      if (!(timeoutMs >= MIN_TIMEOUT_MS && timeoutMs <= MAX_TIMEOUT_MS)) {
+        throw new FuncError("BadArguments", `delegation.run: timeout_ms must be ${MIN_TIMEOUT_MS}..${MAX_TIMEOUT_MS}`);
+      }
+      if (Date.now() - lastPurge > PURGE_EVERY_MS) {
+        lastPurge = Date.now();
+        purgeOldShares(ctx.paths, ctx.config.jobRetentionS);
+      }
+      const files = shareFiles(ctx.paths, id);
+      const existing = readRequest(ctx.paths, id);
+      if (existing) {
+        if (existing.peerCn !== ctx.peerCn && ctx.peerRole !== OVERLORD_ROLE) throw new FuncError("AccessDenied", `share ${id} belongs to another caller`);
+        return { id, started: false };
+      }
+      const request: ShareRequest = {
+        id,
+        module,
+        method,
+        args,
+        leaves: checkLeaves(leaves),
+        timeoutMs,
+        async: opts.async === true,
+        fold: opts.fold !== false,
+        caller: ctx.caller ?? ctx.peerCn,
+        path: extendPath(ctx),
+        peerCn: ctx.peerCn,
+        created: Date.now(),
+      };
+      mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+      try {
+        // exclusive: two racing repeats of one id start one share
+        writeFileSync(files.request, JSON.stringify(request), { mode: 0o600, flag: "wx" });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") return { id, started: false };
+        throw err;
+      }
+      spawnDelegate(ctx, id);
+      return { id, started: true };
     },
-    poll: {
-      doc: "The next page of a share's results from cursor on: {lines: [{hosts, result}], cursor, done, alive}; waits up to wait_ms for a new line.",
-      example: 'func "sub1" call delegation poll 20261122T201233-5f2a9c01b7 0',
-      params: [
-        { name: "id", type: "string" },
-        { name: "cursor", type: "int" },
-        { name: "wait_ms", type: "int", optional: true },
-      ],
-      asyncAllowed: false,
-      // who may read a share is decided by who started it, below
-      aclName: () => null,
-      run: async (ctx, id, cursor, waitMs) => {
-        if (!isJobId(id)) throw new FuncError("BadArguments", "delegation.poll: not a job id");
-        const request = readRequest(ctx.paths, id);
-        if (!request) throw new FuncError("NotFound", `no share ${id} on ${ownName(ctx)}`);
-        if (request.peerCn !== ctx.peerCn && ctx.peerRole !== OVERLORD_ROLE) throw new FuncError("AccessDenied", `share ${id} belongs to another caller`);
-        if ((cursor as number) < 0) throw new FuncError("BadArguments", "delegation.poll: cursor must be >= 0");
-        const until = Date.now() + Math.max(0, Math.min(typeof waitMs === "number" ? waitMs : 0, POLL_WAIT_MAX_MS));
-        while (true) {
-          let alive = shareAlive(ctx.paths, id);
-          const page = pageOf(readLines(ctx.paths, id), cursor as number, alive);
-          if (!page.done && !page.alive && request.async && Date.now() - (lastRespawn.get(id) ?? 0) > RESPAWN_EVERY_MS) {
-            // an async share's leaves hold their jobs in this host's job store: a new func-delegate resumes it
-            lastRespawn.set(id, Date.now());
-            spawnDelegate(ctx, id);
-            alive = true;
-          }
-          if (page.texts.length > 0 || page.done || !alive || Date.now() >= until || ctx.signal?.aborted) {
-            return { lines: page.texts.map((t) => JSON.parse(t) as WireValue), cursor: page.cursor, done: page.done, alive: page.alive || alive };
-          }
-          await sleep(POLL_STEP_MS);
+    poll: async (ctx, id, cursor, waitMs) => {
+      if (!isJobId(id)) throw new FuncError("BadArguments", "delegation.poll: not a job id");
+      const request = readRequest(ctx.paths, id);
+      if (!request) throw new FuncError("NotFound", `no share ${id} on ${ownName(ctx)}`);
+      if (request.peerCn !== ctx.peerCn && ctx.peerRole !== OVERLORD_ROLE) throw new FuncError("AccessDenied", `share ${id} belongs to another caller`);
+      const until = Date.now() + Math.max(0, Math.min(waitMs ?? 0, POLL_WAIT_MAX_MS));
+      while (true) {
+        let alive = shareAlive(ctx.paths, id);
+        const page = pageOf(readLines(ctx.paths, id), cursor, alive);
+        if (!page.done && !page.alive && request.async && Date.now() - (lastRespawn.get(id) ?? 0) > RESPAWN_EVERY_MS) {
+          // an async share's leaves hold their jobs in this host's job store: a new func-delegate resumes it
+          lastRespawn.set(id, Date.now());
+          spawnDelegate(ctx, id);
+          alive = true;
         }
-      },
+        if (page.texts.length > 0 || page.done || !alive || Date.now() >= until || ctx.signal?.aborted) {
+          return { lines: page.texts.map((text) => JSON.parse(text) as WireValue), cursor: page.cursor, done: page.done, alive: page.alive || alive };
+        }
+        await sleep(POLL_STEP_MS);
+      }
     },
-    map: {
-      doc: "The tree of leaves this host serves as a sub-overlord ({name, leaves, subs}), asking its own sub-overlords; null when it is not one.",
-      example: 'func "sub1" call delegation map',
-      params: [],
-      asyncAllowed: false,
-      run: async (ctx) => {
-        if (!isSubOverlord(ctx.paths)) return null;
-        const path = extendPath(ctx);
-        const stdout = await new Promise<string>((resolve, reject) => {
-          execFile(
-            process.execPath,
-            [delegateBin(ctx.config), "map", ctx.paths.configDir, ctx.paths.stateDir, formatPath(path)],
-            { encoding: "utf8", timeout: MAP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
-            (err, out, errOut) => {
-              if (err) reject(new FuncError("MethodError", `func-delegate map failed: ${(errOut || err.message).trim().split("\n").pop()}`));
-              else resolve(out);
-            },
-          );
-        });
-        return readMapNode(JSON.parse(stdout)) as unknown as WireValue;
-      },
+    map: async (ctx) => {
+      if (!isSubOverlord(ctx.paths)) return null;
+      const path = extendPath(ctx);
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          [delegateBin(ctx.config), "map", ctx.paths.configDir, ctx.paths.stateDir, formatPath(path)],
+          { encoding: "utf8", timeout: MAP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+          (err, out, errOut) => {
+            if (err) reject(new FuncError("MethodError", `func-delegate map failed: ${(errOut || err.message).trim().split("\n").pop()}`));
+            else resolve(out);
+          },
+        );
+      });
+      return readMapNode(JSON.parse(stdout)) as unknown as WireValue;
     },
   },
-};
+  {
+    // delegation.run is checked as the method it relays, so delegating never widens a caller's rights
+    run: (args) => `${str(args[1])}.${str(args[2])}`,
+    // who may read a share is decided by who started it, in the method
+    poll: () => null,
+  },
+);

@@ -6,7 +6,18 @@ import { delegationModule } from "./delegation.js";
 import { fileModule } from "./file.js";
 import { jobsModule } from "./jobs.js";
 import { serviceModule } from "./service.js";
-import { diskModule, hardwareModule, processModule } from "./system-info.js";
+import { diskModule } from "./disk.js";
+import { factsModule } from "./facts.js";
+import { filetrackerModule } from "./filetracker.js";
+import { mountModule } from "./mount.js";
+import { networkModule } from "./network.js";
+import { packagesModule } from "./packages.js";
+import { portinfoModule } from "./portinfo.js";
+import { rebootModule } from "./reboot.js";
+import { sysctlModule } from "./sysctl.js";
+import { usersModule } from "./users.js";
+import { hardwareModule } from "./hardware.js";
+import { processModule } from "./process.js";
 import { systemModule } from "./system.js";
 import { testModule } from "./test.js";
 
@@ -21,4 +32,13 @@ export const MODULES: readonly FuncModule[] = [
   serviceModule,
   jobsModule,
   delegationModule,
+  factsModule,
+  sysctlModule,
+  usersModule,
+  filetrackerModule,
+  mountModule,
+  portinfoModule,
+  networkModule,
+  packagesModule,
+  rebootModule,
 ];

@@ -1,31 +1,11 @@
 // The `service` module: start/stop/restart/reload/status through systemctl (or /etc/init.d scripts where
-// there is no systemd). Unit names are checked, and commands run without a shell.
+// there is no systemd). Unit names are checked by the signature, and commands run without a shell.
 
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { WireValue } from "@func/shared";
-import { FuncError } from "@func/shared/core";
-import type { FuncModule, MethodSpec } from "../registry.js";
-
-/** A service action should not take longer than this; a hung unit is reported, not waited on forever. */
-const SERVICE_TIMEOUT_MS = 120_000;
-const UNIT_RE = /^[A-Za-z0-9@._:-]{1,200}$/;
-
-function unit(name: WireValue | undefined): string {
-  if (typeof name !== "string" || !UNIT_RE.test(name) || name.startsWith("-")) {
-    throw new FuncError("BadArguments", "service name must be letters, digits, @ . _ : - (and not start with -)");
-  }
-  return name;
-}
-
-function run(cmd: string, args: string[]): Promise<{ rc: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: SERVICE_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      const rc = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ rc, stdout, stderr });
-    });
-  });
-}
+import { readdir } from "node:fs/promises";
+import { FuncError, SERVICE } from "@func/shared/core";
+import { implement } from "../registry.js";
+import { runTool as run } from "../tool.js";
 
 function hasSystemd(): boolean {
   return existsSync("/run/systemd/system");
@@ -38,42 +18,51 @@ async function action(verb: string, name: string) {
   return run(script, [verb]);
 }
 
-function verb(v: string): MethodSpec {
-  return {
-    doc: `${v[0]!.toUpperCase()}${v.slice(1)}s a service; returns {rc, stdout, stderr}.`,
-    example: `func "web*" call service ${v} nginx`,
-    params: [{ name: "name", type: "string" }],
-    run: (_ctx, name) => action(v, unit(name)),
-  };
+async function running(): Promise<string[]> {
+  if (!hasSystemd()) throw new FuncError("MethodError", "service.get_running needs systemd");
+  const r = await run("systemctl", ["list-units", "--type=service", "--state=running", "--no-legend", "--plain"]);
+  return r.stdout.split("\n").map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);
 }
 
-export const serviceModule: FuncModule = {
-  name: "service",
-  description: "Start, stop and inspect system services (systemd or init.d)",
-  methods: {
-    start: verb("start"),
-    stop: verb("stop"),
-    restart: verb("restart"),
-    reload: verb("reload"),
-    status: {
-      doc: "Is the service running? {running, rc, output}.",
-      example: 'func "web*" call service status nginx',
-      params: [{ name: "name", type: "string" }],
-      run: async (_ctx, name) => {
-        const n = unit(name);
-        const r = hasSystemd() ? await run("systemctl", ["is-active", "--", n]) : await action("status", n);
-        return { running: r.rc === 0, rc: r.rc, output: (r.stdout + r.stderr).trim() };
-      },
-    },
-    get_running: {
-      doc: "Names of running services (systemd only).",
-      example: 'func "*" call service get_running',
-      params: [],
-      run: async () => {
-        if (!hasSystemd()) throw new FuncError("MethodError", "service.get_running needs systemd");
-        const r = await run("systemctl", ["list-units", "--type=service", "--state=running", "--no-legend", "--plain"]);
-        return r.stdout.split("\n").map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);
-      },
-    },
+/** Services started at boot, without the `.service` suffix, sorted. */
+async function enabledServices(): Promise<string[]> {
+  if (!hasSystemd()) return initEnabled();
+  const r = await run("systemctl", ["list-unit-files", "--type=service", "--state=enabled", "--no-legend", "--plain"]);
+  return [...new Set(r.stdout.split("\n").map((l) => l.trim().split(/\s+/)[0]!.replace(/\.service$/, "")).filter(Boolean))].sort();
+}
+
+/** init.d services with a start link in a multi-user runlevel (/etc/rc2.d .. rc5.d: S<nn><name>). */
+async function initEnabled(): Promise<string[]> {
+  const out = new Set<string>();
+  for (const level of [2, 3, 4, 5]) {
+    let entries: string[] = [];
+    try {
+      entries = await readdir(`/etc/rc${level}.d`);
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const m = /^S\d\d(.+)$/.exec(e);
+      if (m) out.add(m[1]!);
+    }
+  }
+  return [...out].sort();
+}
+
+export const serviceModule = implement(SERVICE, {
+  start: (_ctx, name) => action("start", name),
+  stop: (_ctx, name) => action("stop", name),
+  restart: (_ctx, name) => action("restart", name),
+  reload: (_ctx, name) => action("reload", name),
+  status: async (_ctx, name) => {
+    const r = hasSystemd() ? await run("systemctl", ["is-active", "--", name]) : await action("status", name);
+    return { running: r.rc === 0, rc: r.rc, output: (r.stdout + r.stderr).trim() };
   },
-};
+  get_running: () => running(),
+  enabled: async (_ctx, name) => {
+    if (hasSystemd()) return (await run("systemctl", ["is-enabled", "--", name])).stdout.trim() === "enabled";
+    return (await initEnabled()).includes(name);
+  },
+  get_enabled: () => enabledServices(),
+  inventory: async () => ({ enabled: await enabledServices(), running: hasSystemd() ? await running() : [] }),
+});

@@ -6,7 +6,10 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import {
   CALLER_HEADER,
   FuncError,
+  checkCall,
   checkJobId,
+  failure,
+  matchFacts,
   PATH_HEADER,
   formatPath,
   homePaths,
@@ -17,7 +20,10 @@ import {
   resolveTargets,
   type HomePaths,
   type DelegationMap,
+  type FactFilter,
   type HostResult,
+  type MethodSignature,
+  type ModuleSignature,
   type OverlordConfig,
 } from "@func/shared";
 import { ShareLedger, describeAnomaly, planRoutes } from "../delegation/accounting.js";
@@ -29,6 +35,7 @@ import { drainSpool, spoolDir, spoolRun, spoolWaiting } from "../jobs/run-spool.
 import { EventQueue } from "./event-queue.js";
 import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
+import { hasCachedInventory, knownSignature, knownTable, storeInventory } from "./signature-cache.js";
 import { TlsSessionStore } from "./tls-sessions.js";
 import { MinionTransport } from "./transport.js";
 import type { TlsMaterial } from "@func/shared";
@@ -65,8 +72,24 @@ export interface OverlordOptions {
   onNotice?: (message: string) => void;
   /** sub-overlords send identical results once with their hosts (default true); false: one line per host */
   foldShares?: boolean;
+  /** run only on hosts whose facts.get() passes this filter (parseFactFilter); asked first, in one fan-out */
+  filter?: FactFilter;
 }
 
+/** What a fact filter made of the matched hosts. */
+export interface FactSelection {
+  /** hosts the spec matched */
+  asked: number;
+  /** hosts whose facts passed: the method ran on these */
+  matched: number;
+  /** hosts whose facts could not be read: reported with that outcome, the method not run */
+  unknown: number;
+}
+
+/** Hosts asked at once for `system.inventory` when no cached one knows a method. */
+const FETCH_HOSTS = 3;
+/** Longest wait for that inventory, ms: a host that does not answer soon is left to the call itself. */
+const FETCH_TIMEOUT_MS = 5000;
 /** How recent a change to certs/ or groups must be for its time stamps not to be trusted yet, ms. */
 const RACY_MS = 1000;
 
@@ -95,6 +118,7 @@ export class Overlord {
   #engine: Promise<JobEngine> | undefined;
   #map: { map: DelegationMap | null; route: Map<string, string> } | undefined;
   #receivedBefore = 0;
+  #selection: FactSelection | undefined;
 
   constructor(spec: string, options: OverlordOptions = {}) {
     this.spec = spec;
@@ -266,11 +290,31 @@ export class Overlord {
   }
 
   /**
-   * Yields each host's result as it finishes (of every matched host, or of `hosts`, some of them): direct hosts fanned out here, each sub-overlord's mapped leaves
-   * in one share (their results carry `via`, the path they came by).
+   * Yields each host's result as it finishes (of every matched host, or of `hosts`, some of them). The call
+   * is checked against its signature first (the built-in table, else the hosts' cached inventories): a bad
+   * one is one UsageError, and nothing is sent. With a fact filter, only the hosts whose facts match run it.
    */
   async *stream(module: string, method: string, args: readonly unknown[] = [], hosts?: readonly string[]): AsyncGenerator<HostEvent> {
-    const { direct, shares } = planRoutes(hosts ? [...hosts] : this.hosts(), this.delegation().route);
+    let targets = hosts ? [...hosts] : this.hosts();
+    checkCall(module, method, args, knownSignature(this.paths, targets, module, method));
+    if (this.#opts.filter) {
+      const { matched, unknown } = await this.#selectByFacts(targets, this.#opts.filter);
+      const before = this.#selection ?? { asked: 0, matched: 0, unknown: 0 };
+      this.#selection = { asked: before.asked + targets.length, matched: before.matched + matched.length, unknown: before.unknown + unknown.length };
+      yield* unknown;
+      targets = matched;
+    }
+    const inventory = module === "system" && method === "inventory";
+    for await (const event of this.#route(module, method, args, targets)) {
+      // every inventory seen is kept: it is what types the words of that minion's own methods
+      if (inventory && event.result.outcome === "ok") storeInventory(this.paths, event.host, event.result.value);
+      yield event;
+    }
+  }
+
+  /** Direct hosts fanned out here, each sub-overlord's mapped leaves in one share (their results carry `via`). */
+  async *#route(module: string, method: string, args: readonly unknown[], hosts: string[]): AsyncGenerator<HostEvent> {
+    const { direct, shares } = planRoutes(hosts, this.delegation().route);
     const queue = new EventQueue<HostEvent>();
     const push = (host: string, result: HostResult) => queue.push({ host, result });
     const id = newJobId();
@@ -322,6 +366,51 @@ export class Overlord {
     await runShare(ledger, leaves, call, send, push, (a) => this.notice(describeAnomaly(a)));
   }
 
+  /** After a filtered stream(): how many hosts were asked, matched, and could not be read. */
+  get selection(): FactSelection | undefined {
+    return this.#selection;
+  }
+
+  /** Asks every host for facts.get(); a host whose facts cannot be read keeps that outcome, named as such. */
+  async #selectByFacts(hosts: readonly string[], filter: FactFilter): Promise<{ matched: string[]; unknown: HostEvent[] }> {
+    const matched: string[] = [];
+    const unknown: HostEvent[] = [];
+    await this.fanOut(this.addresses(hosts), this.#call("facts.get", []), (host, result) => {
+      if (result.outcome === "ok") {
+        const v = result.value;
+        if (v !== null && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v)) {
+          if (matchFacts(v, filter)) matched.push(host);
+          return;
+        }
+        unknown.push({ host, result: failure("error", "ProtocolError", "facts for --filter: facts.get did not answer a struct") });
+        return;
+      }
+      unknown.push({ host, result: { ...result, error: { ...result.error, message: `facts for --filter: ${result.error.message}` } } });
+    });
+    return { matched: matched.sort(), unknown: unknown.sort((a, b) => (a.host < b.host ? -1 : 1)) };
+  }
+
+  /** Every module and method this spec's hosts are known to serve: the built-in table and their cached inventories. */
+  signatureTable(): ModuleSignature[] {
+    return knownTable(this.paths, this.hosts());
+  }
+
+  /**
+   * The signature of `module.method` on this spec's hosts: the built-in table's, else a cached inventory's.
+   * With `fetch`, when none of the hosts has a cached inventory, the first host that answers (of up to
+   * FETCH_HOSTS) is asked for `system.inventory` first; undefined when nothing declares the method.
+   */
+  async signature(module: string, method: string, opts: { fetch?: boolean } = {}): Promise<MethodSignature | undefined> {
+    const hosts = this.hosts();
+    const known = knownSignature(this.paths, hosts, module, method);
+    if (known || !opts.fetch || hasCachedInventory(this.paths, hosts)) return known;
+    const asked = hosts.slice(0, FETCH_HOSTS);
+    await this.fanOut(this.addresses(asked), this.#call("system.inventory", [], { timeoutMs: Math.min(this.timeoutMs, FETCH_TIMEOUT_MS) }), (host, result) => {
+      if (result.outcome === "ok") storeInventory(this.paths, host, result.value);
+    });
+    return knownSignature(this.paths, asked, module, method);
+  }
+
   /** The job engine over this overlord's store (opened on first use): func-web records and lists jobs with it. */
   jobEngine(): Promise<JobEngine> {
     return this.#jobs();
@@ -359,8 +448,20 @@ export class Overlord {
    * `async.module.method` to each host and records each minion job id.
    */
   async callAsync(module: string, method: string, args: readonly unknown[] = [], extra: { id?: string; hosts?: readonly string[] } = {}): Promise<string> {
-    const hosts = extra.hosts ? [...extra.hosts] : this.hosts();
-    const { shares } = planRoutes(hosts, this.delegation().route);
+    let hosts = extra.hosts ? [...extra.hosts] : this.hosts();
+    checkCall(module, method, args, knownSignature(this.paths, hosts, module, method));
+    // with a fact filter the job is for the matching hosts; those whose facts could not be read are in it
+    // too, final from the start with that outcome, so that none is silently dropped
+    let finals: { host: string; result: HostResult }[] = [];
+    if (this.#opts.filter) {
+      const { matched, unknown } = await this.#selectByFacts(hosts, this.#opts.filter);
+      this.#selection = { asked: hosts.length, matched: matched.length, unknown: unknown.length };
+      finals = unknown;
+      hosts = [...matched, ...unknown.map((u) => u.host)];
+      if (hosts.length === 0) throw new FuncError("NoMatch", `no host of "${this.spec}" passes the fact filter (${this.#selection.asked} asked)`);
+    }
+    const final = new Set(finals.map((f) => f.host));
+    const { shares } = planRoutes(hosts.filter((h) => !final.has(h)), this.delegation().route);
     const jobs = await this.#jobs();
     const relay = this.#opts.relay;
     return jobs.submit(
@@ -378,6 +479,7 @@ export class Overlord {
         ...(extra.id ? { id: extra.id } : {}),
         ...(shares.size ? { routes: Object.fromEntries(shares) } : {}),
         ...(relay ? { relay: { caller: relay.caller, path: [...relay.path] } } : {}),
+        ...(finals.length ? { finals } : {}),
       },
     );
   }

@@ -1,33 +1,29 @@
-// Command-line arguments -> XML-RPC values. Func passed raw strings (`call test add 1 2` gave "12"); here
-// integers, floats, true/false, null and JSON arrays/objects are typed, a JSON string literal ("\"12\"")
-// stays a string, and --str keeps every argument a string.
+// Command-line words -> call arguments: typed by the method's signature (the built-in table, else the
+// minions' cached inventories) through typeWords of @func/shared; methods nothing declares keep the
+// generic typing (coerceArg). --str keeps every word a string.
 
-const INT_RE = /^[-+]?\d+$/;
-const FLOAT_RE = /^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/;
+import { coerceArg, findSignature, typeWords } from "@func/shared";
+import { Overlord, type OverlordOptions } from "../call/overlord.js";
 
-export function coerceArg(raw: string): unknown {
-  if (raw === "true") return true;
-  if (raw === "false") return false;
-  if (raw === "null") return null;
-  if (INT_RE.test(raw)) {
-    const n = Number(raw);
-    return Number.isSafeInteger(n) ? n : raw;
-  }
-  if (FLOAT_RE.test(raw)) {
-    const n = Number(raw);
-    return Number.isFinite(n) ? n : raw;
-  }
-  const first = raw[0];
-  if (first === "[" || first === "{" || first === '"') {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      return raw;
-    }
-  }
-  return raw;
-}
+export { coerceArg };
 
 export function coerceArgs(raw: readonly (string | number)[], keepStrings: boolean): unknown[] {
   return raw.map((a) => (keepStrings ? String(a) : coerceArg(String(a))));
+}
+
+/**
+ * The arguments of `func <spec> call module method words..`. A built-in method needs no network; another
+ * is looked up in the targeted minions' cached inventories (fetched once when none is cached).
+ */
+export async function callArgs(spec: string, module: string, method: string, words: readonly string[], keepStrings: boolean, opts: OverlordOptions): Promise<unknown[]> {
+  let sig = findSignature(module, method);
+  if (!sig && !keepStrings) {
+    const overlord = new Overlord(spec, { ...opts, keepAlive: false });
+    try {
+      sig = await overlord.signature(module, method, { fetch: true });
+    } finally {
+      await overlord.close();
+    }
+  }
+  return typeWords(`${module}.${method}`, sig, words, keepStrings);
 }

@@ -1,5 +1,6 @@
 // `func completion bash|zsh`: a shell completion script derived from func's own tables (commands, actions,
-// options), completing host names from the certs through `func <spec> --list-targets` (no network).
+// options, and `call <module> <method>` from the signature table), completing host names from the certs
+// through `func <spec> --list-targets` (no network).
 
 import { FuncError } from "@func/shared";
 
@@ -13,9 +14,16 @@ export interface CompletionTables {
   commands: Readonly<Record<string, readonly string[]>>;
   /** long option names, without dashes */
   options: readonly string[];
+  /** `call <module> <method>`: each module's method names */
+  methods: Readonly<Record<string, readonly string[]>>;
 }
 
 const words = (list: readonly string[]) => list.join(" ");
+
+/** One `case` line per module (module and method names are plain identifiers: nothing to quote). */
+function methodCases(t: CompletionTables, line: (entry: [string, readonly string[]]) => string): string {
+  return Object.entries(t.methods).map(line).join("\n");
+}
 
 function bash(t: CompletionTables): string {
   const commandCases = Object.entries(t.commands)
@@ -35,6 +43,15 @@ ${commandCases}
   fi
   if [ "$COMP_CWORD" -eq 2 ]; then
     COMPREPLY=($(compgen -W "${words(t.actions)}" -- "$cur")); return
+  fi
+  if [ "\${COMP_WORDS[2]}" = call ] && [ "$COMP_CWORD" -eq 3 ]; then
+    COMPREPLY=($(compgen -W "${words(Object.keys(t.methods))}" -- "$cur")); return
+  fi
+  if [ "\${COMP_WORDS[2]}" = call ] && [ "$COMP_CWORD" -eq 4 ]; then
+    case "\${COMP_WORDS[3]}" in
+${methodCases(t, (m) => `      ${m[0]}) COMPREPLY=($(compgen -W "${words(m[1])}" -- "$cur")) ;;`)}
+    esac
+    return
   fi
 }
 complete -o default -F _func func
@@ -59,6 +76,15 @@ ${commandCases}
   fi
   if (( CURRENT == 3 )); then
     compadd -- ${words(t.actions)}; return
+  fi
+  if [[ "$words[3]" == call ]] && (( CURRENT == 4 )); then
+    compadd -- ${words(Object.keys(t.methods))}; return
+  fi
+  if [[ "$words[3]" == call ]] && (( CURRENT == 5 )); then
+    case "$words[4]" in
+${methodCases(t, (m) => `      ${m[0]}) compadd -- ${words(m[1])} ;;`)}
+    esac
+    return
   fi
   _files
 }

@@ -2,3 +2,4 @@
 // package's main entry is the Overlord API only.
 export { coerceArg, coerceArgs } from "./args.js";
 export { main as funcMain, quickParse, yargsParse, type Invocation, type JobInvocation } from "./main.js";
+export { ACTION_TABLE, COMMAND_TABLE, EXAMPLES, JOB_OPTIONS, OPTIONS } from "./commands.js";

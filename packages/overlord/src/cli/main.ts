@@ -1,5 +1,6 @@
-// The `func` command line: one place that registers the commands, parses arguments, and maps errors to
-// exit codes. Commands are typed async functions that return an exit code; only this file prints errors.
+// The `func` command line: parses arguments with the command table (commands.ts: commands, actions,
+// options, help), runs the command, and maps errors to exit codes. Commands are typed async functions that
+// return an exit code; only this file prints errors.
 // Plain `func <target> call|ping|...` and `func job status|wait|list|purge` lines are parsed by yargs-parser
 // alone (~10 ms to load) with the very option tables yargs gets; help and usage errors load the full yargs
 // (~60 ms). Modules only some actions need (async jobs, files) load with those actions.
@@ -7,88 +8,30 @@
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
 import { existsSync } from "node:fs";
-import { EXIT, FUNC_VERSION, FuncError, resolveHome, type HomePaths } from "@func/shared";
-import { coerceArgs } from "./args.js";
+import { EXIT, FUNC_VERSION, FuncError, SIGNATURES, parseFactFilter, resolveHome, type HomePaths } from "@func/shared";
+import { callArgs } from "./args.js";
 import { batchSize, callCommand, listMinions, type Io, type OutputOptions, type RunPlan } from "./call.js";
 import { FORMATS, type Format } from "./formats.js";
-import { SHELLS, completionScript, type CompletionTables } from "./completion.js";
+import { completionScript, type CompletionTables } from "./completion.js";
 import { GROUP_ACTIONS, groupCommand, type GroupAction } from "./group.js";
 import { Overlord, type OverlordOptions } from "../call/overlord.js";
 import { MAP_ACTIONS, type MapAction } from "./map.js";
-
-const ACTIONS = ["call", "ping", "list_minions", "copyfile", "getfile"] as const;
-type Action = (typeof ACTIONS)[number];
-const JOB_ACTIONS = ["status", "wait", "list", "purge", "rerun"] as const;
-type JobAction = (typeof JOB_ACTIONS)[number];
-
-const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4 some unreachable, 8 some timeout/lost,
-16 no minion matched, 32 some command exited non-zero (shown as rc=N), 1 usage or configuration error.
-
-Targets: globs and node sets, separated by ; or , : "web[01-20,30]", "rack[1-2]-n[01-40]", "db*,@web".
-
-Arguments are typed: 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
---str keeps every argument a string. Put -- before arguments that look like options.`;
-
-/** The global options: yargs and the fast path both parse with this table. */
-const OPTIONS = {
-  forks: { alias: "f", type: "number", describe: "buckets to spread hosts over: one in-process, the rest forked workers, each with at least bucket_min_hosts (64) hosts (default 1)" },
-  timeout: { alias: "t", type: "number", describe: "per-host timeout in seconds (default 30, overlord.conf socket_timeout)" },
-  exclude: { alias: "e", type: "string", describe: "spec of hosts to leave out" },
-  json: { type: "boolean", default: false, describe: "print one JSON document {job, hosts, summary} (--out json)" },
-  jsonl: { type: "boolean", default: false, describe: "print one JSON line per host as it finishes, then a summary line (--out jsonl)" },
-  str: { type: "boolean", default: false, describe: "pass every argument as a string (no typing)" },
-  fold: { alias: "b", type: "boolean", default: false, describe: "print hosts with identical results once: web[01-07,09] (8) (--out fold)" },
-  oneline: { type: "boolean", default: false, describe: "one line per host, host: first line (--out oneline)" },
-  diff: { type: "boolean", default: false, describe: "the most common result once, then each other result as a diff against it" },
-  out: { type: "string", describe: `output format: ${FORMATS.join(" | ")} (txt: host: line, for every line)` },
-  nolabel: { alias: "N", type: "boolean", default: false, describe: "no host label in front of the output (clush -N)" },
-  stats: { type: "boolean", default: false, describe: "on stderr: per-host latency p50/p95/p99 and the 5 slowest hosts" },
-  subset: { type: "number", describe: "run on a random N of the matched hosts" },
-  batch: { type: "string", describe: "rolling batches of N hosts or N% of them: each starts when the one before has finished" },
-  "batch-wait": { type: "number", describe: "with --batch: seconds to wait between batches" },
-  failhard: { type: "boolean", default: false, describe: "with --batch: after a batch with a failure start no more (the rest end skipped)" },
-  "list-targets": { type: "boolean", default: false, describe: "print the hosts the target matches and exit (no network)" },
-  color: { type: "boolean", describe: "color the outcome column (default: when stdout is a terminal)" },
-  async: { alias: "a", type: "boolean", default: false, describe: "call: run as an async job (prints its id, then polls unless --nopoll)" },
-  nopoll: { alias: "n", type: "boolean", default: false, describe: "with --async: print only the job id and return at once" },
-  jobstatus: { alias: "s", type: "string", describe: "call --jobstatus ID: the status of an async job (Func's spelling of func job status)" },
-  delegate: { alias: "d", type: "boolean", describe: "send mapped leaves through their sub-overlords (default: when a delegation map exists); --no-delegate calls every host directly" },
-} as const satisfies Record<string, Options>;
-
-/** The options of `func job ...`, besides the global ones. */
-const JOB_OPTIONS = {
-  limit: { type: "number", default: 50, describe: "job list: how many (newest first)" },
-  "older-than": { type: "string", describe: "job purge: finished more than this long ago (90, 30s, 15m, 12h, 7d; default job_retention)" },
-  only: { type: "string", describe: "job rerun: the hosts that ended failed (the default: any outcome but ok, or rc != 0), unreachable or ok" },
-} as const satisfies Record<string, Options>;
+import {
+  ACTION_TABLE,
+  ACTIONS,
+  COMMAND_TABLE,
+  EPILOG,
+  EXAMPLES,
+  JOB_ACTIONS,
+  JOB_OPTIONS,
+  OPTIONS,
+  type Action,
+  type GlobalArgs,
+  type JobAction,
+} from "./commands.js";
 
 /** yargs-parser settings shared by both paths: options may come anywhere, unknown ones are arguments. */
 const PARSER_CONFIGURATION = { "unknown-options-as-args": true, "populate--": true } as const;
-
-interface GlobalArgs {
-  forks?: number;
-  timeout?: number;
-  exclude?: string;
-  json: boolean;
-  jsonl: boolean;
-  str: boolean;
-  color?: boolean;
-  fold: boolean;
-  oneline: boolean;
-  diff: boolean;
-  out?: string;
-  nolabel: boolean;
-  stats: boolean;
-  subset?: number;
-  batch?: string;
-  "batch-wait"?: number;
-  failhard: boolean;
-  "list-targets": boolean;
-  async?: boolean;
-  nopoll?: boolean;
-  jobstatus?: string;
-  delegate?: boolean;
-}
 
 /** One parsed command line of the default command. */
 export interface Invocation {
@@ -241,9 +184,12 @@ function overlordOptions(a: GlobalArgs, env: NodeJS.ProcessEnv): OverlordOptions
   };
   const forks = num(a.forks, "forks", 1);
   const timeout = num(a.timeout, "timeout", 0.001);
+  if (a.filter !== undefined && a.filteror !== undefined) throw new FuncError("UsageError", "--filter and --filteror cannot be used together");
+  const filterText = a.filter ?? a.filteror;
   return {
     env,
     home: checkedHome(env),
+    ...(filterText !== undefined ? { filter: parseFactFilter(String(filterText), a.filteror !== undefined ? "any" : "all") } : {}),
     ...(forks !== undefined ? { forks: Math.floor(forks) } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(a.exclude ? { exclude: a.exclude } : {}),
@@ -304,6 +250,10 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
   switch (inv.action) {
     case "list_minions":
       return listMinions(inv.target, opts, output(), io);
+    case "show": {
+      const [what, ...keys] = inv.rest;
+      return (await import("./show.js")).showCommand(inv.target, what, keys, opts, output(), io);
+    }
     case "ping":
       return callCommand(inv.target, "test", "ping", [], opts, output(), io, runPlan(g));
     case "copyfile":
@@ -314,13 +264,14 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
     case "call": {
       if (g.jobstatus !== undefined) return (await import("./job.js")).jobStatusCommand(String(g.jobstatus), opts, output(), io);
       if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
-      const [module, method, ...args] = inv.rest;
+      const [module, method, ...words] = inv.rest;
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
       const plan = runPlan(g);
       if (g.async && Object.keys(plan).length > 0) throw new FuncError("UsageError", "--subset, --batch and --failhard are for calls without --async");
+      const args = await callArgs(inv.target, module, method, words, g.str, opts);
       return g.async
-        ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, !!g.nopoll)
-        : callCommand(inv.target, module, method, coerceArgs(args, g.str), opts, output(), io, plan);
+        ? (await import("./job.js")).asyncCallCommand(inv.target, module, method, args, opts, output(), io, !!g.nopoll)
+        : callCommand(inv.target, module, method, args, opts, output(), io, plan);
     }
   }
 }
@@ -373,66 +324,33 @@ export async function yargsParse(
   onMap: (inv: MapInvocation) => Promise<void> = async () => {},
 ): Promise<void> {
   const { default: yargs } = await import("yargs");
-  const parser: Argv = yargs([...argv])
+  let parser: Argv = yargs([...argv])
     .scriptName("func")
     .parserConfiguration(PARSER_CONFIGURATION)
     .usage("$0 <target> <action> [args..]\n\nRun methods on the minions matching <target> (globs, node sets, @group, @group:glob, ';'- or ','-separated).")
-    .options(OPTIONS)
-    .command(
-      "map <action>",
-      "the delegation map: build (ask every direct minion which leaves it serves, recursively) | show (the tree with counts)",
-      (y) => y.positional("action", { choices: MAP_ACTIONS, describe: "build | show" }),
-      async (a) => onMap({ map: a.action as MapAction, options: pickOptions(a) }),
-    )
-    .command(
-      "job <action> [id]",
-      "jobs (async ones and every recorded run): status <id> | wait <id> [--timeout S] | list [--limit N] | purge [--older-than 7d] | rerun <id|last> [--only failed|unreachable|ok]",
-      (y) =>
-        y
-          .positional("action", { choices: JOB_ACTIONS, describe: "status | wait | list | purge | rerun" })
-          .positional("id", { type: "string", describe: "the job id that call --async printed" })
-          .options(JOB_OPTIONS)
-          .example("$0 job list --limit 10", "the newest jobs")
-          .example("$0 job wait 20261122T201233-5f2a9c01b7 --timeout 60", "each host as it finishes, at most 60 s")
-          .example("$0 job purge --older-than 7d", "forget finished jobs older than a week")
-          .example("$0 job rerun last --only failed", "the last run again, on the hosts where it failed")
-          .epilog("In `job wait`, --timeout S bounds the whole wait: hosts still open then count as timeout (exit bit 8)."),
-      async (a) => onJob(jobInvocation(a as Record<string, unknown>)),
-    )
-    .command(
-      "group <action> [args..]",
-      "groups of hosts in $FUNC_HOME/groups: add NAME MEMBER.. | remove NAME [MEMBER..] | list | show NAME",
-      (y) =>
-        y
-          .positional("action", { choices: GROUP_ACTIONS, describe: "add | remove | list | show" })
-          .example('$0 group add web "web[01-20,30]" web-canary', "members are names, globs or node sets")
-          .example("$0 group show web", "the members, and the hosts they match now")
-          .example('$0 "@web" ping', "use it as a target")
-          .example("$0 group remove web web-canary", "drop a member (no member: the whole group)"),
-      async () => {},
-    )
-    .command(
-      "check [target]",
-      "a doctor: config, certs and their expiry, the CA service, the CRL, the job store, test.ping of the targets",
-      (y) => y.example("$0 check", "check this overlord and ping every minion").example('$0 check "web*" --json', "the same as JSON, pinging web* only"),
-      async () => {},
-    )
-    .command(
-      "dump_config",
-      "print the home's paths and the settings in effect (defaults filled in)",
-      (y) => y.example("$0 dump_config --json", "as JSON"),
-      async () => {},
-    )
-    .command(
-      "completion <shell>",
-      "print a completion script: bash | zsh",
-      (y) =>
-        y
-          .positional("shell", { choices: SHELLS })
-          .example("source <(func completion bash)", "complete commands, options and host names in this shell")
-          .example("func completion zsh > ~/.zfunc/_func", "zsh: save it on $fpath"),
-      async () => {},
-    )
+    .options(OPTIONS);
+  // the commands of the table; group, check, dump_config and completion run before yargs (runCommand): here
+  // they only give their --help and usage errors
+  const handlers: Record<string, (a: Record<string, unknown>) => Promise<void>> = {
+    map: (a) => onMap({ map: a.action as MapAction, options: pickOptions(a) }),
+    job: (a) => onJob(jobInvocation(a)),
+  };
+  for (const [name, c] of Object.entries(COMMAND_TABLE)) {
+    const first = /^\S+ [<[](\w+)/.exec(c.usage)?.[1];
+    parser = parser.command(
+      c.usage,
+      c.describe,
+      (y) => {
+        let sub = first && c.words.length > 0 ? y.positional(first, { choices: c.words, describe: c.words.join(" | ") }) : y;
+        if (c.options) sub = sub.options(c.options);
+        for (const [cmd, what] of c.examples) sub = sub.example(cmd, what);
+        return c.epilog ? sub.epilog(c.epilog) : sub;
+      },
+      async (a) => handlers[name]?.(a as Record<string, unknown>),
+    );
+  }
+  for (const [cmd, what] of EXAMPLES) parser = parser.example(cmd, what);
+  parser = parser
     .command(
       "$0 <target> <action> [args..]",
       "run an action on the minions matching <target>",
@@ -441,7 +359,7 @@ export async function yargsParse(
           .positional("target", { type: "string", describe: "target spec: web*;db[1-3];@group;@group:glob" })
           .positional("action", {
             choices: ACTIONS,
-            describe: "call <module> <method> [args..] | ping | list_minions | copyfile <local> <remote> [--mode 0644] [--owner U] | getfile <remote> <localdir>",
+            describe: ACTIONS.map((name) => `${name}${ACTION_TABLE[name].args ? ` ${ACTION_TABLE[name].args}` : ""}`).join(" | "),
           })
           .positional("args", { type: "string", array: true }),
       async (a) => {
@@ -449,22 +367,6 @@ export async function yargsParse(
         await onInvocation({ target: String(a.target), action: a.action as Action, rest: rest.map(String), options: pickOptions(a) });
       },
     )
-    .example('$0 "*" ping', "is every minion up?")
-    .example('$0 "web*" call command run "uname -r"', "run a shell command")
-    .example('$0 "*" call test add 1 2', "typed arguments: prints 3 on each host")
-    .example('$0 "web*;@db" --exclude web3 call command run "systemctl restart nginx"', "globs, groups and exclusions")
-    .example('$0 "*" call test ping --jsonl | jq .', "one JSON line per host as it answers")
-    .example('$0 "*" -b call command run "cat /etc/os-release"', "fold identical output: minion[01-40] (40)")
-    .example('$0 "web[01-20,30]" --batch 25% --failhard call command run "systemctl restart app"', "rolling restart; a failure stops the rest (skipped)")
-    .example('$0 "*" --subset 3 --out oneline call command run uptime', "3 random hosts, host: first line")
-    .example('$0 "*" --diff call command run "cat /etc/resolv.conf"', "who differs from the most common result")
-    .example('$0 "rack[1-2]-n[01-40]" --list-targets', "what a spec matches, no network")
-    .example('$0 "web*" copyfile ./nginx.conf /etc/nginx/nginx.conf', "push a file (written atomically, skipped when unchanged)")
-    .example('$0 "web*" copyfile -f ./app.tar --remotepath /srv/', "Func's spelling; a path ending in / means into that directory")
-    .example('$0 "web*" getfile /var/log/syslog ./logs', "pull a file into ./logs/<host>/syslog (Func's -r FILE -l DIR too)")
-    .example('$0 "*" call --async --nopoll command run "yum -y update"', "start an async job: prints its id at once")
-    .example("$0 job status 20261122T201233-5f2a9c01b7 --json", "where an async job stands (func job wait|list|purge too)")
-    .example("$0 map build && $0 map show", "find the sub-overlords and their leaves; then calls go through them")
     .epilog(EPILOG)
     .strictOptions(false)
     .help()
@@ -479,22 +381,23 @@ export async function yargsParse(
   await parser.parseAsync();
 }
 
-/** First words that are commands of their own, not target specs. */
-const COMMANDS: readonly string[] = ["group", "completion", "check", "dump_config"];
+/** The commands runCommand parses itself (their --help goes to yargs). */
+const STANDALONE: readonly string[] = Object.keys(COMMAND_TABLE).filter((name) => COMMAND_TABLE[name]!.standalone);
 
 /** The words of `func completion`: derived from the same tables as parsing and help. */
 function completionTables(): CompletionTables {
   return {
     actions: ACTIONS,
-    commands: { job: JOB_ACTIONS, group: GROUP_ACTIONS, completion: SHELLS, check: [], dump_config: [] },
+    commands: Object.fromEntries(Object.entries(COMMAND_TABLE).map(([name, c]) => [name, c.words])),
     options: [...Object.keys(OPTIONS), ...Object.keys(JOB_OPTIONS), "help", "version"].sort(),
+    methods: Object.fromEntries(SIGNATURES.map((m) => [m.name, Object.keys(m.methods)])),
   };
 }
 
 /** `func group ...` and `func completion ...` (their --help goes to yargs); null for every other line. */
 async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io, isTty: Tty): Promise<number | null> {
   const first = argv[0];
-  if (!COMMANDS.includes(first ?? "") || argv.includes("--help") || argv.includes("-h")) return null;
+  if (!STANDALONE.includes(first ?? "") || argv.includes("--help") || argv.includes("-h")) return null;
   const a = parseWith(argv, [OPTIONS]);
   const g = pickOptions(a);
   const [, sub, ...words] = [...a._.map(String), ...(a["--"] ?? []).map(String)];

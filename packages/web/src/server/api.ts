@@ -3,7 +3,7 @@
 // Every route checks the caller's role; every change needs CSRF (cookie or cert callers) and is audited.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { FuncError, MAX_SPEC_LENGTH, isJobId, isValidMinionName, loadGroups, resolveTargets, type HomePaths } from "@func/shared";
+import { FuncError, MAX_SPEC_LENGTH, isJobId, isValidMinionName, loadGroups, parseFactFilter, resolveTargets, type HomePaths } from "@func/shared";
 import { listMinionNames, revokeName, signWaiting, type JobEngine, type Overlord } from "@func/overlord";
 import type { WebConfig } from "../config.js";
 import { checkCallAcl } from "../auth/acl.js";
@@ -17,6 +17,7 @@ import { streamRun } from "./events.js";
 import { HttpError, readJson, sendJson, sourceAddress } from "./http.js";
 import { fleetView } from "./minions.js";
 import type { ModuleTableSource } from "./modules.js";
+import type { FactSource } from "./facts.js";
 import type { CallRequest, Runs } from "./runs.js";
 
 /** Module and method names: lower-case snake_case (DESIGN section 5). */
@@ -43,6 +44,7 @@ export interface ApiContext {
   loginLimiter: RateLimiter;
   audit: AuditLog;
   modules: ModuleTableSource;
+  facts: FactSource;
 }
 
 interface Route {
@@ -238,13 +240,7 @@ const ROUTES: Route[] = [
     method: "GET",
     pattern: /^\/api\/modules$/,
     right: "read",
-    handle: async (c, r) => {
-      try {
-        sendJson(r.res, 200, await c.modules.get(listMinionNames(c.paths)));
-      } catch (err) {
-        throw new HttpError(503, "Unavailable", (err as Error).message);
-      }
-    },
+    handle: (c, r) => sendJson(r.res, 200, c.modules.get()),
   },
   {
     method: "GET",
@@ -263,6 +259,23 @@ const ROUTES: Route[] = [
         else throw err;
       }
       sendJson(r.res, 200, { spec, count: hosts.length, hosts: hosts.slice(0, limit) });
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/api\/facts$/,
+    right: "read",
+    handle: async (c, r) => {
+      // facts.get changes nothing on the minions: anyone who can read may filter the fleet by facts
+      const spec = r.url.searchParams.get("spec") ?? "*";
+      if (spec.trim() === "" || spec.length > MAX_SPEC_LENGTH) throw new HttpError(400, "BadRequest", "spec must be a non-empty target spec (e.g. web*)");
+      const text = r.url.searchParams.get("filter") ?? "";
+      if (text.trim() === "" || text.length > MAX_SPEC_LENGTH) throw new HttpError(400, "BadRequest", 'filter must be fact clauses, e.g. "os=debian,cpus>=4"');
+      const mode = r.url.searchParams.get("mode") ?? "all";
+      if (mode !== "all" && mode !== "any") throw new HttpError(400, "BadRequest", 'mode must be "all" (--filter) or "any" (--filteror)');
+      const filter = parseFactFilter(text, mode);
+      const hosts = resolveSpec(c, spec);
+      sendJson(r.res, 200, { spec, filter: text, mode, ...(await c.facts.match(hosts, filter)) });
     },
   },
 ];

@@ -17,6 +17,7 @@ import { loadAssets } from "./assets.js";
 import { AuditLog } from "./audit.js";
 import { SECURITY_HEADERS, errorReply, sendJson } from "./http.js";
 import { ModuleTableSource } from "./modules.js";
+import { FactSource } from "./facts.js";
 import { Runs } from "./runs.js";
 import { ensureWebCert } from "./web-cert.js";
 
@@ -89,6 +90,7 @@ export async function startWebServer(paths: HomePaths, config: WebConfig, opts: 
     loginLimiter: new RateLimiter(config.loginBurst, config.loginRefillS),
     audit: new AuditLog(paths, log),
     modules: new ModuleTableSource(overlord),
+    facts: new FactSource(overlord),
   };
   const assets = loadAssets();
 
