@@ -1,5 +1,6 @@
 // The light part of @func/shared: errors, outcomes, job ids and statuses, homes, names, globs, atomic files,
-// process checks, the delegation wire rules and the signature table, with no codec, PKI or LMDB behind them.
+// process checks, the delegation wire rules, the signature table and store format versions, with no codec, PKI
+// or LMDB behind them.
 // The async job runner (one Node process per `async.` call) and the minion modules it loads import from here:
 // a runner never loads the XML-RPC codec.
 // The same files are re-exported by the package's main entry: classes such as FuncError are one and the same.
@@ -18,3 +19,4 @@ export * from "./delegation-wire.js";
 export * from "./files.js";
 export * from "./signatures/index.js";
 export * from "./fact-filter.js";
+export * from "./store-format.js";

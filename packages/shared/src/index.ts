@@ -27,7 +27,7 @@ export * from "./enroll-wire.js";
 export * from "./enroll-proof.js";
 
 // Host mechanisms: atomic files, descriptor paths, streamed hashing, the host lock, detached children,
-// process liveness, LMDB damage checks.
+// process liveness, LMDB damage checks, store format versions.
 export * from "./files.js";
 export * from "./fd-paths.js";
 export * from "./file-hash.js";
@@ -35,6 +35,8 @@ export * from "./host-lock.js";
 export * from "./detached-spawn.js";
 export * from "./process-check.js";
 export * from "./lmdb-check.js";
+export * from "./store-format.js";
+export * from "./format-file.js";
 
 // Delegation through sub-overlords: relay headers, share lines and pages, path and map checks.
 export * from "./delegation-wire.js";
