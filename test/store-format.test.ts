@@ -299,6 +299,36 @@ describe("store format versions", function () {
     await after.close();
   });
 
+  it("the filetracker's state: a pre-version directory is read and stamped by its first change; a newer one is refused", async () => {
+    const pki = await makeMinionHome(dir, "storefmt", ADDR);
+    const state = join(dir, "filetracker");
+    mkdirSync(state);
+    writeFileSync(join(state, "tracked.json"), JSON.stringify(["/etc/hostname"]));
+    const minion = await startMinion(pki.paths, { listenAddr: ADDR, listenPort: 0 });
+    const transport = new MinionTransport({ key: pki.overlord.keyPem, cert: pki.overlord.certPem, ca: pki.ca.certPem });
+    try {
+      const target = { name: "storefmt", host: minion.address, port: minion.port };
+      const call = (method: string, params: unknown[] = []) => transport.call(target, method, params, { timeoutMs: 10_000 });
+      const listed = await call("filetracker.list");
+      assert.deepEqual(listed.outcome === "ok" && listed.value, ["/etc/hostname"], JSON.stringify(listed));
+      assert.equal(existsSync(join(state, "format.json")), false, "reading does not write");
+      const tracked = await call("filetracker.track", [["/etc/hosts"]]);
+      assert.equal(tracked.outcome, "ok", JSON.stringify(tracked));
+      assert.deepEqual(JSON.parse(readFileSync(join(state, "format.json"), "utf8")), { format: STORE_FORMATS.filetracker.version });
+      writeFileSync(join(state, "format.json"), JSON.stringify({ format: FUTURE }));
+      const before = readFileSync(join(state, "tracked.json"));
+      for (const [method, params] of [["filetracker.list", []], ["filetracker.track", [["/etc/passwd"]]]] as const) {
+        const r = await call(method, [...params]);
+        assert.equal(r.outcome, "error", JSON.stringify(r));
+        assert.ok(r.outcome === "error" && r.error.message.includes(join(state, "format.json")) && r.error.message.includes(`format ${FUTURE}`), JSON.stringify(r));
+      }
+      assert.ok(readFileSync(join(state, "tracked.json")).equals(before), "tracked.json unchanged");
+    } finally {
+      transport.close();
+      await minion.close();
+    }
+  });
+
   it("the runner spool: results carry their format; a pre-version result is read, a newer one refused and left", () => {
     const run = join(dir, "run");
     mkdirSync(run);

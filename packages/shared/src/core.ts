@@ -20,3 +20,4 @@ export * from "./files.js";
 export * from "./signatures/index.js";
 export * from "./fact-filter.js";
 export * from "./store-format.js";
+export * from "./format-file.js";

@@ -20,6 +20,10 @@ export const STORE_FORMATS = {
   delegationMap: { version: 1, label: "delegation map" },
   /** <state>/web/ (the version in web/format.json): func-web's tokens and open runs */
   web: { version: 1, label: "func-web directory" },
+  /** <state>/filetracker/ (the version in filetracker/format.json): a minion's tracked globs and last inventory */
+  filetracker: { version: 1, label: "filetracker directory" },
+  /** <state>/signatures/<host>.json: each minion's system.inventory() answer (a cache: a newer one is fetched again) */
+  signatureCache: { version: 1, label: "signature cache" },
 } as const;
 export type StoreKind = keyof typeof STORE_FORMATS;
 
