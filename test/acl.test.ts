@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFi
 import { join } from "node:path";
 import { EXIT, homePaths, readCsr, type CertPair, type HostResult } from "@func/shared";
 import { MinionTransport, issueIdentity, minionAddress } from "@func/overlord";
+import { Acl } from "@func/minion";
 import type { TlsMaterial } from "@func/shared";
 import { FUNC_CA_BIN, func, runBin, startFleet, tempHome, type TestFleet } from "./helpers/fleet.js";
 import { eventually } from "./helpers/procs.js";
@@ -114,10 +115,34 @@ describe("ACLs on a real fleet", function () {
     });
   }
 
+  it("a line grants user identities unless it names the role: minion:<glob>, service:<glob>", () => {
+    const dir = tempHome("acl-roles");
+    try {
+      writeFileSync(join(dir, "a.acl"), ["* = test.ping", "minion:web* = test.add", "service:web-svc = system.*", "overlord:x = *", "web[z-a] = *"].join("\n") + "\n");
+      const acl = new Acl(dir);
+      assert.equal(acl.allows("anyone", "user", "test.ping"), true);
+      assert.equal(acl.allows("web01", "minion", "test.ping"), false, "* is for users");
+      assert.equal(acl.allows("web01", "minion", "test.add"), true);
+      assert.equal(acl.allows("web01", "user", "test.add"), false, "minion: lines are for minion certs");
+      assert.equal(acl.allows("web-svc", "service", "system.list_modules"), true);
+      assert.equal(acl.allows("web-svc", null, "test.ping"), false, "a cert with no role gets nothing");
+      assert.equal(acl.allowsAny("db1", "minion"), false);
+      assert.equal(acl.errors.length, 2, acl.errors.join("; "));
+      assert.match(acl.errors[0]!, /a\.acl:4: "overlord:" is not a role a line can grant/);
+      assert.match(acl.errors[1]!, /a\.acl:5: .*reversed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reloads acl.d when a file appears or goes away", async () => {
     assert.equal((await call("minion02", "test.ping")).outcome, "denied");
     const file = join(aclDir("minion01"), "peers.acl");
+    // a line without a role is for user identities: a minion named by it stays out
     writeFileSync(file, "minion0[0-9] = test.ping\n");
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await call("minion02", "test.ping")).outcome, "denied", "a user line grants no minion cert");
+    writeFileSync(file, "minion:minion0[0-9] = test.ping\n");
     assert.ok(await eventually(async () => (await call("minion02", "test.ping")).outcome === "ok", 10_000, 300), "allowed after the file appears");
     assert.equal((await call("minion02", "test.add", [1, 2])).outcome, "denied", "only what the line says");
     rmSync(file);

@@ -34,7 +34,7 @@ describe("async jobs survive SIGKILL (3-minion fleet)", function () {
       return st.hosts[host]?.minionJobId ?? undefined;
     });
 
-  it("funcd killed with SIGKILL while a job runs, then restarted: the job still finishes and its result is kept", async () => {
+  it("funcd killed with SIGKILL while a job runs, then a new funcd on the same home: the job finishes, reported once", async () => {
     const o = new Overlord("minion01", { home: fleet.home, timeout: 2 });
     try {
       const submitted = Date.now() / 1000;
@@ -49,8 +49,11 @@ describe("async jobs survive SIGKILL (3-minion fleet)", function () {
       assert.deepEqual([meanwhile.hosts.minion01!.outcome, meanwhile.hosts.minion01!.final], ["unreachable", false], "no answer leaves the host open");
 
       await restartFuncd(fleet, "minion01");
-      const done = await o.waitJob(id, { timeoutMs: 30_000 });
+      const told: string[] = [];
+      const done = await o.waitJob(id, { timeoutMs: 30_000, onHost: (h) => told.push(h) });
       assert.equal(done.status, "FINISHED");
+      assert.deepEqual(told, ["minion01"], "the host is reported once");
+      assert.equal((await minionJobsFor(fleet.home, "minion01", id)).length, 1, "the minion holds one record of the job");
       const host = done.hosts.minion01!;
       assert.equal(host.outcome, "ok", JSON.stringify(host));
       assert.equal(host.minionJobId, minionJob);

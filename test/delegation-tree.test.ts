@@ -4,7 +4,7 @@
 // with the path it came by. One tree serves the whole file; tests that break it mend it before they end.
 
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { homePaths, minionAddressFile, signedCertFile, type HostResult } from "@func/shared";
@@ -43,9 +43,11 @@ describe("delegation: a 3-tier tree", function () {
     fleet = await startFleet("deleg-tree", 162, 8, { subOverlords: 2, depth: 2 });
   });
 
+  let opsHome: string | undefined;
   after(async () => {
     for (const p of restarted) await p.stop();
     await fleet?.stop();
+    if (opsHome) rmSync(opsHome, { recursive: true, force: true });
   });
 
   it("func-fleet says who is under whom, and func map show prints the tree with counts", async () => {
@@ -137,7 +139,8 @@ describe("delegation: a 3-tier tree", function () {
 
   it("never widens rights: a user allowed test.* only is denied command.run through a sub-overlord", async () => {
     const top = homePaths(fleet.home);
-    const ops = homePaths(tempHome("deleg-ops1"));
+    opsHome = tempHome("deleg-ops1");
+    const ops = homePaths(opsHome);
     const pair = await issueIdentity(top, "ops1", { role: "user" });
     mkdirSync(ops.signedDir, { recursive: true });
     writeFileSync(ops.overlordKey, pair.keyPem, { mode: 0o600 });

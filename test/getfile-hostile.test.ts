@@ -75,7 +75,7 @@ describe("getfile against hostile minions", function () {
     for (const name of Object.keys(SCENARIOS)) {
       assert.equal(hosts[name]?.outcome, "error", `${name}: ${JSON.stringify(hosts[name])}`);
     }
-    assert.match(hosts["evil-drip"]!.error!.message, /1 bytes at offset 0 where 4194304 were due/);
+    assert.match(hosts["evil-drip"]!.error!.message, /1 bytes at offset 0 where \d{6,} were due/);
     assert.match(hosts["evil-huge"]!.error!.message, /over the/);
     assert.match(hosts["evil-liar"]!.error!.message, /20 bytes/);
     assert.match(hosts["evil-sum"]!.error!.message, /SHA-256/);

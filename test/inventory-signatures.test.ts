@@ -2,9 +2,9 @@
 // too), the overlord caches it in its home, and the CLI types the words of that extra method by it.
 
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EXIT, FUNC_VERSION, SIGNATURES, defineModule, homePaths, param, processRunning, t } from "@func/shared";
+import { EXIT, FUNC_VERSION, SIGNATURES, STORE_FORMATS, defineModule, homePaths, param, processRunning, t } from "@func/shared";
 import { implement, startMinion, type StartedMinion } from "@func/minion";
 import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
 import { eventually } from "./helpers/procs.js";
@@ -80,6 +80,16 @@ describe("system.inventory and the overlord's signature cache", function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).hosts.minion02.value, "hello true");
     assert.ok(existsSync(join(cacheDir, "minion02.json")));
+  });
+
+  it("a cached inventory a newer func wrote is fetched again (a cache is never refused)", async () => {
+    const file = join(cacheDir, "minion02.json");
+    writeFileSync(file, JSON.stringify({ format: 99, funcd_version: "99.0.0", modules: [], fetched: Math.floor(Date.now() / 1000) }));
+    const r = await func(fleet.home, ["minion02", "call", "greet", "hello", "true", "1", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).hosts.minion02.value, "hello true");
+    const cached = JSON.parse(readFileSync(file, "utf8")) as { format: number; funcd_version: string };
+    assert.deepEqual([cached.format, cached.funcd_version], [STORE_FORMATS.signatureCache.version, FUNC_VERSION]);
   });
 
   it("method_help reads the table, for the minion's own methods too", async () => {

@@ -2,7 +2,7 @@
 // audit log reopened, in the same process, while a kept-alive connection stays open and keeps working.
 
 import assert from "node:assert/strict";
-import { appendFileSync, copyFileSync, existsSync, readFileSync, renameSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -63,6 +63,7 @@ describe("funcd SIGHUP: reload without dropping connections", function () {
   });
   after(async () => {
     await fleet?.stop();
+    rmSync(out, { recursive: true, force: true });
   });
 
   const hup = async () => {

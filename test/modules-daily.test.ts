@@ -163,7 +163,7 @@ describe("daily modules against a real fleet", function () {
     assert.equal(JSON.parse(all.stdout).summary.ok, 2);
     assert.match(all.stderr, /filter: 2 matched of 2 asked/);
     const none = await func(fleet.home, ["*", "--filter", "cpus>=100000", "call", "test", "ping", "--json"]);
-    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.code, EXIT.NO_MATCH, "a filter that leaves no host is exit 16, as a spec matching none");
     assert.deepEqual(JSON.parse(none.stdout).hosts, {});
     assert.match(none.stderr, /filter: 0 matched of 2 asked/);
     const either = await func(fleet.home, ["*", "--filteror", "cpus>=100000,kernel~" + String(facts.kernel).slice(0, 3), "call", "test", "ping"]);
@@ -183,5 +183,16 @@ describe("daily modules against a real fleet", function () {
     assert.match(doc.hosts.minion02.error.message, /facts for --filter/);
     assert.equal(r.code & EXIT.UNREACHABLE, EXIT.UNREACHABLE);
     assert.match(r.stderr, /filter: 1 matched of 2 asked, 1 with unreadable facts/);
+    // as an async job: the matching host runs it, the unreadable one is in the job with its outcome
+    const a = await func(fleet.home, ["*", "--filter", "cpus>=1", "-t", "3", "call", "--async", "test", "ping", "--json"]);
+    assert.match(a.stderr, /filter: 1 matched of 2 asked, 1 with unreadable facts/);
+    const job = JSON.parse(a.stdout);
+    assert.equal(job.hosts.minion01.outcome, "ok");
+    assert.equal(job.hosts.minion02.outcome, "unreachable");
+    assert.match(job.hosts.minion02.error.message, /facts for --filter/);
+    assert.equal(a.code & EXIT.UNREACHABLE, EXIT.UNREACHABLE);
+    const none = await func(fleet.home, ["minion01", "--filter", "cpus>=100000", "call", "--async", "test", "ping"]);
+    assert.equal(none.code, EXIT.NO_MATCH, none.stderr);
+    assert.match(none.stderr, /no host of "minion01" passes the fact filter/);
   });
 });

@@ -84,8 +84,12 @@ describe("a plain Python xmlrpc.client against a minion", function () {
     // no ACL line names it: refused before its body is read, so before the method is known
     assert.match(denied.message!, /^AccessDenied: minion01 may not call anything on this minion/);
     mkdirSync(mp.aclDir, { recursive: true });
-    writeFileSync(join(mp.aclDir, "self.acl"), "minion01 = test.ping\n");
+    // a line without a role grants user identities: one named like a minion does not let the minion in
+    writeFileSync(join(mp.aclDir, "self.acl"), "minion01 = test.ping\n* = test.ping\n");
     await sleep(1200); // the minion looks at acl.d at most once a second
+    assert.equal((await py(mp.minionCert, mp.minionKey, "test.ping")).fault, 3, "user lines grant no minion cert");
+    writeFileSync(join(mp.aclDir, "self.acl"), "minion:minion01 = test.ping\n");
+    await sleep(1200);
     assert.deepEqual(await py(mp.minionCert, mp.minionKey, "test.ping"), { value: 1 });
     assert.equal((await py(mp.minionCert, mp.minionKey, "test.add", [1, 2])).fault, 3, "only what the line allows");
   });

@@ -1,7 +1,8 @@
 // Minion ACLs in Func's format: `acl.d/*.acl`, lines `<cert CN glob> = <method glob>, <method glob> ...`,
 // `#` comments, default deny; async calls are granted by their own lines (`async.test.*`). The overlord role
-// is allowed everything. Files are re-read when they change. CNs are matched in their canonical form (lower
-// case), case-insensitively, like every name.
+// is allowed everything. A line grants `user` identities; `minion:<glob>` or `service:<glob>` grants certs
+// of that role instead, so a rule written for operators never lets another minion in. Files are re-read when
+// they change. CNs are matched in their canonical form (lower case), case-insensitively, like every name.
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,13 @@ export const OVERLORD_ROLE = "overlord";
 /** How often the ACL directory is checked for changes, ms: a check is a few stat calls. */
 const RELOAD_CHECK_MS = 1000;
 
+/** The role a line grants when it names none, and the roles a line may name (`minion:web*`). */
+const DEFAULT_ROLE = "user";
+const LINE_ROLES: ReadonlySet<string> = new Set(["user", "minion", "service"]);
+
 export interface AclEntry {
+  /** the cert role the line grants: `user` unless the line says `minion:` or `service:` */
+  role: string;
   cn: RegExp;
   methods: RegExp[];
   source: string;
@@ -25,13 +32,24 @@ export function parseAcl(text: string, source: string): { entries: AclEntry[]; e
     const line = raw.replace(/#.*$/, "").trim();
     if (line === "") return;
     const eq = line.indexOf("=");
-    const cn = eq > 0 ? line.slice(0, eq).trim() : "";
+    const who = eq > 0 ? line.slice(0, eq).trim() : "";
     const methods = eq > 0 ? line.slice(eq + 1).split(/[\s,]+/).filter(Boolean) : [];
+    const colon = who.indexOf(":");
+    const role = colon === -1 ? DEFAULT_ROLE : who.slice(0, colon).trim().toLowerCase();
+    const cn = colon === -1 ? who : who.slice(colon + 1).trim();
     if (cn === "" || methods.length === 0) {
       errors.push(`${source}:${i + 1}: expected "<cn glob> = <method glob>, ...", got "${raw.trim().slice(0, 200)}"`);
       return;
     }
-    entries.push({ cn: globToRegExp(cn), methods: methods.map((m) => globToRegExp(m)), source: `${source}:${i + 1}` });
+    if (!LINE_ROLES.has(role)) {
+      errors.push(`${source}:${i + 1}: "${role.slice(0, 40)}:" is not a role a line can grant (user, minion, service; the overlord role has everything)`);
+      return;
+    }
+    try {
+      entries.push({ role, cn: globToRegExp(cn), methods: methods.map((m) => globToRegExp(m)), source: `${source}:${i + 1}` });
+    } catch (err) {
+      errors.push(`${source}:${i + 1}: ${(err as Error).message}`);
+    }
   });
   return { entries, errors };
 }
@@ -106,7 +124,7 @@ export class Acl {
     if (role === OVERLORD_ROLE) return true;
     this.#reloadIfChanged();
     const name = canonicalName(cn);
-    return this.#entries.some((e) => e.cn.test(name) && e.methods.some((m) => m.test(method)));
+    return this.#entries.some((e) => e.role === role && e.cn.test(name) && e.methods.some((m) => m.test(method)));
   }
 
   /** May this CN and role call anything at all? A caller with no line is refused before its body is read. */
@@ -114,6 +132,6 @@ export class Acl {
     if (role === OVERLORD_ROLE) return true;
     this.#reloadIfChanged();
     const name = canonicalName(cn);
-    return this.#entries.some((e) => e.cn.test(name));
+    return this.#entries.some((e) => e.role === role && e.cn.test(name));
   }
 }

@@ -89,6 +89,7 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
   const log = extra.log ?? (() => {});
   const ownPool = extra.enrollClients ? null : new EnrollClientPool();
   const pool = extra.enrollClients ?? ownPool!;
+  let ownJobs: AsyncJobs | undefined;
   try {
     const client = enrollClient(paths, config, pool);
     if (client && !existsSync(paths.minionCert)) {
@@ -103,8 +104,9 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
     // temp files of uploads a previous funcd of this home left behind (it died mid-upload)
     await sweepStale(paths, config);
     // async jobs are on unless the caller brings its own; their store opens on first use, so a broken store
-    // fails job calls with a fault and never keeps funcd from serving
-    const ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });
+    // fails job calls with a fault and never keeps funcd from serving; one in a newer format stops funcd here
+    ownJobs = extra.jobs ? undefined : new AsyncJobs(paths, config, { log });
+    ownJobs?.openExisting();
     const server = new MinionServer({
       config,
       paths,
@@ -150,6 +152,7 @@ export async function startMinion(paths: HomePaths, overrides: Partial<MinionCon
     };
   } catch (err) {
     ownPool?.close();
+    await ownJobs?.close();
     throw err;
   }
 }

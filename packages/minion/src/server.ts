@@ -20,7 +20,7 @@ import {
   parsePath,
   decodeCall,
   encodeFault,
-  encodeResponse,
+  encodeResponseBytes,
   type HomePaths,
   type MinionConfig,
   type TlsMaterial,
@@ -397,7 +397,7 @@ export class MinionServer {
         value = await spec.run(ctx, ...args);
         audit(method, "ok");
       }
-      replyXml(res, encodeResponse(value));
+      replyXml(res, encodeResponseBytes(value));
     } catch (err) {
       const { code, text, outcome } = faultFor(err);
       audit(method, outcome, { detail: text.slice(0, 300) });

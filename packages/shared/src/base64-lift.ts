@@ -45,3 +45,50 @@ export function liftBase64(text: string): LiftedBase64 | null {
   parts.push(text.slice(copied));
   return { text: parts.join(""), values, token };
 }
+
+const OPEN_BYTES = Buffer.from(OPEN, "latin1");
+const CLOSE_BYTES = Buffer.from(CLOSE, "latin1");
+const EQUALS = 0x3d;
+/** Node's base64 decoder also takes the URL-safe alphabet; the parser refuses it, so a value with them stays. */
+const URL_SAFE = [0x2d, 0x5f];
+
+/** Whether a found position (-1: none) lies before `end`. */
+function within(at: number, end: number): boolean {
+  return at !== -1 && at < end;
+}
+
+/**
+ * liftBase64 for a body as it came (bytes): each large value is decoded straight from the bytes, and only the
+ * text around the values is decoded (by `text`, strictly), so no text the size of the body is made. A value is
+ * lifted only when it is made of the base64 alphabet alone, with at most two `=` at its end, and a multiple of
+ * four long: the parser would then see exactly these characters and decode them the same way. Node's decoder
+ * skips (or stops at) anything else, so such a value decodes to fewer bytes than its length says: that is the
+ * check. Null when nothing is lifted.
+ */
+export function liftBase64Bytes(body: Buffer, text: (bytes: Buffer) => string): LiftedBase64 | null {
+  let from = body.indexOf(OPEN_BYTES);
+  if (from === -1) return null;
+  const token = `#${randomBytes(8).toString("hex")}#`;
+  const parts: string[] = [];
+  const values: Buffer[] = [];
+  let copied = 0;
+  while (from !== -1) {
+    const start = from + OPEN_BYTES.length;
+    const end = body.indexOf(CLOSE_BYTES, start);
+    if (end === -1) break;
+    const length = end - start;
+    if (length >= LIFT_MIN_CHARS && length % 4 === 0 && !URL_SAFE.some((c) => within(body.indexOf(c, start), end))) {
+      const pad = body[end - 1] === EQUALS ? (body[end - 2] === EQUALS ? 2 : 1) : 0;
+      const bytes = Buffer.from(body.toString("latin1", start, end), "base64");
+      if (bytes.length === (length / 4) * 3 - pad) {
+        parts.push(text(body.subarray(copied, start)), `${token}${values.length}`);
+        values.push(bytes);
+        copied = end;
+      }
+    }
+    from = body.indexOf(OPEN_BYTES, end + CLOSE_BYTES.length);
+  }
+  if (values.length === 0) return null;
+  parts.push(text(body.subarray(copied)));
+  return { text: parts.join(""), values, token };
+}

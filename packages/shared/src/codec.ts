@@ -4,7 +4,7 @@
 
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { liftBase64, type LiftedBase64 } from "./base64-lift.js";
+import { liftBase64, liftBase64Bytes, type LiftedBase64 } from "./base64-lift.js";
 import { DEFAULTS } from "./config.js";
 import { FuncError } from "./errors.js";
 import { XML_ILLEGAL_CHAR } from "./xml-chars.js";
@@ -309,6 +309,26 @@ function spliceIn(xml: string, splice: Splice): string {
   return xml.replace(new RegExp(`${splice.token}(\\d+)#`, "g"), (_, i: string) => splice.values[Number(i)]!.toString("base64"));
 }
 
+/**
+ * spliceIn's bytes: the UTF-8 of the text around the placeholders, each value's base64 written straight in
+ * (one pass to encode, one copy), with no text the size of the whole body.
+ */
+function spliceBytes(xml: string, splice: Splice): Buffer {
+  if (splice.values.length === 0) return Buffer.from(xml, "utf8");
+  const pieces: (string | Buffer)[] = [];
+  let last = 0;
+  for (const m of xml.matchAll(new RegExp(`${splice.token}(\\d+)#`, "g"))) {
+    pieces.push(Buffer.from(xml.slice(last, m.index), "utf8"), splice.values[Number(m[1])]!.toString("base64"));
+    last = m.index + m[0].length;
+  }
+  pieces.push(Buffer.from(xml.slice(last), "utf8"));
+  const out = Buffer.allocUnsafe(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  // base64 is ASCII: as latin1 each character is its byte
+  for (const p of pieces) at += typeof p === "string" ? out.write(p, at, "latin1") : p.copy(out, at);
+  return out;
+}
+
 function serialize(build: () => string): string {
   try {
     return build();
@@ -331,6 +351,23 @@ export function encodeCall(method: string, params: readonly unknown[]): string {
   const splice = newSplice();
   const wire = params.map((p, i) => toSerializable(toWire(p, `args[${i}]`), splice));
   return spliceIn(serialize(() => Serializer.serializeMethodCall(method, wire)), splice);
+}
+
+/** encodeCall as the bytes that go on the wire (UTF-8); large Buffers' base64 is written into them directly. */
+export function encodeCallBytes(method: string, params: readonly unknown[]): Buffer {
+  if (typeof method !== "string" || !isValidMethodName(method)) {
+    throw new FuncError("BadArguments", `invalid method name ${JSON.stringify(clip(String(method)))}`);
+  }
+  const splice = newSplice();
+  const wire = params.map((p, i) => toSerializable(toWire(p, `args[${i}]`), splice));
+  return spliceBytes(serialize(() => Serializer.serializeMethodCall(method, wire)), splice);
+}
+
+/** encodeResponse as the bytes that go on the wire (UTF-8); large Buffers' base64 is written into them directly. */
+export function encodeResponseBytes(value: unknown): Buffer {
+  const splice = newSplice();
+  const wire = toSerializable(toWire(value, "result"), splice);
+  return spliceBytes(serialize(() => Serializer.serializeMethodResponse(wire)), splice);
 }
 
 /** A methodResponse carrying one value; throws FuncError("BadArguments") for a value toWire refuses. */
@@ -825,8 +862,8 @@ class LiftMismatch extends Error {}
 async function scanAndParse(body: string | Buffer, limits: CodecLimits, root: "methodCall" | "methodResponse"): Promise<unknown[]> {
   const size = typeof body === "string" ? Buffer.byteLength(body, "utf8") : Buffer.isBuffer(body) ? body.length : 0;
   if (size > limits.maxBodyBytes || size < LIFT_MIN_BODY) return runDeserializer(preScan(body, limits), limits, root);
-  const text = typeof body === "string" ? body : preDecode(body, limits);
-  const lifted = liftBase64(text);
+  // bytes are lifted from as they are: the text of the whole body is made only when that fails
+  const lifted = typeof body === "string" ? liftBase64(body) : liftBase64Bytes(body, (b) => preDecode(b, limits));
   if (lifted) {
     try {
       return await runDeserializer(preScan(lifted.text, limits), limits, root, lifted);
@@ -834,7 +871,7 @@ async function scanAndParse(body: string | Buffer, limits: CodecLimits, root: "m
       // decided below, on the body as sent
     }
   }
-  return runDeserializer(preScan(text, limits), limits, root);
+  return runDeserializer(preScan(typeof body === "string" ? body : preDecode(body, limits), limits), limits, root);
 }
 
 /** Bodies smaller than this are parsed as they are. */

@@ -7,8 +7,8 @@ import type { ServerResponse } from "node:http";
 export const RPC_PATHS: ReadonlySet<string> = new Set(["/", "/RPC2"]);
 
 /** Sends an XML-RPC answer (a response or a fault). */
-export function replyXml(res: ServerResponse, xml: string): void {
-  const body = Buffer.from(xml, "utf8");
+export function replyXml(res: ServerResponse, xml: string | Buffer): void {
+  const body = typeof xml === "string" ? Buffer.from(xml, "utf8") : xml;
   res.writeHead(200, { "Content-Type": "text/xml; charset=utf-8", "Content-Length": body.length });
   res.end(body);
 }

@@ -27,7 +27,7 @@ export * from "./enroll-wire.js";
 export * from "./enroll-proof.js";
 
 // Host mechanisms: atomic files, descriptor paths, streamed hashing, the host lock, detached children,
-// process liveness, LMDB damage checks.
+// process liveness, LMDB damage checks, store format versions.
 export * from "./files.js";
 export * from "./fd-paths.js";
 export * from "./file-hash.js";
@@ -35,34 +35,12 @@ export * from "./host-lock.js";
 export * from "./detached-spawn.js";
 export * from "./process-check.js";
 export * from "./lmdb-check.js";
+export * from "./store-format.js";
+export * from "./format-file.js";
 
 // Delegation through sub-overlords: relay headers, share lines and pages, path and map checks.
 export * from "./delegation-wire.js";
 // Method signatures: the table of the built-in modules (one file of declarations each), the checks both sides
 // run, CLI-word typing, minions' inventories; fact filters.
-export * from "./signatures/schema.js";
-export * from "./signatures/check.js";
-export * from "./signatures/words.js";
-export * from "./signatures/table.js";
-export * from "./signatures/inventory.js";
-export * from "./signatures/common.js";
-export * from "./signatures/test.js";
-export * from "./signatures/command.js";
-export * from "./signatures/system.js";
-export * from "./signatures/file.js";
-export * from "./signatures/hardware.js";
-export * from "./signatures/disk.js";
-export * from "./signatures/process.js";
-export * from "./signatures/service.js";
-export * from "./signatures/jobs.js";
-export * from "./signatures/sysctl.js";
-export * from "./signatures/users.js";
-export * from "./signatures/filetracker.js";
-export * from "./signatures/mount.js";
-export * from "./signatures/portinfo.js";
-export * from "./signatures/network.js";
-export * from "./signatures/packages.js";
-export * from "./signatures/reboot.js";
-export * from "./signatures/delegation.js";
-export * from "./signatures/facts.js";
+export * from "./signatures/index.js";
 export * from "./fact-filter.js";

@@ -104,3 +104,8 @@ export function loadWebConfig(paths: HomePaths): WebConfig {
 export function webDir(paths: HomePaths): string {
   return join(paths.stateDir, "web");
 }
+
+/** The web directory's format version file: checked before its files are read, stamped when they are written. */
+export function webFormatFile(paths: HomePaths): string {
+  return join(webDir(paths), "format.json");
+}

@@ -77,6 +77,21 @@ export class AsyncJobs implements AsyncStarter {
     return this.#store;
   }
 
+  /**
+   * Opens a store left by an earlier funcd now (migrating an older format), so that a store in a newer format
+   * than this funcd's stops it at start with a ConfigError (exit 2) instead of failing every job call. Any
+   * other failure to open is logged and left to the job calls, which answer it as a fault.
+   */
+  openExisting(): void {
+    if (!this.#hasStore()) return;
+    try {
+      this.#jobs();
+    } catch (err) {
+      if (err instanceof FuncError && err.type === "ConfigError") throw err;
+      this.#opts.log?.(`job store: ${(err as Error).message}`);
+    }
+  }
+
   async start(method: string, args: WireValue[], ctx: CallContext, idempotencyKey: string | null): Promise<string> {
     const store = this.#jobs();
     const job: MinionJob = {

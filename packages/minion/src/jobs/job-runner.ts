@@ -4,14 +4,21 @@
 
 import type { HomePaths, WireValue } from "@func/shared";
 import { JOB_STATUS } from "@func/shared/core";
-import { readJobFile, writeResultFile, type SpooledResult } from "./job-spool.js";
+import { readJobFile, writeResultFile, type SpooledJob, type SpooledResult } from "./job-spool.js";
 import { MODULES } from "../modules/index.js";
 import { Registry, faultFor, type CallContext } from "../registry.js";
 import { capResult } from "./result-cap.js";
 
 /** Runs job `id` of the minion whose home is `paths`; resolves to the process exit code. */
 export async function runJob(id: string, paths: HomePaths, log: (message: string) => void): Promise<number> {
-  const job = readJobFile(paths.runDir, id);
+  let job: SpooledJob | undefined;
+  try {
+    job = readJobFile(paths.runDir, id);
+  } catch (err) {
+    // a job file this runner cannot read (a newer format): one line in the runner log, and no result
+    log(`job ${id}: ${(err as Error).message}`);
+    return 1;
+  }
   if (!job) {
     log(`job ${id}: no job file in ${paths.runDir}, nothing to do`);
     return 1;

@@ -4,8 +4,8 @@
 // read-modify-write still runs inside one `transactionSync`.
 
 import type { Key, RootDatabase } from "lmdb";
-import { JOB_STATUS, type WireValue } from "@func/shared";
-import { openLmdb, storeError } from "@func/shared/lmdb-store";
+import { JOB_STATUS, STORE_FORMATS, type WireValue } from "@func/shared";
+import { openLmdb, stampNewStore, storeError } from "@func/shared/lmdb-store";
 import { OVERLORD_ROLE } from "../acl.js";
 
 /** Codes a minion record can hold (PARTIAL is the overlord's). */
@@ -63,12 +63,15 @@ export class MinionJobStore {
   readonly #db: RootDatabase<unknown, Key>;
 
   constructor(dir: string) {
-    this.#db = openLmdb<unknown>(dir);
+    this.#db = openLmdb(dir, STORE_FORMATS.minionJobs);
   }
 
   #sync<T>(what: string, fn: () => T): T {
     try {
-      return this.#db.transactionSync(fn);
+      return this.#db.transactionSync(() => {
+        stampNewStore(this.#db, STORE_FORMATS.minionJobs);
+        return fn();
+      });
     } catch (err) {
       throw storeError(err, `job store: ${what}`);
     }

@@ -1,11 +1,12 @@
 // The `filetracker` module (Func's): a list of absolute globs kept in the minion's state directory; inventory()
-// snapshots every matching file's metadata and sha256 (and keeps it), diff() says what changed since.
+// snapshots every matching file's metadata and sha256 (and keeps it), diff() says what changed since. The state
+// directory records its format version (filetracker/format.json): one from a newer func is refused, untouched.
 
 import { createHash } from "node:crypto";
 import { createReadStream, readdirSync, readFileSync, lstatSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { FILETRACKER, FuncError, globToRegExp, isGlob, writeFileAtomic } from "@func/shared/core";
+import { FILETRACKER, FuncError, STORE_FORMATS, globToRegExp, isGlob, readFormatFile, stampFormatFile, writeFileAtomic } from "@func/shared/core";
 import { implement, type CallContext } from "../registry.js";
 
 /** Most files one inventory covers: a glob such as /usr/** must not take the minion's time and memory. */
@@ -31,12 +32,20 @@ function stateFile(ctx: CallContext, name: string): string {
   return join(ctx.paths.stateDir, "filetracker", name);
 }
 
+/** A state file's contents (`fallback` when it is missing or damaged), from a directory in a format this func reads. */
 function readJson<T>(file: string, fallback: T): T {
+  readFormatFile(STORE_FORMATS.filetracker, join(file, "..", "format.json"));
   try {
     return JSON.parse(readFileSync(file, "utf8")) as T;
   } catch {
     return fallback;
   }
+}
+
+/** Writes a state file, recording this func's format for the directory first. */
+function writeState(ctx: CallContext, name: string, data: string): void {
+  stampFormatFile(STORE_FORMATS.filetracker, stateFile(ctx, "format.json"));
+  writeFileAtomic(stateFile(ctx, name), data);
 }
 
 function tracked(ctx: CallContext): string[] {
@@ -47,7 +56,7 @@ function tracked(ctx: CallContext): string[] {
 function saveTracked(ctx: CallContext, globs: string[]): string[] {
   const sorted = [...new Set(globs)].sort();
   if (sorted.length > MAX_GLOBS) throw new FuncError("LimitExceeded", `filetracker tracks at most ${MAX_GLOBS} globs`);
-  writeFileAtomic(stateFile(ctx, "tracked.json"), JSON.stringify(sorted));
+  writeState(ctx, "tracked.json", JSON.stringify(sorted));
   return sorted;
 }
 
@@ -138,7 +147,7 @@ export const filetrackerModule = implement(FILETRACKER, {
   list: (ctx) => tracked(ctx),
   inventory: async (ctx) => {
     const snap = await snapshot(ctx);
-    writeFileAtomic(stateFile(ctx, "last-inventory.json"), JSON.stringify(snap));
+    writeState(ctx, "last-inventory.json", JSON.stringify(snap));
     return snap;
   },
   diff: async (ctx) => {

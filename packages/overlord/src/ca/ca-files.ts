@@ -4,6 +4,7 @@
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FuncError, KEY_FILE_MODE, PRIVATE_DIR_MODE, PUBLIC_FILE_MODE, csrFile, tempFileName, writeFileAtomic, type CertPair, type HomePaths } from "@func/shared";
+import { checkCaFormat } from "./ca-format.js";
 
 export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
@@ -83,7 +84,9 @@ export function caExists(paths: HomePaths): boolean {
   return existsSync(paths.caKey) && existsSync(paths.caCert);
 }
 
+/** The CA's key and cert, from a CA directory in a format this func reads. */
 export function loadCa(paths: HomePaths): CertPair {
   if (!caExists(paths)) throw new FuncError("ConfigError", `no CA in ${paths.caDir}: run "func-ca init"`);
+  checkCaFormat(paths);
   return { keyPem: readFileSync(paths.caKey, "utf8"), certPem: readFileSync(paths.caCert, "utf8") };
 }

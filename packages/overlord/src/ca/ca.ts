@@ -41,6 +41,7 @@ import {
   writeKey,
   writePublic,
 } from "./ca-files.js";
+import { checkCaFormat, stampCaFormat } from "./ca-format.js";
 import { checkCaName, checkFreeForIdentity, checkFreeForMinion } from "./ca-names.js";
 import { writeCrl } from "./revocation.js";
 
@@ -71,6 +72,7 @@ export async function initCa(paths: HomePaths, opts: { name?: string; serviceNam
   const ca = await createCa({ commonName: opts.name ?? `func CA ${dnsSafe(host)}` });
   for (const d of [paths.caDir, paths.signedDir, paths.csrDir, paths.revokedDir, issuedDir(paths)]) ensureDir(d);
   chmodSync(paths.caDir, 0o700);
+  stampCaFormat(paths);
   writeKey(paths.caKey, ca.keyPem);
   writePublic(paths.caCert, ca.certPem);
   writePublic(revokedListFile(paths), "[]\n");
@@ -218,6 +220,7 @@ export function readMinionRecord(paths: HomePaths, name: string): MinionRecord |
 
 export function listSigned(paths: HomePaths): string[] {
   if (!existsSync(paths.signedDir)) return [];
+  checkCaFormat(paths);
   return readdirSync(paths.signedDir)
     .filter((f) => f.endsWith(".crt"))
     .map((f) => basename(f, ".crt"))

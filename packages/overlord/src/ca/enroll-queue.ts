@@ -17,6 +17,7 @@ import {
   type HomePaths,
 } from "@func/shared";
 import { csrMetaFile, publishExclusive, readIfExists, readJson, writeAtomic } from "./ca-files.js";
+import { checkCaFormat } from "./ca-format.js";
 import { checkAddress, checkPort, existingSameKey, readValidCsr, signMinionCsr, type MinionRecord } from "./ca.js";
 import { checkFreeForMinion } from "./ca-names.js";
 
@@ -109,6 +110,7 @@ function checkProof(csrPem: string, name: string, address: string, port: number,
  */
 export async function submitCsr(paths: HomePaths, csrPem: string, req: EnrollRequest, opts: QueueLimits = {}): Promise<SubmitResult> {
   const now = opts.now ?? Date.now();
+  checkCaFormat(paths);
   const { name, publicKeyFingerprint } = await readValidCsr(csrPem);
   const address = req.address ? checkAddress(req.address) : undefined;
   const port = checkPort(req.port);
@@ -209,6 +211,7 @@ function scanWaiting(paths: HomePaths, ttlS: number, now: number): Waiting[] {
 /** The waiting requests, oldest expired first (see scanWaiting), with what `func-ca list` shows the admin. */
 export function listWaiting(paths: HomePaths, opts: { ttlS?: number; now?: number } = {}): WaitingCsr[] {
   const now = opts.now ?? Date.now();
+  checkCaFormat(paths);
   return scanWaiting(paths, opts.ttlS ?? CSR_TTL_S, now)
     .filter((w) => isValidMinionName(w.name))
     .map(({ name, file, meta }) => {

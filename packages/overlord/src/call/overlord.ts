@@ -272,6 +272,18 @@ export class Overlord {
     );
   }
 
+  /**
+   * Posts a ready-made request body (encodeCall's text or bytes) to one minion on this overlord's own
+   * connections, within the per-host timeout: file transfer's per-host pipelines encode each chunk's request
+   * once and send it to every host that needs it. Never throws: every failure is the host's outcome.
+   */
+  async send(minion: MinionAddress, body: string | Buffer, opts: { bytesAsText?: boolean; timeoutMs?: number } = {}): Promise<HostResult> {
+    await this.#followCrl();
+    const headers = this.#relayHeaders();
+    const transport = this.#ensureTransport(this.identity());
+    return transport.send(minion, body, { timeoutMs: this.timeoutMs, ...(headers ? { headers } : {}), ...opts });
+  }
+
   /** Calls `module.method(args)` on every matched host; resolves to one result per host, keyed and sorted by name. */
   async call(module: string, method: string, args: readonly unknown[] = []): Promise<Record<string, HostResult>> {
     const results: Record<string, HostResult> = {};
@@ -443,10 +455,20 @@ export class Overlord {
    * `async.module.method` to each host and records each minion job id.
    */
   async callAsync(module: string, method: string, args: readonly unknown[] = [], extra: { id?: string; hosts?: readonly string[] } = {}): Promise<string> {
-    if (this.#opts.filter) throw new FuncError("UsageError", "a fact filter does not go with async calls yet: run the filtered call without --async");
-    const hosts = extra.hosts ? [...extra.hosts] : this.hosts();
+    let hosts = extra.hosts ? [...extra.hosts] : this.hosts();
     checkCall(module, method, args, knownSignature(this.paths, hosts, module, method));
-    const { shares } = planRoutes(hosts, this.delegation().route);
+    // with a fact filter the job is for the matching hosts; those whose facts could not be read are in it
+    // too, final from the start with that outcome, so that none is silently dropped
+    let finals: { host: string; result: HostResult }[] = [];
+    if (this.#opts.filter) {
+      const { matched, unknown } = await this.#selectByFacts(hosts, this.#opts.filter);
+      this.#selection = { asked: hosts.length, matched: matched.length, unknown: unknown.length };
+      finals = unknown;
+      hosts = [...matched, ...unknown.map((u) => u.host)];
+      if (hosts.length === 0) throw new FuncError("NoMatch", `no host of "${this.spec}" passes the fact filter (${this.#selection.asked} asked)`);
+    }
+    const final = new Set(finals.map((f) => f.host));
+    const { shares } = planRoutes(hosts.filter((h) => !final.has(h)), this.delegation().route);
     const jobs = await this.#jobs();
     const relay = this.#opts.relay;
     return jobs.submit(
@@ -464,6 +486,7 @@ export class Overlord {
         ...(extra.id ? { id: extra.id } : {}),
         ...(shares.size ? { routes: Object.fromEntries(shares) } : {}),
         ...(relay ? { relay: { caller: relay.caller, path: [...relay.path] } } : {}),
+        ...(finals.length ? { finals } : {}),
       },
     );
   }

@@ -5,6 +5,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  FORMAT_FIELD,
+  STORE_FORMATS,
+  checkFileFormat,
   findSignature,
   isValidMinionName,
   parseInventory,
@@ -32,13 +35,15 @@ function cacheFile(paths: HomePaths, host: string): string {
   return join(paths.stateDir, "signatures", `${host}.json`);
 }
 
-/** The host's cached inventory, or undefined when there is none, it is stale or it does not parse. */
+/** The host's cached inventory, or undefined when there is none, it is stale, it does not parse or a newer func wrote it. */
 export function cachedInventory(paths: HomePaths, host: string, nowS = Date.now() / 1000): CachedInventory | undefined {
   if (!isValidMinionName(host)) return undefined;
   try {
     const text = readFileSync(cacheFile(paths, host), "utf8");
     if (text.length > MAX_CACHE_BYTES) return undefined;
     const raw = JSON.parse(text) as { fetched?: unknown };
+    // a cache: one this func cannot read is fetched again rather than refused
+    checkFileFormat(STORE_FORMATS.signatureCache, cacheFile(paths, host), raw);
     const fetched = typeof raw.fetched === "number" ? raw.fetched : 0;
     if (nowS - fetched > INVENTORY_TTL_S || fetched > nowS + 60) return undefined;
     return { ...parseInventory(raw), fetched };
@@ -56,7 +61,7 @@ export function storeInventory(paths: HomePaths, host: string, answer: unknown, 
   } catch {
     return undefined;
   }
-  writeFileAtomic(cacheFile(paths, host), JSON.stringify({ ...inventory, fetched: Math.floor(nowS) }));
+  writeFileAtomic(cacheFile(paths, host), JSON.stringify({ [FORMAT_FIELD]: STORE_FORMATS.signatureCache.version, ...inventory, fetched: Math.floor(nowS) }));
   return inventory;
 }
 

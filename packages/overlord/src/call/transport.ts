@@ -3,6 +3,7 @@
 // session cache that new connections resume from and that records each minion's newest session ticket.
 // The peer must be the minion dialled: the `minion` role and the dialled name as its CN (SANs do not count).
 
+import type { ClientRequest } from "node:http";
 import { Agent, request, type RequestOptions } from "node:https";
 import { isIP } from "node:net";
 import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
@@ -49,7 +50,12 @@ export interface TransportOptions {
 export interface CallOptions {
   timeoutMs: number;
   headers?: Record<string, string>;
+  /** base64 values that are valid UTF-8 come back as strings (default true); file transfer wants the bytes */
+  bytesAsText?: boolean;
 }
+
+/** Bodies larger than this are written in slices of it, each after the last one left: see #write. */
+const WRITE_SLICE_BYTES = 256 * 1024;
 
 /** The role a minion's cert carries in its OU: a user, service or overlord cert never passes for a minion. */
 const MINION_ROLE = "minion";
@@ -144,8 +150,11 @@ export class MinionTransport {
     return "body" in request ? this.send(minion, request.body, opts) : request.failed;
   }
 
-  /** Posts a request body made by encodeRequest (a fan-out encodes once for all its hosts); never throws. */
-  async send(minion: MinionAddress, body: string, opts: CallOptions): Promise<HostResult> {
+  /**
+   * Posts a request body made by encodeRequest (a fan-out encodes once for all its hosts), or its bytes (a
+   * file chunk's body, shared by every host it goes to); never throws.
+   */
+  async send(minion: MinionAddress, body: string | Buffer, opts: CallOptions): Promise<HostResult> {
     const started = performance.now();
     const ms = () => Math.round((performance.now() - started) * 10) / 10;
     let connected = false;
@@ -244,7 +253,7 @@ export class MinionTransport {
           res.on("aborted", () => reject(Object.assign(new Error("the connection closed mid-answer"), { code: "ECONNRESET" })));
         });
         req.on("error", reject);
-        req.end(body);
+        writeBody(req, body);
       });
     try {
       let xml: Buffer;
@@ -255,7 +264,7 @@ export class MinionTransport {
         // the minion never saw that request: send it once more, on a new connection, within what is left
         xml = await attempt(true, Math.max(1, opts.timeoutMs - (performance.now() - started)));
       }
-      const value = await this.#decode(xml);
+      const value = opts.bytesAsText === false ? await decodeResponse(xml, { limits: this.#limits }) : await this.#decode(xml);
       return { outcome: "ok", value, ms: ms() };
     } catch (err) {
       return { ...classify(err, connected), ms: ms() };
@@ -286,6 +295,33 @@ export class MinionTransport {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/**
+ * Writes a request body. A large one goes in slices, each once the socket has taken the last: TLS encrypts
+ * what it is given at once and holds it until the kernel takes it, so a whole file chunk written to each of
+ * many hosts (and several chunks to each) would be a second copy per connection; sliced, each connection
+ * holds about one slice and the chunk's bytes are shared.
+ */
+function writeBody(req: ClientRequest, body: string | Buffer): void {
+  if (typeof body === "string" || body.length <= WRITE_SLICE_BYTES) {
+    req.end(body);
+    return;
+  }
+  let at = 0;
+  const next = (): void => {
+    while (at < body.length && !req.destroyed) {
+      const end = Math.min(body.length, at + WRITE_SLICE_BYTES);
+      const more = req.write(body.subarray(at, end));
+      at = end;
+      if (!more && at < body.length) {
+        req.once("drain", next);
+        return;
+      }
+    }
+    if (!req.destroyed) req.end();
+  };
+  next();
 }
 
 /** A deep copy of a decoded value: Buffers stay Buffers, struct keys stay own properties (even "__proto__"). */

@@ -1,8 +1,10 @@
 // The target universe: the names of signed minion certs in the CA's certs/ directory, each with the
-// address and port recorded at enrollment (none recorded: dial the name through DNS).
+// address and port recorded at enrollment (none recorded: dial the name through DNS). A CA directory in a
+// newer format than this func's is refused (ca/ca-format.ts).
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { minionAddressFile, type HomePaths } from "@func/shared";
+import { checkCaFormat } from "../ca/ca-format.js";
 
 export interface MinionAddress {
   name: string;
@@ -13,6 +15,7 @@ export interface MinionAddress {
 
 export function listMinionNames(paths: HomePaths): string[] {
   if (!existsSync(paths.signedDir)) return [];
+  checkCaFormat(paths);
   const names: string[] = [];
   for (const f of readdirSync(paths.signedDir)) if (f.endsWith(".crt")) names.push(f.slice(0, -".crt".length));
   return names.sort();

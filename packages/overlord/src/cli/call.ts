@@ -117,10 +117,15 @@ export function batchSize(spec: string, total: number): number {
   return m[2] === "%" ? Math.max(1, Math.ceil((total * n) / 100)) : n;
 }
 
-/** After a filtered call: how many hosts matched of how many asked (and whose facts could not be read). */
-export function printSelection(overlord: Overlord, io: Io): void {
+/**
+ * After a filtered call: how many hosts matched of how many asked (and whose facts could not be read). A
+ * filter that leaves no host is exit bit 16, as a spec that matches none.
+ */
+export function printSelection(overlord: Overlord, io: Io): number {
   const s = overlord.selection;
-  if (s) io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (reported above)` : ""}\n`);
+  if (!s) return EXIT.OK;
+  io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (reported above)` : ""}\n`);
+  return s.matched === 0 && s.unknown === 0 ? EXIT.NO_MATCH : EXIT.OK;
 }
 
 /** Rolling batches: each batch runs when the one before has finished; with failhard, a failure starts no more. */
@@ -160,8 +165,7 @@ export async function callCommand(
     const hosts = plan.subset !== undefined ? pickSubset(matched, plan.subset) : matched;
     if (plan.subset !== undefined) io.err(`subset: ${hosts.length} of ${matched.length} matched hosts: ${foldNames(hosts)}\n`);
     const code = await runAndRecord(overlord, hosts, module, method, args, out, io, plan);
-    printSelection(overlord, io);
-    return code;
+    return code | printSelection(overlord, io);
   } finally {
     await overlord.close();
   }

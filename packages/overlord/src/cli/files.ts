@@ -113,12 +113,14 @@ function progressLine(io: Io, action: FileAction): { update: (p: TransferProgres
   return {
     update(p) {
       const now = performance.now();
-      if (now - last < PROGRESS_EVERY_MS && p.bytes < p.total) return;
+      // every host is done: the results follow
+      if (p.hosts === 0 || now - last < PROGRESS_EVERY_MS) return;
       last = now;
       drawn = true;
+      // hosts go at their own pace: the slowest one still going sets the figure, all of them the rate
       const pct = p.total > 0 ? Math.floor((p.bytes / p.total) * 100) : 100;
-      const rate = p.elapsedMs > 0 ? (p.bytes * p.hosts) / MIB / (p.elapsedMs / 1000) : 0;
-      io.err(`\r\x1b[K${action}: ${(p.bytes / MIB).toFixed(1)}/${(p.total / MIB).toFixed(1)} MiB (${pct}%), ${p.hosts} host(s), ${rate.toFixed(1)} MiB/s`);
+      const rate = p.elapsedMs > 0 ? p.moved / MIB / (p.elapsedMs / 1000) : 0;
+      io.err(`\r\x1b[K${action}: ${(p.bytes / MIB).toFixed(1)}/${(p.total / MIB).toFixed(1)} MiB (${pct}%), ${p.hosts} host(s) going, ${rate.toFixed(1)} MiB/s`);
     },
     clear() {
       if (drawn) io.err("\r\x1b[K");

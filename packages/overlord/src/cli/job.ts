@@ -24,8 +24,11 @@ export async function asyncCallCommand(
 ): Promise<number> {
   const overlord = new Overlord(spec, opts);
   try {
-    const total = overlord.hosts().length;
     const id = await overlord.callAsync(module, method, args);
+    const s = overlord.selection;
+    if (s) io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (final in the job)` : ""}\n`);
+    // with a fact filter, the job's hosts are the matching ones and those whose facts could not be read
+    const total = s ? s.matched + s.unknown : overlord.hosts().length;
     if (nopoll) {
       io.out(`${id}\n`);
       return EXIT.OK;

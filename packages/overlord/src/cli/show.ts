@@ -29,8 +29,7 @@ export async function showCommand(spec: string, what: string | undefined, keys: 
       for await (const { host, result } of overlord.stream(module, method, [])) yield { host, result: pick(result, keys) };
     }
     const code = await printResults(picked(), total, out, io);
-    printSelection(overlord, io);
-    return code;
+    return code | printSelection(overlord, io);
   } finally {
     await overlord.close();
   }

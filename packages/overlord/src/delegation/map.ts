@@ -3,7 +3,19 @@
 // home (map.json). Reading it, routing leaves through it and printing it as a tree are pure.
 
 import { existsSync, readFileSync } from "node:fs";
-import { FuncError, foldNames, readMapNode, writeFileAtomic, type DelegationMap, type HomePaths, type HostResult, type MapNode } from "@func/shared";
+import {
+  FORMAT_FIELD,
+  FuncError,
+  STORE_FORMATS,
+  checkFileFormat,
+  foldNames,
+  readMapNode,
+  writeFileAtomic,
+  type DelegationMap,
+  type HomePaths,
+  type HostResult,
+  type MapNode,
+} from "@func/shared";
 
 /** Every leaf under a node, its sub-overlords' leaves included (the sub-overlords themselves are not leaves). */
 export function leavesUnder(node: MapNode): string[] {
@@ -19,10 +31,17 @@ export function routeTable(map: DelegationMap): Map<string, string> {
   return route;
 }
 
+/** The stored map, or null when none was built; a map in a newer format than this func's is a ConfigError. */
 export function loadMap(paths: HomePaths): DelegationMap | null {
   if (!existsSync(paths.delegationMap)) return null;
+  let raw: { built?: unknown; subs?: unknown };
   try {
-    const raw = JSON.parse(readFileSync(paths.delegationMap, "utf8")) as { built?: unknown; subs?: unknown };
+    raw = JSON.parse(readFileSync(paths.delegationMap, "utf8")) as { built?: unknown; subs?: unknown };
+  } catch (err) {
+    throw new FuncError("ConfigError", `${paths.delegationMap} is damaged (${(err as Error).message}): run "func map build" again`);
+  }
+  checkFileFormat(STORE_FORMATS.delegationMap, paths.delegationMap, raw);
+  try {
     if (!Array.isArray(raw.subs)) throw new Error("no subs");
     return { built: String(raw.built ?? ""), subs: raw.subs.map((s) => readMapNode(s)) };
   } catch (err) {
@@ -31,7 +50,7 @@ export function loadMap(paths: HomePaths): DelegationMap | null {
 }
 
 export function saveMap(paths: HomePaths, map: DelegationMap): void {
-  writeFileAtomic(paths.delegationMap, JSON.stringify(map, null, 2) + "\n");
+  writeFileAtomic(paths.delegationMap, JSON.stringify({ [FORMAT_FIELD]: STORE_FORMATS.delegationMap.version, ...map }, null, 2) + "\n");
 }
 
 /**

@@ -1,19 +1,24 @@
-// Pulling one remote file from many minions (getfile) into DIR/<host>/<name>: file.stat declares each size
-// (bounded by a cap and the free space), file.read fetches it in rounds of equal chunks, every answer checked
-// against what was declared, file.checksum confirms the bytes. Local writes never pass through a symlink.
+// Pulling one remote file from many minions (getfile) into DIR/<host>/<name>, each host on its own pipeline:
+// file.stat declares the size (bounded by a cap and the free space), file.read fetches equal chunks, a few in
+// flight, every answer checked against what was declared, file.checksum confirms the bytes. No host waits for
+// another; the chunks held at once are bounded over all hosts. Local writes never pass through a symlink.
 
 import { createHash, randomBytes, type Hash } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { FuncError, OPEN_CREATE, OPEN_DIRECTORY, hashRange, heldPath, inDirectory, isValidMinionName, type HostResult } from "@func/shared";
+import { FuncError, OPEN_CREATE, OPEN_DIRECTORY, encodeCallBytes, heldPath, inDirectory, isValidMinionName, type HostResult } from "@func/shared";
 import type { Overlord } from "../call/overlord.js";
-import { fail, isStruct, transferConcurrency, type TransferProgress } from "./transfer.js";
+import type { MinionAddress } from "../call/universe.js";
+import { ByteGate } from "./byte-gate.js";
+import { HOST_WINDOW, TRANSFER_MEMORY_BYTES, fail, isStruct, progressReporter, runPool, type TransferProgress } from "./transfer.js";
 
-/** Bytes asked for per read. */
-const PULL_CHUNK = 4 * 1024 * 1024;
-/** Read rounds in flight at once. */
-const PIPELINE = 3;
+/** Bytes asked for per read (less when max_response_bytes cannot carry that much as base64). */
+const PULL_CHUNK = 8 * 1024 * 1024;
+/** What an answer carries besides its chunk's base64 (envelope, size, offset). */
+const ANSWER_OVERHEAD_BYTES = 64 * 1024;
+/** Memory one read in flight may take: its answer (base64, ~4/3 of the chunk) and the decoded chunk. */
+const READ_COST_FACTOR = 2.4;
 /** Largest file pulled unless the caller says otherwise, bytes. */
 export const DEFAULT_PULL_MAX_BYTES = 64 * 1024 ** 3;
 /** Mode of a pulled file. */
@@ -35,6 +40,8 @@ interface Pull {
   hash: Hash;
   /** the bytes before this are in `hash` */
   hashedTo: number;
+  /** chunks written but not hashed yet (they came before an earlier one), by offset */
+  early: Map<number, Buffer>;
 }
 
 /** The file name a pull writes: the remote path's last component, which must be a plain, printable name. */
@@ -85,22 +92,35 @@ export async function pullFile(overlord: Overlord, remote: string, dir: string, 
   const results: Record<string, HostResult> = {};
   const pulls = new Map<string, Pull>();
   try {
-    const sizes = new Map<string, number>();
-    await overlord.fanOut(overlord.addresses(hosts), { method: "file.stat", params: [remote], timeoutMs: overlord.timeoutMs }, (host, r) => {
+    // the largest chunk whose answer fits under max_response_bytes, in whole 4 KiB pages
+    const fits = Math.floor(((overlord.config.maxResponseBytes - ANSWER_OVERHEAD_BYTES) * 3) / 4);
+    const chunk = Math.max(4096, Math.min(PULL_CHUNK, fits - (fits % 4096)));
+    const gate = new ByteGate(TRANSFER_MEMORY_BYTES);
+    const readCost = Math.ceil(chunk * READ_COST_FACTOR) + ANSWER_OVERHEAD_BYTES;
+    const stat = encodeCallBytes("file.stat", [remote]);
+    const checksum = encodeCallBytes("file.checksum", [remote]);
+    let free = await fs.statfs(heldPath(base)).then((s) => s.bavail * s.bsize);
+    const report = progressReporter(opts.onProgress);
+
+    const drop = (host: string, r: HostResult): Promise<void> => {
+      const p = pulls.get(host);
+      results[host] = r;
+      if (!p) return Promise.resolve();
+      pulls.delete(host);
+      return discard(p);
+    };
+
+    const pullHost = async (host: string, address: MinionAddress): Promise<void> => {
+      const r = await overlord.send(address, stat);
       if (r.outcome !== "ok") return void (results[host] = r);
       const v = r.value;
       if (!isStruct(v) || typeof v.size !== "number" || !Number.isSafeInteger(v.size) || v.size < 0) return void (results[host] = fail("file.stat", "no valid size"));
       if (v.type !== "file") return void (results[host] = { outcome: "error", error: { code: 4, type: "BadArguments", message: `${remote} is not a regular file (${String(v.type).slice(0, 20)})` } });
       if (v.size > maxBytes) return void (results[host] = { outcome: "error", error: { code: 5, type: "LimitExceeded", message: `${remote} is ${v.size} bytes, over the ${maxBytes} getfile takes (--max-size)` } });
-      sizes.set(host, v.size);
-    }, { forks: 1 });
-
-    let free = await fs.statfs(heldPath(base)).then((s) => s.bavail * s.bsize);
-    for (const [host, size] of sizes) {
-      if (size > free) {
-        results[host] = { outcome: "error", error: { code: 5, type: "LimitExceeded", message: `${size} bytes do not fit in ${dir} (${free} bytes free)` } };
-        continue;
-      }
+      const size = v.size;
+      if (size > free) return void (results[host] = { outcome: "error", error: { code: 5, type: "LimitExceeded", message: `${size} bytes do not fit in ${dir} (${free} bytes free)` } });
+      free -= size;
+      let p: Pull;
       try {
         const hostDir = await openHostDir(base, host);
         const temp = `.${name.slice(0, 200)}.func-${randomBytes(8).toString("hex")}`;
@@ -108,77 +128,86 @@ export async function pullFile(overlord: Overlord, remote: string, dir: string, 
           await hostDir.close();
           throw err;
         });
-        pulls.set(host, { size, dir: hostDir, temp, fh, hash: createHash("sha256"), hashedTo: 0 });
-        free -= size;
+        p = { size, dir: hostDir, temp, fh, hash: createHash("sha256"), hashedTo: 0, early: new Map() };
+        pulls.set(host, p);
       } catch (err) {
         results[host] = { outcome: "error", error: { code: 4, type: "LocalError", message: (err as Error).message } };
+        return;
       }
-    }
+      report.start(host, size);
 
-    // PIPELINE rounds in flight at once; each host's bytes are hashed as they come in order, the rest read back
-    const concurrency = Math.max(1, Math.floor(transferConcurrency(PULL_CHUNK, overlord.config.concurrency) / PIPELINE));
-    const started = performance.now();
-    const total = Math.max(0, ...[...pulls.values()].map((p) => p.size));
-    const drop = (host: string, r: HostResult): Promise<void> => {
-      const p = pulls.get(host);
-      if (!p) return Promise.resolve();
-      results[host] = r;
-      pulls.delete(host);
-      return discard(p);
-    };
-    const readRound = async (offset: number): Promise<void> => {
-      const round = [...pulls.entries()].filter(([, p]) => p.size > offset).map(([h]) => h);
-      if (round.length === 0) return;
-      const writes: Promise<void>[] = [];
-      await overlord.fanOut(overlord.addresses(round), { method: "file.read", params: [remote, offset, PULL_CHUNK], timeoutMs: overlord.timeoutMs }, (host, r) => {
-        const p = pulls.get(host);
-        if (!p) return;
-        if (r.outcome !== "ok") return void writes.push(drop(host, r));
-        const v = r.value;
-        const want = Math.min(PULL_CHUNK, p.size - offset);
-        if (!isStruct(v) || (typeof v.data !== "string" && !Buffer.isBuffer(v.data))) return void writes.push(drop(host, fail("file.read", "no data")));
-        if (v.size !== p.size || v.offset !== offset) return void writes.push(drop(host, fail("file.read", `a size or offset other than declared (the file changed while it was read?)`)));
-        const data = Buffer.isBuffer(v.data) ? v.data : Buffer.from(v.data, "utf8");
-        if (data.length !== want) return void writes.push(drop(host, fail("file.read", `${data.length} bytes at offset ${offset} where ${want} were due`)));
-        if (offset === p.hashedTo) {
-          p.hash.update(data);
-          p.hashedTo += data.length;
+      // HOST_WINDOW reads in flight, none more than HOST_WINDOW chunks past the first one not yet hashed; each
+      // chunk is written where it belongs and hashed once those before it are, its memory counted till then
+      let next = 0;
+      let broken = false;
+      const waiting: (() => void)[] = [];
+      const wake = () => {
+        for (const w of waiting.splice(0)) w();
+      };
+      const stop = async (r: HostResult): Promise<false> => {
+        broken = true;
+        gate.give(readCost * p.early.size);
+        p.early.clear();
+        wake();
+        await drop(host, r);
+        return false;
+      };
+      /** Reads the chunk at `offset`; true when its memory is now the hash's to give back. */
+      const readOne = async (offset: number): Promise<boolean> => {
+        const want = Math.min(chunk, size - offset);
+        const a = await overlord.send(address, encodeCallBytes("file.read", [remote, offset, chunk]), { bytesAsText: false });
+        if (broken) return false;
+        if (a.outcome !== "ok") return stop(a);
+        const d = a.value;
+        if (!isStruct(d) || !Buffer.isBuffer(d.data)) return stop(fail("file.read", "no data"));
+        if (d.size !== size || d.offset !== offset) return stop(fail("file.read", "a size or offset other than declared (the file changed while it was read?)"));
+        const data = d.data;
+        if (data.length !== want) return stop(fail("file.read", `${data.length} bytes at offset ${offset} where ${want} were due`));
+        try {
+          for (let done = 0; done < data.length; ) done += (await p.fh.write(data, done, data.length - done, offset + done)).bytesWritten;
+        } catch (err) {
+          return stop({ outcome: "error", error: { code: 0, type: "LocalError", message: `writing ${join(dir, host, name)}: ${(err as Error).message}` } });
         }
-        writes.push(
-          (async () => {
-            for (let done = 0; done < data.length; ) done += (await p.fh.write(data, done, data.length - done, offset + done)).bytesWritten;
-          })().catch((err: unknown) => drop(host, { outcome: "error", error: { code: 0, type: "LocalError", message: `writing ${join(dir, host, name)}: ${(err as Error).message}` } })),
-        );
-      }, { forks: 1, concurrency });
-      await Promise.all(writes);
-    };
-    const inflight: Promise<void>[] = [];
-    let done = 0;
-    for (let offset = 0; offset < total && pulls.size > 0; offset += PULL_CHUNK) {
-      const round = readRound(offset).then(() => {
-        done = Math.min(total, done + PULL_CHUNK);
-        opts.onProgress?.({ bytes: done, total, hosts: pulls.size, elapsedMs: performance.now() - started });
-      });
-      round.catch(() => {}); // awaited below; a rejection meanwhile is not unhandled
-      inflight.push(round);
-      if (inflight.length >= PIPELINE) await inflight.shift();
-    }
-    await Promise.all(inflight);
-    for (const [host, p] of pulls) {
-      if (p.hashedTo < p.size) {
-        await hashRange(p.fh, p.hash, p.hashedTo, p.size).catch((err: unknown) => drop(host, { outcome: "error", error: { code: 0, type: "LocalError", message: `reading back ${join(dir, host, name)}: ${(err as Error).message}` } }));
-      }
-    }
+        if (broken) return false;
+        p.early.set(offset, data);
+        for (let e = p.early.get(p.hashedTo); e !== undefined; e = p.early.get(p.hashedTo)) {
+          p.early.delete(p.hashedTo);
+          p.hash.update(e);
+          p.hashedTo += e.length;
+          gate.give(readCost);
+        }
+        wake();
+        report.moved(host, want);
+        return true;
+      };
+      const claimable = () => !broken && next * chunk < size && next * chunk < p.hashedTo + HOST_WINDOW * chunk;
+      const lane = async () => {
+        while (!broken && next * chunk < size) {
+          if (!claimable()) {
+            await new Promise<void>((resolve) => waiting.push(resolve));
+            continue;
+          }
+          await gate.take(readCost);
+          if (!claimable()) {
+            gate.give(readCost);
+            continue;
+          }
+          let kept = false;
+          try {
+            kept = await readOne(next++ * chunk);
+          } finally {
+            if (!kept) gate.give(readCost);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(HOST_WINDOW, Math.ceil(size / chunk))) }, lane));
+      report.done(host);
+      if (broken) return;
 
-    const digests = new Map([...pulls].map(([h, p]) => [h, p.hash.digest("hex")]));
-    const confirmed: string[] = [];
-    await overlord.fanOut(overlord.addresses([...pulls.keys()]), { method: "file.checksum", params: [remote], timeoutMs: overlord.timeoutMs }, (host, r) => {
-      if (r.outcome !== "ok") results[host] = r;
-      else if (r.value !== digests.get(host)) results[host] = fail("file.checksum", "a SHA-256 other than that of the bytes it sent (the file changed while it was read?)");
-      else confirmed.push(host);
-    }, { forks: 1 });
-    for (const host of confirmed) {
-      const p = pulls.get(host)!;
+      const c = await overlord.send(address, checksum);
+      const digest = p.hash.digest("hex");
+      if (c.outcome !== "ok") return drop(host, c);
+      if (c.value !== digest) return drop(host, fail("file.checksum", "a SHA-256 other than that of the bytes it sent (the file changed while it was read?)"));
       try {
         await p.fh.chmod(PULLED_FILE_MODE);
         await p.fh.sync();
@@ -187,11 +216,14 @@ export async function pullFile(overlord: Overlord, remote: string, dir: string, 
         await fs.rename(inDirectory(p.dir, p.temp), inDirectory(p.dir, name));
         await p.dir.close();
         pulls.delete(host);
-        results[host] = { outcome: "ok", value: { path: join(dir, host, name), size: p.size, sha256: digests.get(host)! } };
+        results[host] = { outcome: "ok", value: { path: join(dir, host, name), size, sha256: digest } };
       } catch (err) {
-        results[host] = { outcome: "error", error: { code: 0, type: "LocalError", message: `writing ${join(dir, host, name)}: ${(err as Error).message}` } };
+        await drop(host, { outcome: "error", error: { code: 0, type: "LocalError", message: `writing ${join(dir, host, name)}: ${(err as Error).message}` } });
       }
-    }
+    };
+
+    const addresses = overlord.addresses(hosts);
+    await runPool(hosts.length, overlord.config.concurrency, (i) => pullHost(hosts[i]!, addresses[i]!));
     return Object.fromEntries(hosts.map((h) => [h, results[h] ?? fail("file.read", "no answer")]));
   } finally {
     // whatever did not finish leaves nothing behind

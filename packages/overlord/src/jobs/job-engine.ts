@@ -141,6 +141,8 @@ export interface SubmitExtra {
   id?: string;
   routes?: Record<string, string[]>;
   relay?: { caller: string; path: string[] };
+  /** hosts of the job already final before dispatch (a fact filter could not read their facts): never sent */
+  finals?: ReadonlyArray<{ host: string; result: HostResult }>;
 }
 
 export class JobEngine {
@@ -174,6 +176,7 @@ export class JobEngine {
       ...(extra.relay ? { relay: extra.relay } : {}),
     };
     await this.#c.store.create(job);
+    if (extra.finals?.length) await this.#c.store.recordFinals(id, extra.finals.map((f) => ({ ...f, at: created })));
     await this.#c.store.flushed();
     const pid = this.#spawnDispatcher(id);
     await this.#c.store.updateMeta(id, { dispatcherPid: pid });

@@ -6,8 +6,8 @@
 
 import type { Key, RootDatabase } from "lmdb";
 import { resolve } from "node:path";
-import { FuncError, withHostLock, type HostResult } from "@func/shared";
-import { openLmdb, storeError } from "@func/shared/lmdb-store";
+import { FuncError, STORE_FORMATS, withHostLock, type HostResult } from "@func/shared";
+import { openLmdb, stampNewStore, storeError } from "@func/shared/lmdb-store";
 import { deriveJobState, type HostState, type JobMeta, type JobRecord } from "./job-state.js";
 
 /** Upper bound for string keys in a range (ids and host names are ASCII). */
@@ -47,14 +47,17 @@ export class JobStore {
   /** Opens (creating) the store in `dir`. */
   static async open(dir: string): Promise<JobStore> {
     const lock = `jobs:${resolve(dir)}`;
-    return withHostLock(lock, () => new JobStore(openLmdb<unknown>(dir), lock));
+    return withHostLock(lock, () => new JobStore(openLmdb(dir, STORE_FORMATS.overlordJobs), lock));
   }
 
   /** One write transaction, under the host lock. */
   #write<T>(what: string, fn: () => T): Promise<T> {
     return withHostLock(this.#lock, () => {
       try {
-        return this.#db.transactionSync(fn);
+        return this.#db.transactionSync(() => {
+          stampNewStore(this.#db, STORE_FORMATS.overlordJobs);
+          return fn();
+        });
       } catch (err) {
         throw storeError(err, `job store: ${what}`);
       }

@@ -1,10 +1,23 @@
 // Recorded sync runs on their way into the job store: `func` writes a finished run as one JSON file in the
 // spool (a few ms for 1000 hosts, no LMDB loaded), and whoever opens the store next imports the spooled runs
-// (one transaction) and removes them. Sync runs stay cheap; every query still sees every run.
+// (one transaction) and removes them. Sync runs stay cheap; every query still sees every run. Each file
+// carries its format version (`format`); one newer than this func's is refused and left in the spool.
 
 import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { FuncError, KEY_FILE_MODE, PRIVATE_DIR_MODE, emptySummary, isJobId, newJobId, writeFileAtomic, type HostResult } from "@func/shared";
+import {
+  FORMAT_FIELD,
+  FuncError,
+  KEY_FILE_MODE,
+  PRIVATE_DIR_MODE,
+  STORE_FORMATS,
+  checkFileFormat,
+  emptySummary,
+  isJobId,
+  newJobId,
+  writeFileAtomic,
+  type HostResult,
+} from "@func/shared";
 import type { DispatchSettings, JobRecord } from "./job-state.js";
 import type { FinishedJob, JobStore } from "./job-store.js";
 
@@ -42,7 +55,7 @@ export function spoolRun(
   };
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   // results may hold what the minions' commands printed: owner-only, as the store is
-  writeFileAtomic(join(dir, id + SUFFIX), JSON.stringify(finished), KEY_FILE_MODE);
+  writeFileAtomic(join(dir, id + SUFFIX), JSON.stringify({ [FORMAT_FIELD]: STORE_FORMATS.runSpool.version, ...finished }), KEY_FILE_MODE);
   return id;
 }
 
@@ -52,7 +65,10 @@ function reviveBuffers(_key: string, value: unknown): unknown {
   return v && typeof v === "object" && v.type === "Buffer" && Array.isArray(v.data) && Object.keys(v).length === 2 ? Buffer.from(v.data as number[]) : value;
 }
 
-/** Imports every spooled run into the store and removes its file; a run already imported (by a racing process) is just removed. */
+/**
+ * Imports every spooled run into the store and removes its file; a run already imported (by a racing process)
+ * is just removed. A run in a newer format than this func's stops the drain with a ConfigError naming it.
+ */
 export async function drainSpool(dir: string, store: JobStore): Promise<number> {
   let files: string[];
   try {
@@ -63,12 +79,14 @@ export async function drainSpool(dir: string, store: JobStore): Promise<number> 
   let imported = 0;
   for (const f of files) {
     const file = join(dir, f);
-    let run: FinishedJob;
+    let parsed: FinishedJob & { [FORMAT_FIELD]?: unknown };
     try {
-      run = JSON.parse(readFileSync(file, "utf8"), reviveBuffers) as FinishedJob;
+      parsed = JSON.parse(readFileSync(file, "utf8"), reviveBuffers) as FinishedJob;
     } catch {
       continue; // gone meanwhile (another process imported it)
     }
+    checkFileFormat(STORE_FORMATS.runSpool, file, parsed);
+    const { [FORMAT_FIELD]: _format, ...run } = parsed;
     if (store.job(run.job.id) === undefined) {
       try {
         imported += await store.importFinished([run]);

@@ -5,8 +5,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { FuncError, KEY_FILE_MODE, writeFileAtomic, type HomePaths } from "@func/shared";
-import { webDir } from "../config.js";
+import { FuncError, KEY_FILE_MODE, STORE_FORMATS, readFormatFile, stampFormatFile, writeFileAtomic, type HomePaths } from "@func/shared";
+import { webDir, webFormatFile } from "../config.js";
 import { isRole, type Role } from "./roles.js";
 
 /** Random bytes in a token. */
@@ -41,12 +41,14 @@ export function checkTokenName(name: unknown): string {
 
 export class TokenStore {
   readonly #file: string;
+  readonly #formatFile: string;
   #stamp = "";
   #records: TokenRecord[] = [];
   #byHash = new Map<string, TokenRecord>();
 
   constructor(paths: HomePaths) {
     this.#file = join(webDir(paths), "tokens.json");
+    this.#formatFile = webFormatFile(paths);
   }
 
   #load(): TokenRecord[] {
@@ -60,6 +62,7 @@ export class TokenStore {
     if (stamp === this.#stamp) return this.#records;
     let records: TokenRecord[] = [];
     if (stamp !== "none") {
+      readFormatFile(STORE_FORMATS.web, this.#formatFile);
       try {
         const parsed = JSON.parse(readFileSync(this.#file, "utf8")) as unknown;
         if (!Array.isArray(parsed)) throw new Error("not a list");
@@ -75,6 +78,7 @@ export class TokenStore {
   }
 
   #save(records: TokenRecord[]): void {
+    stampFormatFile(STORE_FORMATS.web, this.#formatFile);
     writeFileAtomic(this.#file, JSON.stringify(records, null, 1) + "\n", KEY_FILE_MODE);
     this.#stamp = "";
   }

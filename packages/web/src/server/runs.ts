@@ -5,9 +5,9 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { failure, newJobId, summarize, writeFileAtomic, type HostResult, type Outcome, type Summary } from "@func/shared";
+import { STORE_FORMATS, failure, newJobId, readFormatFile, stampFormatFile, summarize, writeFileAtomic, type HostResult, type Outcome, type Summary } from "@func/shared";
 import type { JobEngine, JobRecord, Overlord } from "@func/overlord";
-import { webDir } from "../config.js";
+import { webDir, webFormatFile } from "../config.js";
 
 /** How long results wait before they are written to the job store together, ms. */
 const FLUSH_MS = 100;
@@ -134,6 +134,7 @@ export class Runs {
   }
 
   #saveOpen(): void {
+    stampFormatFile(STORE_FORMATS.web, webFormatFile(this.#o.paths));
     writeFileAtomic(this.#openFile, JSON.stringify([...this.#open]) + "\n", 0o600);
   }
 
@@ -143,6 +144,8 @@ export class Runs {
    */
   async recoverAbandoned(): Promise<number> {
     let ids: unknown;
+    // a web directory in a newer format stops the service's start here, before a record is changed
+    readFormatFile(STORE_FORMATS.web, webFormatFile(this.#o.paths));
     try {
       ids = JSON.parse(readFileSync(this.#openFile, "utf8"));
     } catch {

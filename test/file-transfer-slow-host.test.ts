@@ -1,0 +1,133 @@
+// One stopped minion does not hold up the others: copyfile and getfile with three real minions, one of them
+// SIGSTOPped mid-transfer. The other two finish (their commits are in their audit logs, their pulled files
+// land) while it is still stopped; continued, it finishes too. Outcomes and their order, never timings.
+
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Overlord, pullFile, pushFile, type TransferProgress } from "@func/overlord";
+import { homePaths, type HostResult } from "@func/shared";
+import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
+
+/** Several chunks per host (a minion takes ~3 MiB per chunk by default). */
+const SIZE = 24 * 1024 * 1024;
+
+async function until(what: string, cond: () => boolean, timeoutMs = 240_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("file transfer: a stopped host does not stall the others", function () {
+  this.timeout(600_000);
+  let fleet: TestFleet;
+  let base: string;
+  let local: string;
+  let sha: string;
+  let stopped: number | undefined;
+
+  const auditOf = (name: string) => {
+    const m = fleet.minions.find((x) => x.name === name)!;
+    const file = homePaths(m.home).auditLog;
+    return existsSync(file) ? readFileSync(file, "utf8") : "";
+  };
+  const committed = (name: string) => auditOf(name).split("\n").some((l) => l.includes('"method":"file.upload_commit"') && l.includes('"outcome":"ok"'));
+
+  before(async () => {
+    base = join(tmpdir(), `func-xfer-slow-${process.pid}`);
+    mkdirSync(join(base, "root"), { recursive: true });
+    local = join(base, "data.bin");
+    const bytes = randomBytes(SIZE);
+    writeFileSync(local, bytes);
+    sha = createHash("sha256").update(bytes).digest("hex");
+    fleet = await startFleet("xfer-slow", 130, 3, { minionConf: { file_roots: join(base, "root") } });
+  });
+  after(async () => {
+    if (stopped) process.kill(stopped, "SIGCONT");
+    await fleet?.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  /** Runs `transfer`, SIGSTOPs the last minion once bytes move, waits for `othersDone`, then continues it. */
+  async function withOneStopped(
+    transfer: (onProgress: (p: TransferProgress) => void) => Promise<Record<string, HostResult>>,
+    othersDone: (names: string[]) => boolean,
+    done: (name: string) => boolean,
+  ): Promise<{ results: Record<string, HostResult>; slow: string; fast: string[] }> {
+    const slow = fleet.minions[2]!;
+    const fast = fleet.minions.slice(0, 2).map((m) => m.name);
+    let fired = false;
+    const running = transfer((p) => {
+      if (!fired && p.moved > 0) {
+        fired = true;
+        stopped = slow.pid;
+        process.kill(slow.pid, "SIGSTOP");
+      }
+    });
+    let failed: unknown = null;
+    running.catch((err: unknown) => (failed = err));
+    await until("the transfer to start", () => fired || failed !== null);
+    // the two others finish while the third cannot answer at all
+    await until("the two running hosts to finish", () => othersDone(fast) || failed !== null);
+    assert.equal(failed, null);
+    assert.equal(done(slow.name), false, "the stopped minion cannot have finished");
+    process.kill(slow.pid, "SIGCONT");
+    stopped = undefined;
+    return { results: await running, slow: slow.name, fast };
+  }
+
+  it("copyfile: the two running minions commit while the third is stopped; continued, it commits too", async () => {
+    const target = join(base, "root", "pushed.bin");
+    const overlord = new Overlord("*", { home: fleet.home, timeout: 300 });
+    try {
+      const { results, slow, fast } = await withOneStopped(
+        (onProgress) => pushFile(overlord, local, target, { onProgress }),
+        (names) => names.every(committed),
+        committed,
+      );
+      for (const [name, r] of Object.entries(results)) {
+        assert.equal(r.outcome, "ok", `${name}: ${JSON.stringify(r)}`);
+        assert.match(JSON.stringify(r), new RegExp(`"sha256":"${sha}"`));
+      }
+      assert.deepEqual(Object.keys(results).sort(), [...fast, slow].sort());
+      assert.equal(createHash("sha256").update(readFileSync(target)).digest("hex"), sha);
+    } finally {
+      await overlord.close();
+    }
+  });
+
+  it("getfile: the two running minions' files land while the third is stopped; continued, its file lands too", async () => {
+    const remote = join(base, "root", "served.bin");
+    writeFileSync(remote, readFileSync(local));
+    const into = join(base, "pulled");
+    const overlord = new Overlord("*", { home: fleet.home, timeout: 300 });
+    try {
+      const { results, slow } = await withOneStopped(
+        (onProgress) => pullFile(overlord, remote, into, { onProgress }),
+        (names) => names.every((n) => existsSync(join(into, n, "served.bin"))),
+        (n) => existsSync(join(into, n, "served.bin")),
+      );
+      for (const [name, r] of Object.entries(results)) {
+        assert.equal(r.outcome, "ok", `${name}: ${JSON.stringify(r)}`);
+        assert.equal(createHash("sha256").update(readFileSync(join(into, name, "served.bin"))).digest("hex"), sha);
+      }
+      assert.ok(existsSync(join(into, slow, "served.bin")));
+    } finally {
+      await overlord.close();
+    }
+  });
+
+  it("progress goes to stderr, results to stdout", async () => {
+    const r = await func(fleet.home, ["*", "copyfile", local, join(base, "root", "again.bin"), "--progress"], 240_000);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stderr, /copyfile: [\d.]+\/[\d.]+ MiB \(\d+%\), \d host\(s\) going, [\d.]+ MiB\/s/);
+    assert.doesNotMatch(r.stdout, /MiB/);
+    assert.match(r.stderr, /3 hosts: 3 ok/);
+    assert.equal(r.stdout.trim().split("\n").length, 3);
+  });
+});
