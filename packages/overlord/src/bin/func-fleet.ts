@@ -32,12 +32,14 @@ it is under ("under") and whether it is one ("sub").
 minion it serves plus 400 (up refuses a smaller "ulimit -n").
 
 --certs direct (for fleets of thousands): instead of enrolling through an enrollment service, the fleet's
-CA issues each minion its own key and cert and installs them in its home, about 30x less CPU per minion.
+CA issues each minion its own key and cert and installs them in its home (~0.7 ms of CPU per cert, where
+enrolling costs ~50 ms).
 The calls are the same real mutual TLS; only how the certs got there differs (a real host always enrolls).
 
 Examples:
   func-fleet up --home /tmp/fleet --count 5
   func-fleet up --home /tmp/tree --count 1000 --sub-overlords 4
+  func-fleet up --home /tmp/big --count 10000 --sub-overlords 10 --certs direct
   FUNC_HOME=/tmp/fleet func "*" call test ping
   func-fleet status --home /tmp/fleet
   func-fleet restart --home /tmp/fleet minion03

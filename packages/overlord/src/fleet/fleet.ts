@@ -76,7 +76,7 @@ export interface FleetUpOptions {
   /**
    * How minions get their certs: "enroll" (default) the real way, funcd making its key and CSR and the fleet's
    * enrollment service signing; "direct": the CA here issues each minion's own key and cert and installs them
-   * in its home (no enrollment service; about 30x less CPU per minion, for fleets of thousands).
+   * in its home (no enrollment service; ~0.7 ms of CPU per cert instead of ~50, for fleets of thousands).
    */
   certs?: FleetCerts;
 }
