@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { END_LINE, checkLeaves, pageOf, parsePath, readHostResult, readMapNode, type HostResult } from "@func/shared";
-import { ShareLedger, foldLines, planRoutes, readPage } from "@func/overlord/delegation";
+import { ShareLedger, foldLines, planRoutes, pollInterval, readPage } from "@func/overlord/delegation";
 import { leavesUnder, mapFromAnswers, routeTable } from "@func/overlord/delegation";
 
 const ok = (value: number): HostResult => ({ outcome: "ok", value });
@@ -27,6 +27,17 @@ describe("delegation: paging a share's lines", () => {
     assert.equal(pageOf(texts, 99, true).cursor, 1);
     assert.equal(pageOf(texts, -5, true).cursor, 1);
     assert.equal(pageOf(texts, 1, false).alive, false);
+  });
+});
+
+describe("delegation: how often a share is polled", () => {
+  it("300 ms apart at first, then a tenth of the share's age, never more than 2 s", () => {
+    assert.equal(pollInterval(0), 300);
+    assert.equal(pollInterval(-5), 300);
+    assert.equal(pollInterval(2_000), 300);
+    assert.equal(pollInterval(10_000), 1000);
+    assert.equal(pollInterval(60_000), 2000);
+    assert.equal(pollInterval(3_600_000), 2000);
   });
 });
 

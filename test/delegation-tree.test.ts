@@ -98,6 +98,29 @@ describe("delegation: a 3-tier tree", function () {
     assert.match(relayed[0]!.caller!, /^overlord@/);
   });
 
+  it("plain-text output shows the path each result came by, as --json's via does (table, txt, fold)", async () => {
+    const table = await func(fleet.home, ["leaf*;sub2", "ping"]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^leaf001 via sub1 +ok +\S/m);
+    assert.match(table.stdout, /^leaf003 via sub1>sub1a +ok +\S/m);
+    assert.match(table.stdout, /^leaf008 via sub2 +ok +\S/m);
+    // a host called directly has no path, and the columns line up across both
+    const sub2 = /^sub2( +)ok/m.exec(table.stdout);
+    const leaf3 = /^leaf003 via sub1>sub1a( +)ok/m.exec(table.stdout);
+    assert.ok(sub2 && leaf3 && sub2[0].length === leaf3[0].length, table.stdout);
+    const txt = await func(fleet.home, ["leaf00[3-5]", "--out", "txt", "ping"]);
+    assert.equal(txt.code, 0, txt.stderr);
+    assert.match(txt.stdout, /^leaf003 via sub1>sub1a: \S/m);
+    assert.match(txt.stdout, /^leaf005 via sub2: \S/m);
+    const fold = await func(fleet.home, ["leaf*;sub2", "--fold", "ping"]);
+    assert.equal(fold.code, 0, fold.stderr);
+    assert.match(fold.stdout, /\(9\) via direct, sub1, sub1>sub1a, sub2 +ok/);
+    const direct = await func(fleet.home, ["leaf*", "--no-delegate", "ping"]);
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.match(direct.stdout, /^leaf003 +ok/m);
+    assert.doesNotMatch(direct.stdout, /via/);
+  });
+
   it("carries every outcome mix through tiers", async () => {
     const boom = await json(["leaf00[1-5];sub2", "call", "test", "explode", "boom"]);
     assert.equal(boom.code, 2);

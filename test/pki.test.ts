@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { X509Certificate, createPrivateKey, createPublicKey, createHash } from "node:crypto";
+import { X509Certificate, createPrivateKey, createPublicKey, createHash, webcrypto } from "node:crypto";
+import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +26,7 @@ import {
   verifyCert,
 } from "@func/shared";
 import type { CertPair } from "@func/shared";
+import type * as X509 from "@peculiar/x509";
 
 const execFileP = promisify(execFile);
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -102,6 +104,35 @@ async function handshake(server: tls.TlsOptions, client: tls.ConnectionOptions, 
   return result;
 }
 
+/** The TBSCertificate of a PEM certificate: the first element of its outer SEQUENCE, as DER. */
+function tbsOf(pem: string): Buffer {
+  const der = new X509Certificate(pem).raw;
+  const len = (at: number): [number, number] => {
+    const b = der[at]!;
+    if (b < 0x80) return [b, 1];
+    let n = 0;
+    for (let i = 1; i <= (b & 0x7f); i++) n = n * 256 + der[at + i]!;
+    return [n, 1 + (b & 0x7f)];
+  };
+  const [, outerLen] = len(1);
+  const start = 1 + outerLen;
+  const [tbsLen, tbsLenLen] = len(start + 1);
+  return der.subarray(start, start + 1 + tbsLenLen + tbsLen);
+}
+
+/** A CSR made by the x509 library for an existing PKCS#8 key (the library path needs one to sign). */
+async function csrForKey(keyPem: string, commonName: string): Promise<string> {
+  const x509 = createRequire(import.meta.resolve("@func/shared"))("@peculiar/x509") as typeof X509;
+  const alg = { name: "ECDSA", namedCurve: "P-256" };
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", createPrivateKey(keyPem).export({ type: "pkcs8", format: "der" }), alg, true, ["sign"]);
+  const publicKey = await webcrypto.subtle.importKey("spki", createPublicKey(keyPem).export({ type: "spki", format: "der" }), alg, true, ["verify"]);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+    { name: new x509.Name([{ CN: [{ utf8String: commonName }] }]), keys: { privateKey, publicKey }, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } },
+    webcrypto,
+  );
+  return csr.toString("pem");
+}
+
 describe("pki", function () {
   let dir: string;
   let ca: CertPair;
@@ -163,6 +194,32 @@ describe("pki", function () {
       assert.equal(/Authority Key Identifier:\s+(?:keyid:)?([0-9A-F:]+)/.exec(caOut)?.[1], aki);
       assert.match(caOut, /Basic Constraints: critical\s+CA:TRUE/);
       assert.match(caOut, /Certificate Sign, CRL Sign/);
+    });
+
+    it("issueCert's directly written DER has the very TBS signCsr's library path makes for the same key and fields", async function () {
+      // the library signs a CSR for the key issueCert made, with the same serial, dates and SANs: the two
+      // TBSCertificates must be byte for byte the same (only the ECDSA signatures differ)
+      const cases = [
+        { commonName: "leaf0001", role: "minion" as const, dnsNames: ["leaf0001"], ipAddresses: ["127.150.0.9", "::1", "fe80::1:2"] },
+        { commonName: "127.150.0.3", role: "minion" as const },
+        { commonName: "ops-ci_1", role: "user" as const, days: 40 * 365 },
+        { commonName: "a".repeat(64), role: "overlord" as const, dnsNames: ["x".repeat(63) + "." + "y".repeat(63) + ".example"] },
+      ];
+      for (const c of cases) {
+        const fast = await issueCert(ca, c);
+        const info = certInfo(fast.certPem);
+        const csrPem = await csrForKey(fast.keyPem, c.commonName);
+        const slow = await signCsr(ca, csrPem, {
+          role: c.role,
+          dnsNames: info.dnsNames,
+          ipAddresses: info.ipAddresses,
+          notBefore: info.notBefore,
+          notAfter: info.notAfter,
+          serial: info.serial,
+        });
+        assert.deepEqual(tbsOf(fast.certPem).toString("hex"), tbsOf(slow).toString("hex"), c.commonName);
+        assert.ok(new X509Certificate(fast.certPem).verify(new X509Certificate(ca.certPem).publicKey), c.commonName);
+      }
     });
 
     it("puts the role in OU and the subject as O=func, OU=<role>, CN=<name>", function () {

@@ -2,12 +2,13 @@
 // OU carries the peer's role, CRLs, and the readers the enrollment server and the TLS layers use.
 // Everything is PEM (PKCS#8 keys) and feeds Node's `tls` options (`key`, `cert`, `ca`, `crl`) unchanged.
 
-import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, type KeyObject } from "node:crypto";
 import { createRequire } from "node:module";
 import { isIP } from "node:net";
 import { inspect } from "node:util";
 import type * as X509 from "@peculiar/x509";
 import { FuncError } from "./errors.js";
+import { signLeaf } from "./leaf-der.js";
 
 const CRYPTO = webcrypto;
 
@@ -92,6 +93,9 @@ const EC_KEY_ALG: webcrypto.EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256
 const EC_SIGN_ALG: webcrypto.EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
 /** Extension OIDs read by string: the CSR reader ignores extension classes (it matches on OID only). */
 const OID_SAN = "2.5.29.17";
+const OID_O = "2.5.4.10";
+const OID_OU = "2.5.4.11";
+const OID_CN = "2.5.4.3";
 const OID_CRL_NUMBER = "2.5.29.20";
 /** A DNS label (underscores tolerated for internal names); wildcards are never signed. */
 const DNS_NAME_RE = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
@@ -260,10 +264,20 @@ async function keyPairToPem(keys: webcrypto.CryptoKeyPair): Promise<string> {
   return derToPem(await CRYPTO.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
 }
 
-/** The last CA signer loaded: one CA signs a whole fleet, and importing its key costs about as much as a signature. */
-let lastSigner: { keyPem: string; certPem: string; signer: Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey }> } | null = null;
+/** A loaded CA: its cert, its key (for the library and for node:crypto), and what a leaf copies from it. */
+interface CaSigner {
+  cert: X509.X509Certificate;
+  key: webcrypto.CryptoKey;
+  keyObject: KeyObject;
+  subjectDer: Uint8Array;
+  /** the CA's subject key identifier, or null when its cert has none */
+  keyId: Uint8Array | null;
+}
 
-function loadCaSigner(ca: CertPair): Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey }> {
+/** The last CA signer loaded: one CA signs a whole fleet, and importing its key costs about as much as a signature. */
+let lastSigner: { keyPem: string; certPem: string; signer: Promise<CaSigner> } | null = null;
+
+function loadCaSigner(ca: CertPair): Promise<CaSigner> {
   if (lastSigner && lastSigner.keyPem === ca.keyPem && lastSigner.certPem === ca.certPem) return lastSigner.signer;
   const signer = loadCaSignerUncached(ca);
   lastSigner = { keyPem: ca.keyPem, certPem: ca.certPem, signer };
@@ -275,7 +289,7 @@ function loadCaSigner(ca: CertPair): Promise<{ cert: X509.X509Certificate; key: 
 }
 
 /** Loads the CA's signing key and checks it is the key of `caCert` (a mismatched pair would sign certs nobody can verify). */
-async function loadCaSignerUncached(ca: CertPair): Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey }> {
+async function loadCaSignerUncached(ca: CertPair): Promise<CaSigner> {
   const cert = parseCert(ca.certPem, "CA certificate");
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   if (!bc?.ca) throw pkiError("CA certificate: not a CA (basicConstraints CA:false or missing)");
@@ -295,7 +309,9 @@ async function loadCaSignerUncached(ca: CertPair): Promise<{ cert: X509.X509Cert
   }
   if (!Buffer.from(cert.publicKey.rawData).equals(spki)) throw pkiError("CA key: does not match the CA certificate");
   const key = await CRYPTO.subtle.importKey("pkcs8", pkcs8, EC_KEY_ALG, false, ["sign"]);
-  return { cert, key };
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const keyObject = createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
+  return { cert, key, keyObject, subjectDer: new Uint8Array(cert.subjectName.toArrayBuffer()), keyId: ski ? Buffer.from(ski.keyId, "hex") : null };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -393,8 +409,8 @@ export async function signCsr(
   let dnsNames: string[];
   let ipAddresses: string[];
   if (opts.dnsNames !== undefined || opts.ipAddresses !== undefined) {
-    dnsNames = checkDnsNames(opts.dnsNames ?? []);
-    ipAddresses = checkIpAddresses(opts.ipAddresses ?? []);
+    dnsNames = opts.dnsNames ?? [];
+    ipAddresses = opts.ipAddresses ?? [];
   } else {
     let requested: { dnsNames: string[]; ipAddresses: string[] };
     try {
@@ -403,9 +419,25 @@ export async function signCsr(
       throw pkiError("CSR: unreadable subjectAltName", err);
     }
     const cnIsIp = isIP(commonName) !== 0;
-    dnsNames = checkDnsNames([...(cnIsIp ? [] : [commonName]), ...requested.dnsNames]);
-    ipAddresses = checkIpAddresses([...(cnIsIp ? [commonName] : []), ...requested.ipAddresses]);
+    dnsNames = [...(cnIsIp ? [] : [commonName]), ...requested.dnsNames];
+    ipAddresses = [...(cnIsIp ? [commonName] : []), ...requested.ipAddresses];
   }
+  return leafCert(ca, csr.publicKey, { ...opts, role, commonName, dnsNames, ipAddresses });
+}
+
+/**
+ * The leaf certificate for `publicKey` signed by the CA: subject CN=<name>, O=func, OU=<role>, the given SANs
+ * (checked; at least one), serverAuth and clientAuth. signCsr and issueCert both end here. A key given as its
+ * SPKI DER (issueCert) is certified by leaf-der.ts, the same TBS written directly; else by the library.
+ */
+async function leafCert(
+  ca: CertPair,
+  publicKey: X509.PublicKey | webcrypto.CryptoKey | Uint8Array,
+  opts: { role: CertRole; commonName: string; dnsNames: string[]; ipAddresses: string[]; days?: number; notBefore?: Date; notAfter?: Date; serial?: string },
+): Promise<string> {
+  const { role, commonName } = opts;
+  const dnsNames = checkDnsNames(opts.dnsNames);
+  const ipAddresses = checkIpAddresses(opts.ipAddresses);
   if (dnsNames.length + ipAddresses.length === 0) throw pkiError("a leaf certificate needs at least one DNS or IP subjectAltName");
 
   const now = Date.now();
@@ -415,6 +447,16 @@ export async function signCsr(
   const serial = serialIntegerHex(opts.serial ?? randomSerial());
 
   const signer = await loadCaSigner(ca);
+  if (publicKey instanceof Uint8Array && signer.keyId) {
+    const subject = [
+      { oid: OID_O, value: ORGANISATION },
+      { oid: OID_OU, value: role },
+      { oid: OID_CN, value: commonName },
+    ];
+    const fields = { serialHex: serial, issuerDer: signer.subjectDer, caKeyId: signer.keyId, notBefore, notAfter, subject, spkiDer: publicKey, dnsNames, ipAddresses };
+    return derToPem(signLeaf(fields, signer.keyObject), "CERTIFICATE");
+  }
+  if (publicKey instanceof Uint8Array) publicKey = new x509.PublicKey(publicKey);
   const caSki = signer.cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const aki = caSki
     ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId)
@@ -427,14 +469,14 @@ export async function signCsr(
       issuer: new x509.Name(signer.cert.subjectName.toArrayBuffer()),
       notBefore,
       notAfter,
-      publicKey: csr.publicKey,
+      publicKey,
       signingKey: signer.key,
       signingAlgorithm: EC_SIGN_ALG,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-        await x509.SubjectKeyIdentifierExtension.create(csr.publicKey, false, CRYPTO),
+        await x509.SubjectKeyIdentifierExtension.create(publicKey, false, CRYPTO),
         aki,
         sanExtension(dnsNames, ipAddresses),
       ],
@@ -444,20 +486,26 @@ export async function signCsr(
   return derToPem(cert.rawData, "CERTIFICATE");
 }
 
-/** Key + CSR + sign in one step (tests, the fleet, the overlord identity). */
+/**
+ * A new key and its signed cert in one step (tests, the local fleet, caller identities): no CSR in between, so
+ * nothing is encoded only to be parsed and verified again. SANs default to the CN (as an IP SAN when it is one).
+ */
 export async function issueCert(
   ca: CertPair,
   opts: { commonName: string; role: CertRole; dnsNames?: string[]; ipAddresses?: string[]; days?: number; notBefore?: Date; notAfter?: Date },
 ): Promise<CertPair> {
-  const { keyPem, csrPem } = await createKeyAndCsr({ commonName: opts.commonName });
-  const signOpts: Parameters<typeof signCsr>[2] = { role: opts.role };
-  if (opts.dnsNames !== undefined) signOpts.dnsNames = opts.dnsNames;
-  if (opts.ipAddresses !== undefined) signOpts.ipAddresses = opts.ipAddresses;
-  if (opts.days !== undefined) signOpts.days = opts.days;
-  if (opts.notBefore !== undefined) signOpts.notBefore = opts.notBefore;
-  if (opts.notAfter !== undefined) signOpts.notAfter = opts.notAfter;
-  const certPem = await signCsr(ca, csrPem, signOpts);
-  return withHiddenKey({ keyPem, certPem });
+  const role = checkRole(opts.role);
+  const commonName = checkCommonName(opts.commonName);
+  const cnIsIp = isIP(commonName) !== 0;
+  const sans =
+    opts.dnsNames !== undefined || opts.ipAddresses !== undefined
+      ? { dnsNames: opts.dnsNames ?? [], ipAddresses: opts.ipAddresses ?? [] }
+      : { dnsNames: cnIsIp ? [] : [commonName], ipAddresses: cnIsIp ? [commonName] : [] };
+  // node:crypto's key pair: its SPKI goes straight into the DER (leafCert), and the key out as PKCS#8 PEM
+  const keys = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const spki = new Uint8Array(keys.publicKey.export({ type: "spki", format: "der" }));
+  const certPem = await leafCert(ca, spki, { ...opts, role, commonName, ...sans });
+  return withHiddenKey({ keyPem: derToPem(keys.privateKey.export({ type: "pkcs8", format: "der" }), "PRIVATE KEY"), certPem });
 }
 
 /** Reads a CSR without verifying anything (signCsr does the checking). Synchronous; `await` on it works too. */

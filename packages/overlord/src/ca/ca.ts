@@ -180,6 +180,25 @@ export async function signMinionCsr(paths: HomePaths, csrPem: string, rec: Minio
 }
 
 /**
+ * Issues a minion's key and cert straight from the CA, with no CSR and no enrollment round trip: for the local
+ * fleet only (func-fleet --certs direct), where one process holds the CA and every minion's home. The cert is
+ * the one signMinionCsr would make for this name and address, recorded the same way; refused for a revoked or
+ * identity name and for a name that already has a signed cert. The key is returned for the caller to install.
+ */
+export async function issueMinionCert(paths: HomePaths, name: string, rec: MinionRecord = {}): Promise<CertPair> {
+  const n = canonicalMinionName(checkMinionName(name));
+  checkFreeForMinion(paths, n);
+  const address = rec.address ? checkAddress(rec.address) : undefined;
+  const port = checkPort(rec.port);
+  const pair = await issueCert(loadCa(paths), { commonName: n, role: "minion", ...minionSans(n, address) });
+  if (!publishExclusive(signedCertFile(paths, n), pair.certPem)) {
+    throw new FuncError("AccessDenied", `${n} already has a signed cert: "func-ca clean ${n}" first (or use a new fleet home)`);
+  }
+  writeAddress(paths, n, { ...(address ? { address } : {}), ...(port ? { port } : {}) });
+  return pair;
+}
+
+/**
  * Changes where the overlord dials a signed minion (`func-ca set-address`): only the admin does this, since
  * a minion's own requests never move a signed minion. Returns the new record.
  */

@@ -113,6 +113,8 @@ export class Overlord {
   #identity: TlsMaterial | undefined;
   #crlStamp = "";
   #transport: MinionTransport | undefined;
+  /** for the sub-overlords' shares: always kept alive (a share polls its sub-overlord page after page) */
+  #subTransport: MinionTransport | undefined;
   #universe: Universe | undefined;
   #sessions: TlsSessionStore | undefined;
   #engine: Promise<JobEngine> | undefined;
@@ -344,7 +346,12 @@ export class Overlord {
   /** A function that calls one sub-overlord, on this instance's connections, with its relay headers. */
   async sendTo(sub: string, headers: Record<string, string> | undefined = this.#relayHeaders()): Promise<SendToSub> {
     await this.#followCrl();
-    const transport = this.#ensureTransport(this.identity());
+    const identity = this.identity();
+    this.#sessions ??= new TlsSessionStore(this.paths.tlsSessions, identity);
+    // one connection per sub-overlord for the whole share, even in a one-shot CLI call: a handshake per poll
+    // would cost the top a few ms of CPU each, hundreds of times over for a long share
+    this.#subTransport ??= new MinionTransport(identity, { sessions: this.#sessions, keepAlive: true, maxResponseBytes: this.config.maxResponseBytes });
+    const transport = this.#subTransport;
     const [address] = this.addresses([sub]);
     return (method, params, timeoutMs) => transport.call(address!, method, params, { timeoutMs, ...(headers ? { headers } : {}) });
   }
@@ -551,14 +558,16 @@ export class Overlord {
 
   /** Bytes of answers this instance received on its own connections (forked buckets' not counted). */
   get bytesReceived(): number {
-    return this.#receivedBefore + (this.#transport?.bytesReceived ?? 0);
+    return this.#receivedBefore + (this.#transport?.bytesReceived ?? 0) + (this.#subTransport?.bytesReceived ?? 0);
   }
 
   /** Closes kept-alive connections and saves the TLS sessions received, so the next process resumes them. */
   #dropConnections(): void {
-    this.#receivedBefore += this.#transport?.bytesReceived ?? 0;
+    this.#receivedBefore += (this.#transport?.bytesReceived ?? 0) + (this.#subTransport?.bytesReceived ?? 0);
     this.#transport?.close();
     this.#transport = undefined;
+    this.#subTransport?.close();
+    this.#subTransport = undefined;
     this.#sessions?.save();
   }
 

@@ -2,7 +2,7 @@
 // and job commands all print through these. A renderer may print each host as it finishes (a terminal) and
 // prints the rest when the run ends (sorted, for pipes and scripts).
 
-import { foldNames, type HostResult, type Summary } from "@func/shared";
+import { foldNames, formatPath, type HostResult, type Summary } from "@func/shared";
 import { formatHost, outcomeMark, resultLines, toJson } from "./render.js";
 import { visibleLine } from "./terminal-text.js";
 
@@ -29,6 +29,23 @@ export interface Renderer {
 
 const lines = (text: string[]) => text.map((l) => l + "\n").join("");
 
+/** Most distinct paths a folded label lists before it says how many more. */
+const MAX_PATHS_SHOWN = 4;
+
+/**
+ * ` via sub1>sub1a`: the path of sub-overlords the results came by (JSON's `via`), for a label; "" when every
+ * one was called directly. A group with several paths lists them ("direct" for hosts called directly).
+ */
+export function viaNote(results: readonly HostResult[]): string {
+  if (!results.some((r) => r.via && r.via.length > 0)) return "";
+  const paths = [...new Set(results.map((r) => (r.via && r.via.length > 0 ? formatPath(r.via) : "direct")))].sort();
+  const shown = paths.slice(0, MAX_PATHS_SHOWN).map(visibleLine).join(", ");
+  return ` via ${shown}${paths.length > MAX_PATHS_SHOWN ? ` and ${paths.length - MAX_PATHS_SHOWN} more` : ""}`;
+}
+
+/** A host's label in the text formats: its name, and the path it came by when it was not called directly. */
+const hostLabel = (host: string, r: HostResult) => visibleLine(host) + viaNote([r]);
+
 /** `host: line` for each line of a host's result (Salt's txt); `first`: only its first line (clush's --oneline style). */
 function labelled(host: string, r: HostResult, first: boolean, noLabel: boolean): string[] {
   const { text, tone } = outcomeMark(r);
@@ -36,12 +53,12 @@ function labelled(host: string, r: HostResult, first: boolean, noLabel: boolean)
   const shown = first ? body.slice(0, 1) : body;
   // a failure says so in the line itself: no column shows it
   const mark = tone === "ok" ? "" : `${text}: `;
-  return shown.map((l, i) => `${noLabel ? "" : `${visibleLine(host)}: `}${i === 0 ? mark : ""}${l}`);
+  return shown.map((l, i) => `${noLabel ? "" : `${hostLabel(host, r)}: `}${i === 0 ? mark : ""}${l}`);
 }
 
 function hostLines(format: "table" | "txt" | "oneline", o: RenderOptions, width: number): (host: string, r: HostResult) => string {
   if (format === "table") {
-    return (host, r) => (o.noLabel ? lines(resultLines(r)) : formatHost(host, r, width, o.color) + "\n");
+    return (host, r) => (o.noLabel ? lines(resultLines(r)) : formatHost(hostLabel(host, r), r, width, o.color) + "\n");
   }
   return (host, r) => lines(labelled(host, r, format === "oneline", o.noLabel));
 }
@@ -59,7 +76,8 @@ export function foldResults(hosts: readonly string[], results: Readonly<Record<s
   return [...groups.values()].sort((a, b) => b.hosts.length - a.hosts.length);
 }
 
-const foldLabel = (hosts: readonly string[]) => `${foldNames(hosts)} (${hosts.length})`;
+const foldLabel = (hosts: readonly string[], results: Readonly<Record<string, HostResult>>) =>
+  `${foldNames(hosts)} (${hosts.length})${viaNote(hosts.map((h) => results[h]!))}`;
 
 /** Most lines a diff compares (its table is lines x lines): longer outputs are shown whole. */
 const MAX_DIFF_LINES = 2000;
@@ -102,7 +120,7 @@ export function renderer(format: Format, o: RenderOptions): Renderer {
         end: (hosts, results) => {
           if (o.live) return "";
           // one write: a thousand small ones are a thousand system calls on a pipe
-          const w = Math.max(4, ...hosts.map((h) => h.length));
+          const w = Math.max(4, ...hosts.map((h) => hostLabel(h, results[h]!).length));
           const sorted = hostLines(format, o, w);
           return hosts.map((h) => sorted(h, results[h]!)).join("");
         },
@@ -113,7 +131,7 @@ export function renderer(format: Format, o: RenderOptions): Renderer {
         host: none,
         end: (hosts, results) =>
           foldResults(hosts, results)
-            .map((g) => (o.noLabel ? lines(resultLines(g.result)) : formatHost(foldLabel(g.hosts), g.result, 0, o.color) + "\n"))
+            .map((g) => (o.noLabel ? lines(resultLines(g.result)) : formatHost(foldLabel(g.hosts, results), g.result, 0, o.color) + "\n"))
             .join(""),
       };
     case "diff":
@@ -123,8 +141,8 @@ export function renderer(format: Format, o: RenderOptions): Renderer {
           const [common, ...others] = foldResults(hosts, results);
           if (!common) return "";
           const ref = shownLines(common.result);
-          let text = `${foldLabel(common.hosts)}: the most common result\n${lines(ref.map((l) => `  ${l}`))}`;
-          for (const g of others) text += `${foldLabel(g.hosts)}: differs\n${lines(diffLines(ref, shownLines(g.result)))}`;
+          let text = `${foldLabel(common.hosts, results)}: the most common result\n${lines(ref.map((l) => `  ${l}`))}`;
+          for (const g of others) text += `${foldLabel(g.hosts, results)}: differs\n${lines(diffLines(ref, shownLines(g.result)))}`;
           return text;
         },
       };

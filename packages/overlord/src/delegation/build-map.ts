@@ -14,9 +14,14 @@ export interface BuiltMap {
   asked: string[];
 }
 
-/** Asks the overlord's direct minions (never through the map) and saves the map; `path` is the path down to this overlord. */
-export async function buildMap(overlord: Overlord, opts: { path?: readonly string[]; timeoutMs?: number; save?: boolean } = {}): Promise<BuiltMap> {
-  const asked = overlord.directNames();
+/** Asks the overlord's direct minions (never through the map; `only` those named) and saves the map; `path` is the path down to this overlord. */
+export async function buildMap(
+  overlord: Overlord,
+  opts: { path?: readonly string[]; timeoutMs?: number; save?: boolean; only?: readonly string[] } = {},
+): Promise<BuiltMap> {
+  // `only`: the caller knows which direct minions are sub-overlords (func-fleet made them): the rest are not asked
+  const direct = overlord.directNames();
+  const asked = opts.only ? direct.filter((n) => opts.only!.includes(n)) : direct;
   const answers = new Map<string, HostResult>();
   const headers = opts.path && opts.path.length > 0 ? { [PATH_HEADER]: formatPath(opts.path) } : undefined;
   if (asked.length > 0) {

@@ -1,7 +1,8 @@
 // The local fleet (DESIGN section 11): N real minions on 127.0.0.2, 127.0.0.3, ... each with its own home,
 // key, cert and job store under DIR/minions/<name>, served by detached funcd processes (several minions per
 // process for large N) that enroll the real way: key and CSR made by funcd, sent to an enrollment service this
-// process runs on <base address>:51235 with autosign for the fleet's names. Used by the demo, tests, benchmarks.
+// process runs on <base address>:51235 with autosign for the fleet's names; or, with `certs: "direct"` (large
+// fleets), each given its own key and cert by the CA here. Used by the demo, tests, benchmarks.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { copyFileSync } from "node:fs";
 import {
+  DEFAULTS,
   ENROLL_PORT,
   FUNCD_NODE_FLAGS,
   FuncError,
@@ -25,6 +27,10 @@ import {
 } from "@func/shared";
 import { caFingerprint, initCa, issueIdentity } from "../ca/ca.js";
 import { buildMap } from "../delegation/build-map.js";
+import { installDirectCert } from "./direct-certs.js";
+import { checkOpenFiles } from "./open-files.js";
+
+export { FDS_PER_MINION, FDS_PER_PROCESS, checkOpenFiles, openFilesLimit } from "./open-files.js";
 import { startEnrollService, type EnrollService } from "../ca/enroll-service.js";
 import { Overlord } from "../call/overlord.js";
 
@@ -67,13 +73,25 @@ export interface FleetUpOptions {
   subOverlords?: number;
   /** 2: the first sub-overlord gets a sub-sub-overlord with half of its leaves */
   depth?: number;
+  /**
+   * How minions get their certs: "enroll" (default) the real way, funcd making its key and CSR and the fleet's
+   * enrollment service signing; "direct": the CA here issues each minion's own key and cert and installs them
+   * in its home (no enrollment service; about 30x less CPU per minion, for fleets of thousands).
+   */
+  certs?: FleetCerts;
 }
+
+export type FleetCerts = "enroll" | "direct";
 
 /** How long fleetDown waits for SIGKILLed funcd processes to be gone. */
 const KILL_REAP_MS = 5000;
 
-/** Most minions `func-fleet up` starts: 127.0.0.0/8 has room for more, but this machine does not. */
-export const MAX_FLEET = 5000;
+/**
+ * Most minions `func-fleet up` starts (the leaves; a tree adds its sub-overlords). 127.0.0.0/8 has room for
+ * more; memory does not: a minion costs ~0.45 MB in a funcd process of 250 (~9 GB at this limit). Open files
+ * are checked per funcd process (open-files.ts). The largest fleet measured is 10,000 leaves (bench/README.md).
+ */
+export const MAX_FLEET = 20_000;
 const SMALL_FLEET = 20;
 const LARGE_FLEET_PROCESSES = 4;
 
@@ -150,9 +168,6 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   if (existing && existing.pids.some(alive)) {
     throw new FuncError("UsageError", `a fleet is already running in ${home} (pids ${existing.pids.filter(alive).join(", ")}): run "func-fleet down --home ${home}" first`);
   }
-  const paths = homePaths(home);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  if (await initCa(paths)) log(`created a CA in ${paths.caDir}`);
   const port = opts.port ?? MINION_PORT;
   const baseAddress = opts.baseAddress ?? "127.0.0.2";
   const tree = opts.subOverlords ? treeLayout(opts.count, opts.subOverlords, opts.depth ?? 1, opts.prefix ?? "leaf") : null;
@@ -160,18 +175,32 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
   const width = Math.max(2, String(opts.count).length);
   const names = tree ? tree.names : Array.from({ length: opts.count }, (_, i) => `${prefix}${String(i + 1).padStart(width, "0")}`);
   const minions = names.map((name, i) => ({ name, address: nthAddress(baseAddress, i), port }));
-  const service = await startFleetService(paths, baseAddress, opts.enrollPort ?? ENROLL_PORT, minions.map((m) => m.name));
+  const perProcess = opts.perProcess ?? (opts.count <= SMALL_FLEET ? 1 : Math.ceil(opts.count / LARGE_FLEET_PROCESSES));
+  const sizes = tree ? tree.processSizes(opts.perProcess ?? TREE_LEAVES_PER_PROCESS) : chunkSizes(minions.length, perProcess);
+  checkOpenFiles(Math.max(...sizes));
+  const direct = (opts.certs ?? "enroll") === "direct";
+  if (opts.certs !== undefined && opts.certs !== "enroll" && opts.certs !== "direct") throw new FuncError("UsageError", `--certs must be enroll or direct, not ${String(opts.certs)}`);
+  // every check above comes before anything is made in the home
+  const paths = homePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  if (await initCa(paths)) log(`created a CA in ${paths.caDir}`);
+  // direct: no enrollment service, and minions that do not look for one (no CRL refresh from it either)
+  const service = direct ? null : await startFleetService(paths, baseAddress, opts.enrollPort ?? ENROLL_PORT, minions.map((m) => m.name));
   try {
-    const serviceConf = { certmaster: service.address, certmaster_port: String(service.port), ca_fingerprint: caFingerprint(paths) };
+    const serviceConf: Record<string, string> = service ? { certmaster: service.address, certmaster_port: String(service.port), ca_fingerprint: caFingerprint(paths) } : {};
     const homes = minions.map((m) => prepareMinion(paths, m, { ...serviceConf, ...opts.minionConf }));
     writeFileSync(
       paths.overlordConf,
-      formatIni({ main: { listen_port: String(port), certmaster_listen_addr: service.address, certmaster_port: String(service.port) } }),
+      formatIni({ main: { listen_port: String(port), ...(service ? { certmaster_listen_addr: service.address, certmaster_port: String(service.port) } : {}) } }),
     );
-    log(`enrollment service on ${service.address}:${service.port}`);
-    const perProcess = opts.perProcess ?? (opts.count <= SMALL_FLEET ? 1 : Math.ceil(opts.count / LARGE_FLEET_PROCESSES));
-    const sizes = tree ? tree.processSizes(opts.perProcess ?? TREE_LEAVES_PER_PROCESS) : chunkSizes(minions.length, perProcess);
-    const state = await startAndWait(home, paths, minions, homes, sizes, opts, log);
+    if (service) log(`enrollment service on ${service.address}:${service.port}`);
+    // direct: each process's minions get their certs just before it starts, so funcd starts while the next are signed
+    const prepare = direct
+      ? async (from: number, to: number) => {
+          for (let i = from; i < to; i++) await installDirectCert(paths, homes[i]!, minions[i]!);
+        }
+      : null;
+    const state = await startAndWait(home, paths, minions, homes, sizes, opts, log, prepare);
     if (tree) {
       try {
         await makeTree(paths, state, tree.under, log);
@@ -183,9 +212,15 @@ export async function fleetUp(home: string, opts: FleetUpOptions): Promise<Fleet
     writeFileSync(fleetFile(home), JSON.stringify(state, null, 2) + "\n");
     return state;
   } finally {
-    await service.close();
+    await service?.close();
   }
 }
+
+/** A sub-overlord's fan-out concurrency in a tree of `subs` on one machine: the default shared between them. */
+export function subConcurrency(subs: number): number {
+  return Math.max(MIN_SUB_CONCURRENCY, Math.floor(DEFAULTS.overlord.concurrency / subs));
+}
+const MIN_SUB_CONCURRENCY = 8;
 
 /** Leaves per funcd process in a tree (the issue's 250). */
 const TREE_LEAVES_PER_PROCESS = 250;
@@ -265,11 +300,16 @@ async function makeTree(paths: HomePaths, state: FleetState, under: ReadonlyMap<
       copyFileSync(signedCertFile(paths, child), signedCertFile(subHome, child));
       copyFileSync(minionAddressFile(paths, child), minionAddressFile(subHome, child));
     }
-    writeFileSync(subHome.overlordConf, readFileSync(paths.overlordConf, "utf8"));
+    // every tier shares this machine's cores: the sub-overlords together keep as many calls in flight as one
+    // overlord would (200 each would be 200 x K handshakes at once, and the starved ones time out)
+    writeFileSync(subHome.overlordConf, `${readFileSync(paths.overlordConf, "utf8").replace(/\n*$/, "\n")}concurrency = ${subConcurrency(subs.size)}\n`);
   }
   const overlord = new Overlord("*", { home: paths, delegate: false, timeout: 60 });
   try {
-    const built = await buildMap(overlord);
+    // only the top tier's sub-overlords are asked: every leaf is a direct minion here too (one CA), and asking
+    // each of them would cost a handshake per leaf for an empty answer
+    const top = [...subs].filter((s) => !under.has(s));
+    const built = await buildMap(overlord, { only: top });
     if (built.failed.length) throw new FuncError("ConfigError", `map build: ${built.failed.slice(0, 3).map(([n, w]) => `${n}: ${w}`).join("; ")}`);
     log(`map built: ${built.map.subs.length} sub-overlord(s)`);
   } finally {
@@ -285,12 +325,24 @@ async function startAndWait(
   sizes: readonly number[],
   opts: FleetUpOptions,
   log: (m: string) => void,
+  prepare: ((from: number, to: number) => Promise<void>) | null,
 ): Promise<FleetState> {
   const state: FleetState = { home, minions: [], pids: [] };
   const logDir = join(home, "log");
   mkdirSync(logDir, { recursive: true });
   let start = 0;
   for (const size of sizes) {
+    if (prepare) {
+      try {
+        await prepare(start, start + size);
+      } catch (err) {
+        // the processes started so far are stopped: a half-made fleet holds addresses
+        writeFileSync(fleetFile(home), JSON.stringify(state, null, 2) + "\n");
+        await fleetDown(home, { graceMs: 2000 });
+        throw err;
+      }
+      if (start + size === minions.length || Math.floor((start + size) / 1000) > Math.floor(start / 1000)) log(`certs issued: ${start + size}/${minions.length}`);
+    }
     const group = homes.slice(start, start + size);
     const { pid } = spawnDetached(funcdArgs(group.map((h) => h.configDir)), { logFile: join(logDir, `funcd-${minions[start]!.name}.log`) });
     state.pids.push(pid);
