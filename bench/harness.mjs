@@ -539,6 +539,22 @@ async function jobStore(ctx, p) {
   }
 }
 
+/** Starts each process's peak RSS (VmHWM) afresh from its current RSS (Linux: clear_refs 5; needs the same user or root). */
+function resetPeakRss(pids) {
+  for (const pid of pids) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    } catch {
+      // not ours to reset: the peak then covers the process's life so far
+    }
+  }
+}
+
+/** The largest peak RSS (VmHWM) of `pids`, MB. */
+function maxPeakRssMb(pids) {
+  return Math.max(...pids.map((pid) => peakRssMb(pid) ?? 0));
+}
+
 /** A process's peak RSS so far (VmHWM), MB; null once it is gone. */
 function peakRssMb(pid) {
   try {
@@ -554,8 +570,9 @@ async function timeWithPeakRss(args, env, serverPids) {
   let timer = null;
   const run = await timeProcess(args, env, serverPids, null, (child) => {
     timer = setInterval(() => {
+      // a process that has exited but is not reaped yet has no VmHWM line: NaN, not a peak
       const hwm = peakRssMb(child.pid);
-      if (hwm !== null) peak = Math.max(peak ?? 0, hwm);
+      if (hwm !== null && Number.isFinite(hwm)) peak = Math.max(peak ?? 0, hwm);
     }, 50);
   });
   clearInterval(timer);
@@ -598,6 +615,8 @@ async function transfer(ctx, p, fleet) {
     const funcdBefore = Math.max(...funcdPids.map((pid) => rssMb(pid).rss));
     const s = { push: series(), pull: series(), floorPush: series(), floorPull: series() };
     const peaks = { push: [], pull: [] };
+    /** the largest funcd's peak RSS during each run (reset before it) */
+    const funcdPeaks = { push: [], pull: [] };
     const failures = [];
     const loads = [];
     const check = (r, what) => {
@@ -608,17 +627,21 @@ async function transfer(ctx, p, fleet) {
     const units = [
       async () => {
         rmSync(join(remoteDir, "data"), { force: true }); // else the second push is skipped as unchanged
+        resetPeakRss(funcdPids);
         const r = await timeWithPeakRss([FUNC_BIN, "@bench-transfer", "copyfile", data, `${remoteDir}/`], { FUNC_HOME: ctx.home }, ctx.serverPids);
         if (check(r, "func copyfile")) {
           record(s.push, r);
           peaks.push.push(r.peakRssMb);
+          funcdPeaks.push.push(maxPeakRssMb(funcdPids));
         }
         const into = join(work, "pulled");
         rmSync(into, { recursive: true, force: true });
+        resetPeakRss(funcdPids);
         const g = await timeWithPeakRss([FUNC_BIN, "@bench-transfer", "getfile", join(remoteDir, "data"), into], { FUNC_HOME: ctx.home }, ctx.serverPids);
         if (check(g, "func getfile")) {
           record(s.pull, g);
           peaks.pull.push(g.peakRssMb);
+          funcdPeaks.pull.push(maxPeakRssMb(funcdPids));
         }
         rmSync(into, { recursive: true, force: true });
       },
@@ -637,10 +660,10 @@ async function transfer(ctx, p, fleet) {
       // the floor pulls the file func pushed: func's unit runs first in every round
       for (const unit of units) await unit();
     }
-    const funcdPeak = Math.max(...funcdPids.map((pid) => rssMb(pid).hwm));
+    const funcdLifePeak = Math.max(...funcdPids.map((pid) => rssMb(pid).hwm));
     const mbps = (ms) => (ms ? round((bytes * n) / 1e6 / (ms / 1000), 1) : null);
     const rows = [];
-    for (const [what, mine, floor, peak] of [["push", s.push, s.floorPush, peaks.push], ["pull", s.pull, s.floorPull, peaks.pull]]) {
+    for (const [what, mine, floor, peak, funcdPeak] of [["push", s.push, s.floorPush, peaks.push, funcdPeaks.push], ["pull", s.pull, s.floorPull, peaks.pull, funcdPeaks.pull]]) {
       const funcRate = mbps(median(mine.ms));
       const floorRate = mbps(median(floor.ms));
       const ratio = funcRate && floorRate ? round(funcRate / floorRate, 2) : null;
@@ -653,7 +676,7 @@ async function transfer(ctx, p, fleet) {
         func: { ...summarize(mine), mbPerSec: funcRate, peakRssMb: median(peak) },
         floor: { ...summarize(floor), mbPerSec: floorRate },
         ratio,
-        funcdRssMb: { before: funcdBefore, peak: funcdPeak },
+        funcdRssMb: { before: funcdBefore, peak: funcdPeak.length ? Math.max(...funcdPeak) : null, processLifePeak: funcdLifePeak },
         target: `>= ${TARGETS.transferRatio}x the floor's throughput`,
         met: ratio !== null && ratio >= TARGETS.transferRatio,
         load: loads,

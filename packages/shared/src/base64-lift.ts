@@ -52,6 +52,21 @@ const EQUALS = 0x3d;
 /** Node's base64 decoder also takes the URL-safe alphabet; the parser refuses it, so a value with them stays. */
 const URL_SAFE = [0x2d, 0x5f];
 
+/** Base64 decoded a piece at a time, as short texts: a whole value as one text would be a copy of its size. */
+const PIECE_CHARS = 64 * 1024;
+
+/** `body[start, end)` decoded into a Buffer of `expected` bytes; null when it decodes to any other number. */
+function decodePieces(body: Buffer, start: number, end: number, expected: number): Buffer | null {
+  if (expected < 0) return null;
+  const out = Buffer.allocUnsafe(expected);
+  let written = 0;
+  // pieces are a multiple of four characters long, so each decodes on its own
+  for (let at = start; at < end; at += PIECE_CHARS) {
+    written += out.write(body.toString("latin1", at, Math.min(end, at + PIECE_CHARS)), written, "base64");
+  }
+  return written === expected ? out : null;
+}
+
 /** Whether a found position (-1: none) lies before `end`. */
 function within(at: number, end: number): boolean {
   return at !== -1 && at < end;
@@ -79,8 +94,8 @@ export function liftBase64Bytes(body: Buffer, text: (bytes: Buffer) => string): 
     const length = end - start;
     if (length >= LIFT_MIN_CHARS && length % 4 === 0 && !URL_SAFE.some((c) => within(body.indexOf(c, start), end))) {
       const pad = body[end - 1] === EQUALS ? (body[end - 2] === EQUALS ? 2 : 1) : 0;
-      const bytes = Buffer.from(body.toString("latin1", start, end), "base64");
-      if (bytes.length === (length / 4) * 3 - pad) {
+      const bytes = decodePieces(body, start, end, (length / 4) * 3 - pad);
+      if (bytes !== null) {
         parts.push(text(body.subarray(copied, start)), `${token}${values.length}`);
         values.push(bytes);
         copied = end;

@@ -14,7 +14,7 @@ import { ByteGate } from "./byte-gate.js";
 import { HOST_WINDOW, TRANSFER_MEMORY_BYTES, fail, isStruct, progressReporter, runPool, type TransferProgress } from "./transfer.js";
 
 /** Bytes asked for per read (less when max_response_bytes cannot carry that much as base64). */
-const PULL_CHUNK = 8 * 1024 * 1024;
+const PULL_CHUNK = 4 * 1024 * 1024;
 /** What an answer carries besides its chunk's base64 (envelope, size, offset). */
 const ANSWER_OVERHEAD_BYTES = 64 * 1024;
 /** Memory one read in flight may take: its answer (base64, ~4/3 of the chunk) and the decoded chunk. */
