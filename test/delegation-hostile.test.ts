@@ -11,7 +11,7 @@ import { makeMinionHome } from "./helpers/pki.js";
 import { tempHome } from "./helpers/fleet.js";
 
 const ADDRESS = "127.161.0.2";
-type Mode = "mixed" | "bad-cursor" | "dies" | "refuses" | "not-a-struct";
+type Mode = "mixed" | "text" | "old" | "bad-cursor" | "dies" | "refuses" | "not-a-struct";
 
 describe("delegation: a hostile sub-overlord", function () {
   this.timeout(60_000);
@@ -26,8 +26,25 @@ describe("delegation: a hostile sub-overlord", function () {
       if (mode === "refuses") throw new FuncError("AccessDenied", "not you");
       return { id: "x", started: true };
     },
-    poll: (_ctx, _id, c) => {
+    poll: (_ctx, _id, c, _wait, asText) => {
       if (mode === "not-a-struct") return "done, trust me";
+      if (mode === "old") {
+        // a sub-overlord from before as_text: its signature check refuses the fourth argument
+        if (asText !== undefined) throw new FuncError("BadArguments", "delegation.poll takes 2 to 3 argument(s), got 4 (usage: ...)");
+        const all: WireValue[] = leaves.map((h, i) => ({ hosts: [h], result: { outcome: "ok", value: i } }));
+        return { lines: all, cursor: c + all.length, done: true, alive: true };
+      }
+      if (mode === "text") {
+        assert.equal(asText, true, "the top asks for lines as text");
+        const texts: WireValue[] = [
+          JSON.stringify({ hosts: ["a1"], result: { outcome: "ok", value: 1 } }),
+          "{not json",
+          JSON.stringify([1, 2]),
+          "x".repeat(3 * 1024 * 1024),
+          JSON.stringify({ hosts: ["a2"], result: { outcome: "ok", value: 2 } }),
+        ];
+        return { lines: texts, cursor: c + texts.length, done: true, alive: true };
+      }
       if (mode === "dies") return { lines: [{ hosts: ["a1"], result: { outcome: "ok", value: 1 } }], cursor: c + 1, done: false, alive: false };
       if (mode === "bad-cursor") return { lines: [], cursor: c + 7, done: true, alive: true };
       const lines: WireValue[] = [
@@ -93,6 +110,20 @@ describe("delegation: a hostile sub-overlord", function () {
     assert.match(text, /evil answered for hosts more than once \(the first answer stands\): a2/);
     assert.match(text, /evil sent 1 malformed result line/);
     assert.match(text, /evil finished without reporting these hosts \(counted lost\): a3, a4/);
+  });
+
+  it("a sub-overlord that does not know as_text is asked again without it", async () => {
+    const { results, notices } = await callThrough("old");
+    assert.deepEqual(Object.values(results).map((r) => r.outcome), ["ok", "ok", "ok", "ok"]);
+    assert.deepEqual(notices, []);
+  });
+
+  it("lines sent as JSON text are checked the same: bad JSON, a non-struct and an oversized line are malformed", async () => {
+    const { results, notices } = await callThrough("text");
+    assert.deepEqual(results.a1, { outcome: "ok", value: 1, via: ["evil"] });
+    assert.deepEqual(results.a2, { outcome: "ok", value: 2, via: ["evil"] });
+    for (const h of ["a3", "a4"]) assert.equal(results[h]!.outcome, "lost");
+    assert.match(notices.join("\n"), /evil sent 3 malformed result line/);
   });
 
   it("abandons a share whose pages make no sense: every leaf lost, reported", async () => {

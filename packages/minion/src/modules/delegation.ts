@@ -210,7 +210,7 @@ export const delegationModule = implement(
       spawnDelegate(ctx, id);
       return { id, started: true };
     },
-    poll: async (ctx, id, cursor, waitMs) => {
+    poll: async (ctx, id, cursor, waitMs, asText) => {
       if (!isJobId(id)) throw new FuncError("BadArguments", "delegation.poll: not a job id");
       const request = readRequest(ctx.paths, id);
       if (!request) throw new FuncError("NotFound", `no share ${id} on ${ownName(ctx)}`);
@@ -226,7 +226,9 @@ export const delegationModule = implement(
           alive = true;
         }
         if (page.texts.length > 0 || page.done || !alive || Date.now() >= until || ctx.signal?.aborted) {
-          return { lines: page.texts.map((text) => JSON.parse(text) as WireValue), cursor: page.cursor, done: page.done, alive: page.alive || alive };
+          // as text, the lines go as func-delegate wrote them: the top parses JSON instead of XML structs
+          const lines = asText === true ? page.texts : page.texts.map((text) => JSON.parse(text) as WireValue);
+          return { lines, cursor: page.cursor, done: page.done, alive: page.alive || alive };
         }
         await sleep(POLL_STEP_MS);
       }

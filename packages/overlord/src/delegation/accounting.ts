@@ -3,7 +3,7 @@
 // hosts answered twice and malformed lines are reported and ignored), and ends every leaf it did not hear
 // about in exactly one outcome: unreachable (never dispatched), lost (dispatched, may have run).
 
-import { hostError, readHostResult, type ErrorType, type HostResult, type SharePage, type ShareLine } from "@func/shared";
+import { PAGE_MAX_BYTES, hostError, readHostResult, type ErrorType, type HostResult, type SharePage, type ShareLine } from "@func/shared";
 
 export type AnomalyKind = "unknown" | "duplicate" | "malformed" | "missing";
 
@@ -13,6 +13,23 @@ export interface Anomaly {
   sub: string;
   hosts: string[];
   detail: string;
+}
+
+/**
+ * One line of a page as a value: a struct as sent, or (delegation.poll with as_text) its JSON text, parsed
+ * when no longer than a page may be; anything else is null (malformed).
+ */
+function lineValue(raw: unknown): Record<string, unknown> | null {
+  if (typeof raw === "string") {
+    if (raw.length > PAGE_MAX_BYTES) return null;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+  return raw !== null && typeof raw === "object" && !Array.isArray(raw) && !Buffer.isBuffer(raw) ? (raw as Record<string, unknown>) : null;
 }
 
 /** A checked page: its lines (each result checked), or null when the page itself is malformed. */
@@ -25,7 +42,7 @@ export function readPage(value: unknown, cursor: number): { page: SharePage; mal
   const lines: ShareLine[] = [];
   let malformed = 0;
   for (const raw of v.lines) {
-    const line = raw as Record<string, unknown> | null;
+    const line = lineValue(raw);
     const result = line && typeof line === "object" ? readHostResult(line.result) : null;
     if (!result || !Array.isArray(line!.hosts) || !line!.hosts.every((h) => typeof h === "string")) {
       malformed += 1;

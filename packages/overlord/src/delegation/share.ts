@@ -68,6 +68,18 @@ function startFailure(ledger: ShareLedger, r: Exclude<HostResult, { outcome: "ok
 }
 
 /**
+ * One page, its lines asked for as JSON text (cheap to decode); a sub-overlord from before `as_text` refuses
+ * the argument (fault 4), and is asked again without it.
+ */
+async function poll(send: SendToSub, id: string, cursor: number, waitMs: number, timeoutMs: number): Promise<HostResult> {
+  const r = await send("delegation.poll", [id, cursor, waitMs, true], timeoutMs);
+  if (r.outcome === "error" && r.error.type === "BadArguments" && /takes 2 to 3 argument/.test(r.error.message)) {
+    return send("delegation.poll", [id, cursor, waitMs], timeoutMs);
+  }
+  return r;
+}
+
+/**
  * Runs one synchronous share to its end: every leaf reaches `onResult` exactly once (from the sub-overlord,
  * or as the outcome the rules give it), anomalies reach `onAnomaly`.
  */
@@ -102,7 +114,7 @@ export async function runShare(
     if (Date.now() > deadline || opts.signal?.aborted) {
       return emit(ledger.finish("lost", "ShareDeadline", `no final answer from ${ledger.sub} in time${last ? ` (last: ${last})` : ""}; the host may have run`));
     }
-    const r = await send("delegation.poll", [call.id, cursor, POLL_WAIT_MAX_MS], call.timeoutMs + POLL_WAIT_MAX_MS);
+    const r = await poll(send, call.id, cursor, POLL_WAIT_MAX_MS, call.timeoutMs + POLL_WAIT_MAX_MS);
     if (r.outcome !== "ok") {
       last = `${r.outcome}: ${r.error.message}`;
       if (r.outcome === "error" || r.outcome === "denied") {
@@ -149,7 +161,7 @@ export async function readShare(
 ): Promise<{ done: boolean } | { failed: HostResult }> {
   let cursor = 0;
   while (true) {
-    const r = await send("delegation.poll", [id, cursor, 0], timeoutMs);
+    const r = await poll(send, id, cursor, 0, timeoutMs);
     if (r.outcome !== "ok") return { failed: r };
     const read = readPage(r.value, cursor);
     if (!read) {

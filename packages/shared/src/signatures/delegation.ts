@@ -27,9 +27,14 @@ export const DELEGATION = defineModule({
       async_allowed: false,
     },
     poll: {
-      doc: "The next page of a share's results from cursor on: {lines: [{hosts, result}], cursor, done, alive}; waits up to wait_ms for a new line.",
+      doc: "The next page of a share's results from cursor on: {lines: [{hosts, result}] (with as_text, each line its JSON text), cursor, done, alive}; waits up to wait_ms for a new line.",
       example: 'func "sub1" call delegation poll 20261122T201233-5f2a9c01b7 0',
-      params: [param("id", JOB_ID), param("cursor", t.int({ min: 0 })), optional("wait_ms", t.int())],
+      params: [
+        param("id", JOB_ID),
+        param("cursor", t.int({ min: 0 })),
+        optional("wait_ms", t.int()),
+        optional("as_text", t.bool(), "each line as its JSON text (a string): far cheaper to decode than XML structs"),
+      ],
       async_allowed: false,
     },
     map: {
