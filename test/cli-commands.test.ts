@@ -59,6 +59,11 @@ describe("func group, completion, func-transmit and exit codes", function () {
     assert.equal((await func(fleet.home, ["group", "remove", "db"])).code, 0);
     assert.equal(readFileSync(file, "utf8"), "# groups of the lab\n[ops]\n# the on-call boxes\nhosts = minion01, minion02\nowner = ann\n\n[new]\nhosts = minion0[1-3]\n");
     assert.equal((await func(fleet.home, ["group", "list"])).stdout, "new  minion0[1-3]\nops  minion01, minion02\n");
+    // six operators adding at once: each change is kept (the file is changed under the host lock)
+    const adds = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => func(fleet.home, ["group", "add", "busy", `host${n}`])));
+    for (const a of adds) assert.equal(a.code, 0, a.stderr);
+    const busy = JSON.parse((await func(fleet.home, ["group", "show", "busy", "--json"])).stdout) as { members: string[] };
+    assert.deepEqual([...busy.members].sort(), ["host1", "host2", "host3", "host4", "host5", "host6"]);
     for (const [args, re] of [
       [["group", "add", "web"], /needs members/],
       [["group", "add", "bad name!", "x"], /is not a group name/],

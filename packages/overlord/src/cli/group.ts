@@ -1,7 +1,7 @@
 // `func group add|remove|list|show`: the groups file (`$FUNC_HOME/groups`) from the command line. Members are
 // globs, node sets or names, checked before anything is written; `show` also lists the hosts a group matches.
 
-import { EXIT, FuncError, foldNames, globToRegExp, loadGroups, resolveTargets, saveGroups } from "@func/shared";
+import { EXIT, FuncError, foldNames, globToRegExp, loadGroups, resolveTargets, saveGroups, withHostLock } from "@func/shared";
 import { listMinionNames } from "../call/universe.js";
 import type { Overlord } from "../call/overlord.js";
 import type { Io, OutputOptions } from "./call.js";
@@ -19,8 +19,16 @@ function groupName(raw: string | undefined, action: GroupAction): string {
   return name;
 }
 
-/** Runs one group action against the overlord's home. */
-export function groupCommand(overlord: Overlord, action: GroupAction, words: readonly string[], out: Pick<OutputOptions, "format">, io: Io): number {
+/**
+ * Runs one group action against the overlord's home; add and remove read, change and write the groups file
+ * under the host lock, so that two at once never lose one of the changes.
+ */
+export async function groupCommand(overlord: Overlord, action: GroupAction, words: readonly string[], out: Pick<OutputOptions, "format">, io: Io): Promise<number> {
+  if (action === "add" || action === "remove") return withHostLock(`groups:${overlord.paths.groupsFile}`, () => groupAction(overlord, action, words, out, io));
+  return groupAction(overlord, action, words, out, io);
+}
+
+function groupAction(overlord: Overlord, action: GroupAction, words: readonly string[], out: Pick<OutputOptions, "format">, io: Io): number {
   const paths = overlord.paths;
   const groups: Record<string, string[]> = loadGroups(paths);
   const [rawName, ...members] = words;
