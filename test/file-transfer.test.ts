@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { homePaths, type HostResult, type WireValue } from "@func/shared";
 import { MinionTransport } from "@func/overlord";
@@ -50,6 +50,7 @@ describe("file transfer (copyfile, getfile, uploads)", function () {
     t?.close();
     if (restarted) process.kill(restarted, "SIGTERM");
     await fleet?.stop();
+    if (root) rmSync(join(root, ".."), { recursive: true, force: true });
   });
 
   it("copyfile sends a multi-chunk file checked by SHA-256, with the local mode; the same again is skipped", async () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { certInfo, homePaths, minionAddressFile, signedCertFile } from "@func/shared";
 import { FDS_PER_MINION, FDS_PER_PROCESS, checkOpenFiles, openFilesLimit, subConcurrency } from "@func/overlord/fleet";
 import { FUNC_FLEET_BIN, func, runBin, tempHome } from "./helpers/fleet.js";
@@ -26,7 +26,10 @@ describe("func-fleet up --certs direct", function () {
   const down = (home: string) => runBin(FUNC_FLEET_BIN, ["down", "--home", home]);
 
   after(async () => {
-    for (const h of homes) await down(h);
+    for (const h of homes) {
+      await down(h);
+      rmSync(h, { recursive: true, force: true });
+    }
   });
 
   it("gives each minion its own key and a cert from the fleet's CA, recorded as enrollment would; calls are mutual TLS", async () => {
