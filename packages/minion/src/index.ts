@@ -11,4 +11,4 @@ export { AsyncJobs, RUNNER_PATH, type AsyncJobsOptions } from "./jobs/job-launch
 export { MinionJobStore, type MinionJob, type MinionJobCode, type BeginResult } from "./jobs/minion-job-store.js";
 export { writeJobFile, readJobFile, writeResultFile, readResultFile, removeSpool, type SpooledJob, type SpooledResult } from "./jobs/job-spool.js";
 export { capResult, valueSize, RESULT_CUT_MARKER } from "./jobs/result-cap.js";
-export { purgeOldShares, delegateBin, type ShareRequest } from "./modules/delegation.js";
+export { purgeOldShares, delegateBin } from "./modules/delegation.js";

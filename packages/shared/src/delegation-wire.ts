@@ -26,6 +26,25 @@ export const PAGE_MAX_BYTES = 2 * 1024 * 1024;
 export const POLL_WAIT_MAX_MS = 2000;
 
 /** One line of a share's results: these hosts, this result (`via` inside it: the path below the answering tier). */
+/** What delegation.run writes for func-delegate (run/delegation/<id>.req.json): the file is the contract. */
+export interface ShareRequest {
+  id: string;
+  module: string;
+  method: string;
+  args: WireValue[];
+  leaves: string[];
+  timeoutMs: number;
+  async: boolean;
+  /** identical results go in one line with their hosts */
+  fold: boolean;
+  /** who the share runs for, and the path down to this host (this host last) */
+  caller: string;
+  path: string[];
+  /** the peer that started it: only it (or an overlord-role peer) may poll */
+  peerCn: string;
+  created: number;
+}
+
 export interface ShareLine {
   hosts: string[];
   result: HostResult;

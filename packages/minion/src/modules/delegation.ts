@@ -13,6 +13,7 @@ import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
 import {
   DELEGATION,
   FuncError,
+  type ShareRequest,
   MAX_DELEGATION_DEPTH,
   POLL_WAIT_MAX_MS,
   checkLeaves,
@@ -27,24 +28,6 @@ import {
 import { OVERLORD_ROLE } from "../acl.js";
 import { implement, type CallContext } from "../registry.js";
 
-/** What `run` writes for func-delegate (run/delegation/<id>.req.json). */
-export interface ShareRequest {
-  id: string;
-  module: string;
-  method: string;
-  args: WireValue[];
-  leaves: string[];
-  timeoutMs: number;
-  async: boolean;
-  /** identical results go in one line with their hosts */
-  fold: boolean;
-  /** who the share runs for, and the path down to this host (this host last) */
-  caller: string;
-  path: string[];
-  /** the peer that started it: only it (or an overlord-role peer) may poll */
-  peerCn: string;
-  created: number;
-}
 
 /** Per-leaf timeout bounds a share accepts, ms. */
 const MIN_TIMEOUT_MS = 100;

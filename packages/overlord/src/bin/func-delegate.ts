@@ -6,24 +6,10 @@
 // tree (asking its own minions, recursively) and stores it as this host's map. Never imported by funcd.
 
 import { readFileSync } from "node:fs";
-import { FuncError, hostError, homePaths, isJobId, parsePath, shareFiles, type HomePaths, type HostResult, type WireValue } from "@func/shared";
+import { FuncError, hostError, homePaths, isJobId, parsePath, shareFiles, type HomePaths, type HostResult, type ShareRequest } from "@func/shared";
 import { Overlord } from "../call/overlord.js";
 import { buildMap } from "../delegation/build-map.js";
 import { ShareWriter } from "../delegation/share-writer.js";
-
-/** The share request funcd writes (the minion's ShareRequest; the file is the contract between them). */
-interface ShareRequest {
-  id: string;
-  module: string;
-  method: string;
-  args: WireValue[];
-  leaves: string[];
-  timeoutMs: number;
-  async: boolean;
-  fold: boolean;
-  caller: string;
-  path: string[];
-}
 
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} func-delegate[${process.pid}]: ${message}\n`);
 
