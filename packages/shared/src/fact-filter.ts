@@ -2,6 +2,7 @@
 // facts.get() answer. Pure: the Overlord asks the facts, this decides who runs the method.
 
 import { FuncError } from "./errors.js";
+import { failure, type HostResult } from "./outcomes.js";
 
 /** The operators, longest first so `>=` is not read as `>`. `~` is "contains" (case-insensitive). */
 export const FACT_OPERATORS = ["!=", "<=", ">=", "=", "<", ">", "~"] as const;
@@ -81,4 +82,17 @@ function holds(facts: Readonly<Record<string, unknown>>, c: FactClause): boolean
 /** Does a host with these facts pass the filter? A fact it does not have fails its clause. */
 export function matchFacts(facts: Readonly<Record<string, unknown>>, filter: FactFilter): boolean {
   return filter.mode === "all" ? filter.clauses.every((c) => holds(facts, c)) : filter.clauses.some((c) => holds(facts, c));
+}
+
+/**
+ * What one host's facts.get() answer says for a filter: whether it passes, or (facts that could not be read:
+ * no answer, a fault, not a struct) the failed result to report for that host instead.
+ */
+export function factVerdict(result: HostResult, filter: FactFilter): boolean | HostResult {
+  if (result.outcome !== "ok") return { ...result, error: { ...result.error, message: `facts for --filter: ${result.error.message}` } };
+  const v = result.value;
+  if (v === null || typeof v !== "object" || Array.isArray(v) || Buffer.isBuffer(v)) {
+    return failure("error", "ProtocolError", "facts for --filter: facts.get did not answer a struct");
+  }
+  return matchFacts(v, filter);
 }

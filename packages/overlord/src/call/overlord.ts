@@ -8,8 +8,7 @@ import {
   FuncError,
   checkCall,
   checkJobId,
-  failure,
-  matchFacts,
+  factVerdict,
   PATH_HEADER,
   formatPath,
   homePaths,
@@ -382,18 +381,12 @@ export class Overlord {
   async #selectByFacts(hosts: readonly string[], filter: FactFilter): Promise<{ matched: string[]; unknown: HostEvent[] }> {
     const matched: string[] = [];
     const unknown: HostEvent[] = [];
-    await this.fanOut(this.addresses(hosts), this.#call("facts.get", []), (host, result) => {
-      if (result.outcome === "ok") {
-        const v = result.value;
-        if (v !== null && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v)) {
-          if (matchFacts(v, filter)) matched.push(host);
-          return;
-        }
-        unknown.push({ host, result: failure("error", "ProtocolError", "facts for --filter: facts.get did not answer a struct") });
-        return;
-      }
-      unknown.push({ host, result: { ...result, error: { ...result.error, message: `facts for --filter: ${result.error.message}` } } });
-    });
+    // asked by the same routes as the call itself: mapped leaves through their sub-overlords
+    for await (const { host, result } of this.#route("facts", "get", [], [...hosts])) {
+      const verdict = factVerdict(result, filter);
+      if (verdict === true) matched.push(host);
+      else if (verdict !== false) unknown.push({ host, result: verdict });
+    }
     return { matched: matched.sort(), unknown: unknown.sort((a, b) => (a.host < b.host ? -1 : 1)) };
   }
 

@@ -121,10 +121,10 @@ export function batchSize(spec: string, total: number): number {
  * After a filtered call: how many hosts matched of how many asked (and whose facts could not be read). A
  * filter that leaves no host is exit bit 16, as a spec that matches none.
  */
-export function printSelection(overlord: Overlord, io: Io): number {
+export function printSelection(overlord: Overlord, io: Io, unreadable = "reported above"): number {
   const s = overlord.selection;
   if (!s) return EXIT.OK;
-  io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (reported above)` : ""}\n`);
+  io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (${unreadable})` : ""}\n`);
   return s.matched === 0 && s.unknown === 0 ? EXIT.NO_MATCH : EXIT.OK;
 }
 

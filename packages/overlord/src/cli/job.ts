@@ -5,7 +5,7 @@ import { EXIT, FuncError, commandFailed, exitCodeForResults, failure, parseDurat
 import type { JobHost, JobStatus } from "../jobs/job-engine.js";
 import { EventQueue } from "../call/event-queue.js";
 import { Overlord, type HostEvent, type OverlordOptions } from "../call/overlord.js";
-import { printResults, runAndRecord, type Io, type OutputOptions } from "./call.js";
+import { printResults, printSelection, runAndRecord, type Io, type OutputOptions } from "./call.js";
 import { formatHost, formatOpenHost, toJson } from "./render.js";
 
 /** Default `func job list --limit`. */
@@ -26,7 +26,7 @@ export async function asyncCallCommand(
   try {
     const id = await overlord.callAsync(module, method, args);
     const s = overlord.selection;
-    if (s) io.err(`filter: ${s.matched} matched of ${s.asked} asked${s.unknown ? `, ${s.unknown} with unreadable facts (final in the job)` : ""}\n`);
+    printSelection(overlord, io, "final in the job");
     // with a fact filter, the job's hosts are the matching ones and those whose facts could not be read
     const total = s ? s.matched + s.unknown : overlord.hosts().length;
     if (nopoll) {
