@@ -28,6 +28,11 @@ import {
   RPC_PATHS,
   httpError,
   replyXml,
+  BYTES_ANSWER_HEADER,
+  BYTES_ANSWER_VALUE,
+  BYTES_CONTENT_TYPE,
+  BYTES_FIELDS_HEADER,
+  bytesAnswerFields,
 } from "@func/shared";
 import { Acl, OVERLORD_ROLE } from "./acl.js";
 import { CrlGate } from "./crl-gate.js";
@@ -397,13 +402,21 @@ export class MinionServer {
         value = await spec.run(ctx, ...args);
         audit(method, "ok");
       }
-      replyXml(res, encodeResponseBytes(value));
+      const fields = req.headers[BYTES_ANSWER_HEADER] === BYTES_ANSWER_VALUE ? bytesAnswerFields(value) : null;
+      if (fields !== null) replyBytes(res, (value as { data: Buffer }).data, fields);
+      else replyXml(res, encodeResponseBytes(value));
     } catch (err) {
       const { code, text, outcome } = faultFor(err);
       audit(method, outcome, { detail: text.slice(0, 300) });
       if (!res.headersSent && !res.destroyed) replyXml(res, encodeFault(code, text));
     }
   }
+}
+
+/** A result's bytes as the answer's body, its other fields in one header (shared/bytes-answer.ts). */
+function replyBytes(res: ServerResponse, data: Buffer, fields: string): void {
+  res.writeHead(200, { "Content-Type": BYTES_CONTENT_TYPE, "Content-Length": data.length, [BYTES_FIELDS_HEADER]: fields });
+  res.end(data);
 }
 
 /** Longest caller name taken from CALLER_HEADER. */

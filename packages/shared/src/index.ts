@@ -21,6 +21,7 @@ export * from "./config.js";
 // The wire and identity: the XML-RPC codec, HTTP replies, the pre-TLS connection guard, PKI (CA, certs, CRLs), the enrollment protocol.
 export * from "./codec.js";
 export * from "./http-reply.js";
+export * from "./bytes-answer.js";
 export * from "./connection-guard.js";
 export * from "./pki.js";
 export * from "./enroll-wire.js";

@@ -49,7 +49,8 @@ export const fileModule = implement(FILE, {
     const len = length ?? READ_CHUNK;
     const { fh, stat } = await openExisting(ctx.config, path);
     try {
-      const buf = Buffer.alloc(Math.max(0, Math.min(len, stat.size - off)));
+      // unfilled: only the bytes read are ever answered
+      const buf = Buffer.allocUnsafeSlow(Math.max(0, Math.min(len, stat.size - off)));
       let got = 0;
       while (got < buf.length) {
         const { bytesRead } = await fh.read(buf, got, buf.length - got, off + got);

@@ -36,7 +36,7 @@ import { fanOut, type FanOutCall } from "./fan-out.js";
 import { listMinionNames, minionAddress, type MinionAddress } from "./universe.js";
 import { hasCachedInventory, knownSignature, knownTable, storeInventory } from "./signature-cache.js";
 import { TlsSessionStore } from "./tls-sessions.js";
-import { MinionTransport } from "./transport.js";
+import { MinionTransport, type CallOptions } from "./transport.js";
 import type { TlsMaterial } from "@func/shared";
 
 export interface OverlordOptions {
@@ -276,7 +276,7 @@ export class Overlord {
    * connections, within the per-host timeout: file transfer's per-host pipelines encode each chunk's request
    * once and send it to every host that needs it. Never throws: every failure is the host's outcome.
    */
-  async send(minion: MinionAddress, body: string | Buffer, opts: { bytesAsText?: boolean; timeoutMs?: number } = {}): Promise<HostResult> {
+  async send(minion: MinionAddress, body: string | Buffer, opts: Pick<CallOptions, "bytesAsText" | "bytesAnswer"> & { timeoutMs?: number } = {}): Promise<HostResult> {
     await this.#followCrl();
     const headers = this.#relayHeaders();
     const transport = this.#ensureTransport(this.identity());

@@ -3,13 +3,18 @@
 // session cache that new connections resume from and that records each minion's newest session ticket.
 // The peer must be the minion dialled: the `minion` role and the dialled name as its CN (SANs do not count).
 
-import type { ClientRequest } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import { Agent, request, type RequestOptions } from "node:https";
 import { isIP } from "node:net";
 import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
 import {
+  BYTES_ANSWER_HEADER,
+  BYTES_ANSWER_VALUE,
+  BYTES_CONTENT_TYPE,
+  BYTES_FIELDS_HEADER,
   DEFAULTS,
   FAULT,
+  decodeBytesAnswer,
   canonicalName,
   canonicalSerial,
   crlNextUpdate,
@@ -52,7 +57,16 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** base64 values that are valid UTF-8 come back as strings (default true); file transfer wants the bytes */
   bytesAsText?: boolean;
+  /**
+   * Asks for a bytes answer (shared/bytes-answer.ts: file.read's chunk as the body, not base64 in XML). One of
+   * more than `maxBytes` is refused before it is read; `buffer(n)` gives the n bytes it is read into (a pull
+   * reuses its chunk buffers). A minion that answers XML (an older funcd, a fault) is decoded as ever.
+   */
+  bytesAnswer?: { maxBytes: number; buffer?: (n: number) => Buffer };
 }
+
+/** An answer as it came: an XML body, or a bytes answer's body and fields header. */
+type Answer = { xml: Buffer } | { bytes: Buffer; fields: string | string[] | undefined };
 
 /** Bodies larger than this are written in slices of it, each after the last one left: see #write. */
 const WRITE_SLICE_BYTES = 256 * 1024;
@@ -166,7 +180,7 @@ export class MinionTransport {
      * keep-alive timeout), so it never read the request.
      */
     const attempt = (fresh: boolean, timeoutMs: number) =>
-      new Promise<Buffer>((resolveBody, rejectBody) => {
+      new Promise<Answer>((resolveBody, rejectBody) => {
         let answered = false;
         const options: RequestOptions & { secureContext: SecureContext; session?: Buffer } = {
           host: minion.host,
@@ -183,6 +197,7 @@ export class MinionTransport {
           headers: {
             "Content-Type": "text/xml",
             "Content-Length": Buffer.byteLength(body),
+            ...(opts.bytesAnswer ? { [BYTES_ANSWER_HEADER]: BYTES_ANSWER_VALUE } : {}),
             ...opts.headers,
           },
         };
@@ -193,9 +208,9 @@ export class MinionTransport {
           () => req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { name: "TimeoutError" })),
           timeoutMs,
         );
-        const resolve = (xml: Buffer) => {
+        const resolve = (answer: Answer) => {
           clearTimeout(timer);
-          resolveBody(xml);
+          resolveBody(answer);
         };
         const reject = (err: unknown) => {
           clearTimeout(timer);
@@ -203,7 +218,7 @@ export class MinionTransport {
           const code = e?.code;
           const stale = req.reusedSocket && !answered && (code === "ECONNRESET" || code === "EPIPE");
           // once the minion has begun to answer, a broken connection is a broken answer, not an unreachable host
-          const cut = answered && code !== "TOO_LARGE" && e?.name !== "TimeoutError";
+          const cut = answered && code !== "TOO_LARGE" && code !== "BAD_BYTES_ANSWER" && e?.name !== "TimeoutError";
           if (cut) rejectBody(Object.assign(new Error(`the answer was cut off (${String(e?.message ?? code)})`), { code: "CUT_OFF" }));
           else rejectBody(stale ? Object.assign(err as Error, { stale: true }) : err);
         };
@@ -234,6 +249,13 @@ export class MinionTransport {
             req.destroy(tooLarge());
             return;
           }
+          if ((res.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase() === BYTES_CONTENT_TYPE) {
+            readBytesAnswer(req, res, declared, opts.bytesAnswer, (bytes) => {
+              this.#received += bytes.length;
+              resolve({ bytes, fields: res.headers[BYTES_FIELDS_HEADER] });
+            }, reject);
+            return;
+          }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on("data", (c: Buffer) => {
@@ -247,7 +269,7 @@ export class MinionTransport {
           });
           res.on("end", () => {
             this.#received += size;
-            resolve(Buffer.concat(chunks));
+            resolve({ xml: Buffer.concat(chunks) });
           });
           res.on("error", reject);
           res.on("aborted", () => reject(Object.assign(new Error("the connection closed mid-answer"), { code: "ECONNRESET" })));
@@ -256,14 +278,16 @@ export class MinionTransport {
         writeBody(req, body);
       });
     try {
-      let xml: Buffer;
+      let answer: Answer;
       try {
-        xml = await attempt(false, opts.timeoutMs);
+        answer = await attempt(false, opts.timeoutMs);
       } catch (err) {
         if (!(err as { stale?: boolean }).stale) throw err;
         // the minion never saw that request: send it once more, on a new connection, within what is left
-        xml = await attempt(true, Math.max(1, opts.timeoutMs - (performance.now() - started)));
+        answer = await attempt(true, Math.max(1, opts.timeoutMs - (performance.now() - started)));
       }
+      if ("bytes" in answer) return { outcome: "ok", value: decodeBytesAnswer(answer.fields, answer.bytes), ms: ms() };
+      const xml = answer.xml;
       const value = opts.bytesAsText === false ? await decodeResponse(xml, { limits: this.#limits }) : await this.#decode(xml);
       return { outcome: "ok", value, ms: ms() };
     } catch (err) {
@@ -295,6 +319,36 @@ export class MinionTransport {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/**
+ * Reads a bytes answer into one buffer of its declared length: one asked for, with a Content-Length within
+ * `bytesAnswer.maxBytes`, and exactly that many bytes. Anything else is a protocol error for that host alone
+ * (a minion cannot make us hold more than we asked for, nor stream an answer of unknown length).
+ */
+function readBytesAnswer(
+  req: ClientRequest,
+  res: IncomingMessage,
+  declared: number,
+  want: CallOptions["bytesAnswer"],
+  done: (bytes: Buffer) => void,
+  reject: (err: unknown) => void,
+): void {
+  const refuse = (message: string): void => void req.destroy(Object.assign(new Error(message), { code: "BAD_BYTES_ANSWER" }));
+  if (!want) return refuse("a bytes answer that was not asked for");
+  if (!Number.isSafeInteger(declared) || declared < 0) return refuse("a bytes answer without a Content-Length");
+  if (declared > want.maxBytes) return refuse(`a bytes answer of ${declared} bytes, over the ${want.maxBytes} asked for`);
+  const into = want.buffer?.(declared) ?? Buffer.allocUnsafe(declared);
+  if (into.length !== declared) return refuse("no buffer of the answer's length");
+  let at = 0;
+  res.on("data", (c: Buffer) => {
+    if (at + c.length > declared) return refuse("a bytes answer longer than its Content-Length");
+    c.copy(into, at);
+    at += c.length;
+  });
+  res.on("end", () => (at === declared ? done(into) : refuse(`a bytes answer of ${at} bytes where ${declared} were declared`)));
+  res.on("error", reject);
+  res.on("aborted", () => reject(Object.assign(new Error("the connection closed mid-answer"), { code: "ECONNRESET" })));
 }
 
 /**
@@ -371,7 +425,7 @@ function classifyError(err: unknown, connected: boolean): HostResult {
       ? failure("timeout", "Timeout", "no answer within the per-host timeout")
       : failure("unreachable", "ConnectTimeout", "could not connect within the per-host timeout");
   }
-  if (code === "HTTP_STATUS" || code === "TOO_LARGE" || code === "CUT_OFF" || code.startsWith("HPE_")) return failure("error", "ProtocolError", detail);
+  if (code === "HTTP_STATUS" || code === "TOO_LARGE" || code === "CUT_OFF" || code === "BAD_BYTES_ANSWER" || code.startsWith("HPE_")) return failure("error", "ProtocolError", detail);
   if (UNREACHABLE_CODES.has(code) || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /certificate|ssl|tls|handshake/i.test(message)) {
     return failure("unreachable", "TransportError", detail);
   }

@@ -19,6 +19,8 @@ const PULL_CHUNK = 4 * 1024 * 1024;
 const ANSWER_OVERHEAD_BYTES = 64 * 1024;
 /** Memory one read in flight may take: its answer (base64, ~4/3 of the chunk) and the decoded chunk. */
 const READ_COST_FACTOR = 2.4;
+/** Chunk buffers kept for reuse (about as many as the byte gate lets be in flight). */
+const SPARE_BUFFERS = 16;
 /** Largest file pulled unless the caller says otherwise, bytes. */
 export const DEFAULT_PULL_MAX_BYTES = 64 * 1024 ** 3;
 /** Mode of a pulled file. */
@@ -97,6 +99,21 @@ export async function pullFile(overlord: Overlord, remote: string, dir: string, 
     const chunk = Math.max(4096, Math.min(PULL_CHUNK, fits - (fits % 4096)));
     const gate = new ByteGate(TRANSFER_MEMORY_BYTES);
     const readCost = Math.ceil(chunk * READ_COST_FACTOR) + ANSWER_OVERHEAD_BYTES;
+    // chunk buffers lent to bytes answers come back once written and hashed, for the next read to fill: a
+    // fresh 4 MiB per read is external memory V8 answers with a full collection every few chunks
+    const spare: Buffer[] = [];
+    const lent = new WeakSet<Buffer>();
+    const bytesAnswer = {
+      maxBytes: chunk,
+      buffer: (n: number): Buffer => {
+        const b = (n === chunk ? spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(n);
+        lent.add(b);
+        return b;
+      },
+    };
+    const giveBack = (b: Buffer) => {
+      if (b.length === chunk && lent.has(b) && spare.length < SPARE_BUFFERS) spare.push(b);
+    };
     const stat = encodeCallBytes("file.stat", [remote]);
     const checksum = encodeCallBytes("file.checksum", [remote]);
     let free = await fs.statfs(heldPath(base)).then((s) => s.bavail * s.bsize);
@@ -155,7 +172,7 @@ export async function pullFile(overlord: Overlord, remote: string, dir: string, 
       /** Reads the chunk at `offset`; true when its memory is now the hash's to give back. */
       const readOne = async (offset: number): Promise<boolean> => {
         const want = Math.min(chunk, size - offset);
-        const a = await overlord.send(address, encodeCallBytes("file.read", [remote, offset, chunk]), { bytesAsText: false });
+        const a = await overlord.send(address, encodeCallBytes("file.read", [remote, offset, chunk]), { bytesAsText: false, bytesAnswer });
         if (broken) return false;
         if (a.outcome !== "ok") return stop(a);
         const d = a.value;
@@ -174,6 +191,7 @@ export async function pullFile(overlord: Overlord, remote: string, dir: string, 
           p.early.delete(p.hashedTo);
           p.hash.update(e);
           p.hashedTo += e.length;
+          giveBack(e);
           gate.give(readCost);
         }
         wake();
