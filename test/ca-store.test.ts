@@ -11,6 +11,8 @@ import {
   cleanName,
   initCa,
   issueIdentity,
+  issueMinionCert,
+  listIssued,
   listSigned,
   listWaiting,
   overlordName,
@@ -134,6 +136,21 @@ describe("CA store", function () {
     const results = await Promise.allSettled(csrs.map((c) => submitCsr(paths, c.csrPem, {}, { autosign: () => true })));
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, JSON.stringify(results.map((r) => r.status)));
     assert.deepEqual(listSigned(paths), ["race1"]);
+  });
+
+  it("a minion and an identity asked for one name at once: exactly one gets it (enrolled, issued direct, waiting)", async () => {
+    for (let i = 0; i < 9; i++) {
+      const name = `both${i}`;
+      const csr = await createKeyAndCsr({ commonName: name });
+      const way = i % 3;
+      // the minion's request starts first; the identity's check runs while it signs
+      const minion = way === 0 ? submitCsr(paths, csr.csrPem, {}, { autosign: () => true }) : way === 1 ? issueMinionCert(paths, name) : submitCsr(paths, csr.csrPem, {});
+      const results = await Promise.allSettled([minion, issueIdentity(paths, name.toUpperCase(), { role: "user" })]);
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, `${name}: ${JSON.stringify(results.map((r) => (r.status === "rejected" ? String(r.reason) : r.status)))}`);
+      const asMinion = listSigned(paths).includes(name) || listWaiting(paths).some((w) => w.name === name);
+      const asIdentity = listIssued(paths).includes(name);
+      assert.notEqual(asMinion, asIdentity, `${name}: minion ${asMinion}, identity ${asIdentity}`);
+    }
   });
 
   it("refuses hostile names, addresses and ports, and writes nothing", async () => {

@@ -14,6 +14,7 @@ export {
   listSigned,
   listSignedInfo,
   issueIdentity,
+  issueMinionCert,
   listIssued,
   overlordName,
   type SignedInfo,

@@ -1,5 +1,7 @@
 // The CA lock: revocations and CRL writes are read-modify-write of revoked.json, and func-ca (one process) and
-// func-ca serve (another) both do them. Signing needs no lock: a cert is published with an exclusive link.
+// func-ca serve (another) both do them; and the names are one namespace, so each minion cert, waiting request
+// and identity is published under it after its name is checked once more (the signing itself, the slow part,
+// happens before, unlocked).
 
 import { resolve } from "node:path";
 import { withHostLock, type HomePaths } from "@func/shared";

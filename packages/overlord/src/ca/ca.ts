@@ -42,6 +42,7 @@ import {
   writePublic,
 } from "./ca-files.js";
 import { checkCaFormat, stampCaFormat } from "./ca-format.js";
+import { withCaLock } from "./ca-lock.js";
 import { checkCaName, checkFreeForIdentity, checkFreeForMinion } from "./ca-names.js";
 import { writeCrl } from "./revocation.js";
 
@@ -168,15 +169,20 @@ export async function signMinionCsr(paths: HomePaths, csrPem: string, rec: Minio
   const port = checkPort(rec.port);
   const ca = loadCa(paths);
   const certPem = await signCsr(ca, csrPem, { role: "minion", commonName: name, ...minionSans(name, address) });
-  if (!publishExclusive(signedCertFile(paths, name), certPem)) {
-    // another signer won the race for this name: same key is fine, another key is refused
-    const won = existingSameKey(paths, name, publicKeyFingerprint);
-    if (won !== null) return won;
-  }
-  writeAddress(paths, name, { ...(address ? { address } : {}), ...(port ? { port } : {}) });
-  rmSync(csrFile(paths, name), { force: true });
-  rmSync(csrMetaFile(paths, name), { force: true });
-  return certPem;
+  return withCaLock(paths, async () => {
+    // checked again under the CA lock: an identity issued or a name revoked since the check above wins
+    checkFreeForMinion(paths, name);
+    if (!publishExclusive(signedCertFile(paths, name), certPem)) {
+      // another signer won the race for this name: same key is fine, another key is refused
+      const won = existingSameKey(paths, name, publicKeyFingerprint);
+      if (won !== null) return won;
+      throw new FuncError("AccessDenied", `${name} already has a signed cert for another key: "func-ca clean ${name}" first`);
+    }
+    writeAddress(paths, name, { ...(address ? { address } : {}), ...(port ? { port } : {}) });
+    rmSync(csrFile(paths, name), { force: true });
+    rmSync(csrMetaFile(paths, name), { force: true });
+    return certPem;
+  });
 }
 
 /**
@@ -191,11 +197,14 @@ export async function issueMinionCert(paths: HomePaths, name: string, rec: Minio
   const address = rec.address ? checkAddress(rec.address) : undefined;
   const port = checkPort(rec.port);
   const pair = await issueCert(loadCa(paths), { commonName: n, role: "minion", ...minionSans(n, address) });
-  if (!publishExclusive(signedCertFile(paths, n), pair.certPem)) {
-    throw new FuncError("AccessDenied", `${n} already has a signed cert: "func-ca clean ${n}" first (or use a new fleet home)`);
-  }
-  writeAddress(paths, n, { ...(address ? { address } : {}), ...(port ? { port } : {}) });
-  return pair;
+  return withCaLock(paths, async () => {
+    checkFreeForMinion(paths, n);
+    if (!publishExclusive(signedCertFile(paths, n), pair.certPem)) {
+      throw new FuncError("AccessDenied", `${n} already has a signed cert: "func-ca clean ${n}" first (or use a new fleet home)`);
+    }
+    writeAddress(paths, n, { ...(address ? { address } : {}), ...(port ? { port } : {}) });
+    return pair;
+  });
 }
 
 /**
@@ -270,8 +279,13 @@ export async function issueIdentity(paths: HomePaths, name: string, opts: { role
   checkFreeForIdentity(paths, n);
   const ca = loadCa(paths);
   const pair = await issueCert(ca, { commonName: n, role: opts.role, dnsNames: [dnsSafe(n)], ...(opts.days ? { days: opts.days } : {}) });
-  if (!publishExclusive(issuedCertFile(paths, n), pair.certPem)) throw new FuncError("AccessDenied", `an identity named ${n} already exists`);
-  return pair;
+  return withCaLock(paths, async () => {
+    // checked again under the CA lock, which every minion cert and waiting request is published under too:
+    // a name can never end up both a minion's and an identity's
+    checkFreeForIdentity(paths, n);
+    if (!publishExclusive(issuedCertFile(paths, n), pair.certPem)) throw new FuncError("AccessDenied", `an identity named ${n} already exists`);
+    return pair;
+  });
 }
 
 export function listIssued(paths: HomePaths): string[] {

@@ -20,6 +20,7 @@ import { csrMetaFile, publishExclusive, readIfExists, readJson, writeAtomic } fr
 import { checkCaFormat } from "./ca-format.js";
 import { checkAddress, checkPort, existingSameKey, readValidCsr, signMinionCsr, type MinionRecord } from "./ca.js";
 import { checkFreeForMinion } from "./ca-names.js";
+import { withCaLock } from "./ca-lock.js";
 
 /** Most requests left waiting for `func-ca sign` at once: more answer LimitExceeded (bounds disk use by strangers). */
 export const MAX_WAITING_CSRS = 1000;
@@ -146,7 +147,12 @@ export async function submitCsr(paths: HomePaths, csrPem: string, req: EnrollReq
     if (req.source && waiting.filter((w) => w.meta.source === req.source).length >= perSource) {
       throw new FuncError("LimitExceeded", `too many requests from ${req.source} are waiting to be signed (${perSource}): try again later`);
     }
-    if (!publishExclusive(csrFile(paths, name), csrPem)) {
+    // published under the CA lock, as minion certs and identities are: a name is one or the other
+    const published = await withCaLock(paths, async () => {
+      checkFreeForMinion(paths, name);
+      return publishExclusive(csrFile(paths, name), csrPem);
+    });
+    if (!published) {
       // a concurrent first request for this name: decide again against what it wrote
       return submitCsr(paths, csrPem, req, opts);
     }
