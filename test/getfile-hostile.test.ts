@@ -60,6 +60,12 @@ const goodRaw = (m: string, p: WireValue[]) =>
     : m === "file.read"
       ? new Raw(GOOD.subarray(p[1] as number), `size=${GOOD.length},offset=${p[1]},eof=true`)
       : createHash("sha256").update(GOOD).digest("hex");
+/** A well-behaved minion that ignores the ask and answers XML, as a funcd from before bytes answers does. */
+const GOOD_XML = "good-xml";
+const goodXml = (m: string, p: WireValue[]) => {
+  const v = goodRaw(m, p);
+  return v instanceof Raw ? { data: v.body, size: GOOD.length, offset: p[1]!, eof: true } : v;
+};
 
 describe("getfile against hostile minions", function () {
   this.timeout(120_000);
@@ -72,7 +78,7 @@ describe("getfile against hostile minions", function () {
     const paths = homePaths(fleet.home);
     const ca = loadCa(paths);
     let n = 10;
-    for (const [name, answer] of [...Object.entries(SCENARIOS), [GOOD_RAW, goodRaw] as const]) {
+    for (const [name, answer] of [...Object.entries(SCENARIOS), [GOOD_RAW, goodRaw] as const, [GOOD_XML, goodXml] as const]) {
       const address = `127.121.0.${n++}`;
       const pair = await issueCert(ca, { commonName: name, role: "minion", dnsNames: [name], ipAddresses: [address] });
       const server = createServer({ key: pair.keyPem, cert: pair.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
@@ -130,9 +136,11 @@ describe("getfile against hostile minions", function () {
     assert.match(hosts["evil-rawdata"]!.error!.message, /"data" is not a field name/);
     assert.match(hosts["evil-rawunasked"]!.error!.message, /not asked for/);
     for (const name of Object.keys(SCENARIOS).filter((n) => n.startsWith("evil-raw"))) assert.equal(hosts[name]!.error!.type, "ProtocolError", name);
-    // the well-behaved bytes-answering server is pulled, checked by its SHA-256
+    // the well-behaved servers are pulled, checked by their SHA-256: one answering bytes, one XML
     assert.equal(hosts[GOOD_RAW]?.outcome, "ok", JSON.stringify(hosts[GOOD_RAW]));
     assert.deepEqual(readFileSync(join(into, GOOD_RAW, "report.bin")), GOOD);
+    assert.equal(hosts[GOOD_XML]?.outcome, "ok", JSON.stringify(hosts[GOOD_XML]));
+    assert.deepEqual(readFileSync(join(into, GOOD_XML, "report.bin")), GOOD);
     // nothing but (empty) host directories; no temp files, no partial files
     for (const name of Object.keys(SCENARIOS)) {
       const entries = (() => {
