@@ -1,10 +1,11 @@
 // One stopped minion does not hold up the others: copyfile and getfile with three real minions, one of them
 // SIGSTOPped mid-transfer. The other two finish (their commits are in their audit logs, their pulled files
-// land) while it is still stopped; continued, it finishes too. Outcomes and their order, never timings.
+// land) while it is still stopped; continued, it finishes too. A local file that shrinks mid-push aborts
+// every upload that began. Outcomes and their order, never timings.
 
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -117,6 +118,34 @@ describe("file transfer: a stopped host does not stall the others", function () 
         assert.equal(createHash("sha256").update(readFileSync(join(into, name, "served.bin"))).digest("hex"), sha);
       }
       assert.ok(existsSync(join(into, slow, "served.bin")));
+    } finally {
+      await overlord.close();
+    }
+  });
+
+  it("copyfile of a file that shrinks mid-push: one error, and every host that began is aborted at once", async () => {
+    const shrinking = join(base, "shrinking.bin");
+    writeFileSync(shrinking, randomBytes(2 * SIZE));
+    const target = join(base, "root", "shrunk.bin");
+    const temps = () => readdirSync(join(base, "root")).filter((f) => f.startsWith(".shrunk.bin."));
+    const aborted = (name: string) => auditOf(name).split("\n").some((l) => l.includes('"method":"file.upload_abort"') && l.includes('"outcome":"ok"'));
+    const overlord = new Overlord("*", { home: fleet.home, timeout: 300 });
+    let fired = false;
+    try {
+      // once the first chunk is in, the file shrinks (in the same tick): the chunks not read yet cannot be
+      const push = pushFile(overlord, shrinking, target, {
+        onProgress: (p) => {
+          if (fired || p.moved === 0) return;
+          fired = true;
+          truncateSync(shrinking, 1024 * 1024);
+        },
+      });
+      await assert.rejects(push, /shrank while it was being sent/);
+      assert.ok(fired, "the push moved bytes before it failed");
+      // aborted before pushFile answered, not left to upload_expiry (600 s)
+      assert.deepEqual(temps(), []);
+      assert.equal(existsSync(target), false);
+      for (const m of fleet.minions) assert.ok(aborted(m.name), `${m.name} got no upload_abort`);
     } finally {
       await overlord.close();
     }

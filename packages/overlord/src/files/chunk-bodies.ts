@@ -1,9 +1,36 @@
 // The request bodies of a push's chunks (file.upload_chunk), each read and encoded once and shared by every
 // host that sends it while it is held, within a byte budget: a body no host still going needs is dropped, and
-// one that slower hosts still need is dropped first when the budget is full (they encode it again).
+// one that slower hosts still need is dropped first when the budget (shared by the push's sets) is full (they
+// encode it again).
 
 import type { FileHandle } from "node:fs/promises";
 import { FuncError, encodeCallBytes } from "@func/shared";
+
+/**
+ * The bytes of bodies one push may hold, over all its sets of bodies (one per chunk size its minions take):
+ * each set spends from it, and a set waiting for room is woken when any set gives some back.
+ */
+export class BodyBudget {
+  readonly limit: number;
+  held = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  fits(bytes: number): boolean {
+    return this.held + bytes <= this.limit;
+  }
+
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  wake(): void {
+    for (const resolve of this.#waiting.splice(0)) resolve();
+  }
+}
 
 interface Held {
   body: Promise<Buffer>;
@@ -18,20 +45,23 @@ export class ChunkBodies {
   readonly #id: string;
   readonly #size: number;
   readonly #chunk: number;
-  readonly #budget: number;
+  readonly #budget: BodyBudget;
   readonly #held = new Map<number, Held>();
   #heldBytes = 0;
-  readonly #waiting: (() => void)[] = [];
   /** the lowest chunk index some host still going will ask for: bodies below it are done */
   #low = 0;
 
-  constructor(fh: FileHandle, local: string, id: string, size: number, chunk: number, budgetBytes: number) {
+  /**
+   * `budget` is shared with the push's other sets; a set holding nothing may always take one body, so each
+   * makes progress (the budget is then over by at most a body per other set).
+   */
+  constructor(fh: FileHandle, local: string, id: string, size: number, chunk: number, budget: BodyBudget) {
     this.#fh = fh;
     this.#local = local;
     this.#id = id;
     this.#size = size;
     this.#chunk = chunk;
-    this.#budget = budgetBytes;
+    this.#budget = budget;
   }
 
   get count(): number {
@@ -63,14 +93,15 @@ export class ChunkBodies {
       }
       // a body is about 4/3 of its chunk (base64) plus a small envelope
       const bytes = Math.ceil(this.length(index) / 3) * 4 + 1024;
-      if (this.#heldBytes + bytes <= this.#budget || this.#heldBytes === 0 || this.#evictFor(bytes)) {
+      if (this.#budget.fits(bytes) || this.#heldBytes === 0 || this.#evictFor(bytes)) {
         const entry: Held = { body: this.#encode(index), bytes, pins: 0 };
         entry.body.catch(() => this.#drop(index, entry));
         this.#held.set(index, entry);
         this.#heldBytes += bytes;
+        this.#budget.held += bytes;
         continue;
       }
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      await this.#budget.wait();
     }
   }
 
@@ -106,19 +137,20 @@ export class ChunkBodies {
   #evictFor(bytes: number): boolean {
     const idle = [...this.#held].filter(([, h]) => h.pins <= 0).sort(([a], [b]) => a - b);
     for (const [index, held] of idle) {
-      if (this.#heldBytes + bytes <= this.#budget) break;
+      if (this.#budget.fits(bytes)) break;
       this.#drop(index, held);
     }
-    return this.#heldBytes + bytes <= this.#budget;
+    return this.#budget.fits(bytes);
   }
 
   #drop(index: number, held: Held): void {
     if (this.#held.get(index) !== held) return;
     this.#held.delete(index);
     this.#heldBytes -= held.bytes;
+    this.#budget.held -= held.bytes;
   }
 
   #wake(): void {
-    for (const resolve of this.#waiting.splice(0)) resolve();
+    this.#budget.wake();
   }
 }

@@ -9,7 +9,7 @@ import type { FileHandle } from "node:fs/promises";
 import { FuncError, encodeCallBytes, failure, sha256OfHandle, type HostResult, type WireValue } from "@func/shared";
 import type { Overlord } from "../call/overlord.js";
 import type { MinionAddress } from "../call/universe.js";
-import { ChunkBodies } from "./chunk-bodies.js";
+import { BodyBudget, ChunkBodies } from "./chunk-bodies.js";
 import { HOST_WINDOW, TRANSFER_MEMORY_BYTES, fail, isStruct, progressReporter, runPool, type TransferProgress } from "./transfer.js";
 
 /** Largest chunk sent, bytes (a minion may ask for less: upload_begin answers its `chunk`). */
@@ -70,12 +70,14 @@ export async function pushFile(overlord: Overlord, local: string, remote: string
       const why = [begin, commit, abort].find((b) => !Buffer.isBuffer(b)) as HostResult;
       return Object.fromEntries(hosts.map((h) => [h, why]));
     }
-    // hosts whose minions take the same chunk size share one set of bodies (all of them, usually)
+    // hosts whose minions take the same chunk size share one set of bodies (all of them, usually); every set
+    // spends from one budget
+    const budget = new BodyBudget(TRANSFER_MEMORY_BYTES);
     const bodies = new Map<number, { set: ChunkBodies; at: number[]; low: number }>();
     const bodiesFor = (chunk: number) => {
       let b = bodies.get(chunk);
       if (!b) {
-        const set = new ChunkBodies(fh, local, id, size, chunk, TRANSFER_MEMORY_BYTES / Math.max(1, bodies.size + 1));
+        const set = new ChunkBodies(fh, local, id, size, chunk, budget);
         // how many hosts will ask for each chunk index next: the lowest one with any is what is still needed
         bodies.set(chunk, (b = { set, at: new Array<number>(set.count + 1).fill(0), low: 0 }));
       }
@@ -136,7 +138,11 @@ export async function pushFile(overlord: Overlord, local: string, remote: string
       await Promise.all(Array.from({ length: Math.max(1, Math.min(HOST_WINDOW, count)) }, lane));
       move(Math.min(next, count), count + 1);
       report.done(host);
-      if (fatal !== null) return;
+      if (fatal !== null) {
+        // the local file failed us (it shrank): this host's upload can never complete, so drop it now
+        await overlord.send(address, abort, { timeoutMs: Math.min(ABORT_TIMEOUT_MS, overlord.timeoutMs) });
+        return;
+      }
       if (broken === null) {
         const r = await overlord.send(address, commit);
         if (r.outcome === "ok" && !(isStruct(r.value) && r.value.written === true && r.value.sha256 === sha256)) results[host] = fail("file.upload_commit", "an answer that does not confirm the write");
