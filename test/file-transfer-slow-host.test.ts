@@ -1,7 +1,7 @@
 // One stopped minion does not hold up the others: copyfile and getfile with three real minions, one of them
 // SIGSTOPped mid-transfer. The other two finish (their commits are in their audit logs, their pulled files
 // land) while it is still stopped; continued, it finishes too. A local file that shrinks mid-push aborts
-// every upload that began. Outcomes and their order, never timings.
+// every upload that began; minions taking different chunk sizes share one push. Outcomes, never timings.
 
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Overlord, pullFile, pushFile, type TransferProgress } from "@func/overlord";
-import { homePaths, type HostResult } from "@func/shared";
+import { encodeCallBytes, homePaths, type HostResult } from "@func/shared";
 import { func, startFleet, type TestFleet } from "./helpers/fleet.js";
 
 /** Several chunks per host (a minion takes ~3 MiB per chunk by default). */
@@ -147,6 +147,37 @@ describe("file transfer: a stopped host does not stall the others", function () 
       assert.equal(existsSync(target), false);
       for (const m of fleet.minions) assert.ok(aborted(m.name), `${m.name} got no upload_abort`);
     } finally {
+      await overlord.close();
+    }
+  });
+
+  it("minions that take different chunk sizes: one push, one memory budget, every host committed", async () => {
+    const small = fleet.minions[2]!;
+    const conf = homePaths(small.home).minionConf;
+    const before = readFileSync(conf, "utf8");
+    // 1 MiB bodies (~0.75 MiB chunks) on the third minion, re-read on SIGHUP; the others keep ~3 MiB
+    writeFileSync(conf, before.replace(/^\[main\]$/m, "[main]\nmax_body_bytes = 1048576"));
+    const overlord = new Overlord("*", { home: fleet.home, timeout: 300 });
+    try {
+      process.kill(small.pid, "SIGHUP");
+      const [address] = overlord.addresses([small.name]);
+      const big = encodeCallBytes("test.ping", ["x".repeat(2 * 1024 * 1024)]);
+      for (let end = Date.now() + 30_000; ; ) {
+        const r = await overlord.send(address!, big);
+        if (r.outcome !== "ok" && /413/.test(r.error.message)) break;
+        if (Date.now() > end) assert.fail(`max_body_bytes was not reloaded: ${JSON.stringify(r)}`);
+        await sleep(100);
+      }
+      const target = join(base, "root", "mixed.bin");
+      const results = await pushFile(overlord, local, target);
+      for (const [name, r] of Object.entries(results)) {
+        assert.equal(r.outcome, "ok", `${name}: ${JSON.stringify(r)}`);
+        assert.match(JSON.stringify(r), new RegExp(`"sha256":"${sha}"`));
+      }
+      assert.equal(Object.keys(results).length, 3);
+    } finally {
+      writeFileSync(conf, before);
+      process.kill(small.pid, "SIGHUP");
       await overlord.close();
     }
   });
