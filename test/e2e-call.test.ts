@@ -39,6 +39,18 @@ describe("func CLI and API against a 5-minion fleet", function () {
     for (const res of Object.values<{ value: unknown }>(JSON.parse(s.stdout).hosts)) assert.equal(res.value, "12");
   });
 
+  it("Salt's spelling: call test.ping and call command.run ARGS are call test ping and call command run ARGS", async () => {
+    const r = await func(fleet.home, ["*", "call", "test.ping", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const res of Object.values<{ value: unknown }>(JSON.parse(r.stdout).hosts)) assert.equal(res.value, 1);
+    const c = await func(fleet.home, ["minion01", "call", "command.run", "echo", "hi", "--json"]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(JSON.parse(c.stdout).hosts.minion01.value.stdout, "hi\n");
+    const bad = await func(fleet.home, ["*", "call", "test.ping.x"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /call needs <module> <method>/);
+  });
+
   it("runs a shell command on each host and prints one line per host, sorted", async () => {
     const kernel = spawnSync("uname", ["-r"]).stdout.toString().trim();
     const r = await func(fleet.home, ["*", "call", "command", "run", "uname -r"]);

@@ -113,6 +113,16 @@ describe("typeWords", () => {
     assert.deepEqual(typeWords("command.run", run, ["ls", "{not json"]), ["ls {not json"]);
   });
 
+  it("a trailing list takes the remaining plain words as its items, as Func's CLI did; one JSON list is the list", () => {
+    const track = sig("filetracker", "track");
+    assert.deepEqual(typeWords("filetracker.track", track, ["/etc/hosts"]), [["/etc/hosts"]]);
+    assert.deepEqual(typeWords("filetracker.track", track, ["/etc/hosts", "/etc/*.conf"]), [["/etc/hosts", "/etc/*.conf"]]);
+    assert.deepEqual(typeWords("filetracker.track", track, ['["/etc/hosts", "/etc/motd"]']), [["/etc/hosts", "/etc/motd"]]);
+    refused(() => typeWords("filetracker.track", track, ["[not json"]), "UsageError", /argument 1 \(globs\) must be a JSON array/);
+    // the items are still checked by checkCall: a relative glob is refused before fan-out
+    refused(() => checkCall("filetracker", "track", typeWords("filetracker.track", track, ["etc/hosts"])), "UsageError", /globs/);
+  });
+
   it("methods without a signature keep the generic typing; --str keeps strings", () => {
     assert.deepEqual(typeWords("x.y", undefined, ["1", "true", "[1]", "a"]), [1, true, [1], "a"]);
     assert.deepEqual(typeWords("test.add", sig("test", "add"), ["1", "2"]), [1, 2]);

@@ -28,8 +28,10 @@ export const EPILOG = `Exit codes (bits, ORed): 0 all ok, 2 some error/denied, 4
 Targets: globs and node sets, separated by ; or , : "web[01-20,30]", "rack[1-2]-n[01-40]", "db*,@web".
 
 Arguments are typed by the method's signature (system method_help shows it): a word in a string parameter
-stays a string (call command run false), int/number/bool words parse, struct/array words are JSON; extra
-words join into command run's cmd with spaces (call command run ls -la). Methods without a signature:
+stays a string (call command run false), int/number/bool words parse, struct words are JSON, a trailing
+list takes the remaining words (call filetracker track /etc/hosts /etc/motd) or one JSON array; extra
+words join into command run's cmd with spaces (call command run ls -la). module.method in one word works
+too (call test.ping). Methods without a signature:
 1 -> int, 2.5 -> double, true/false, null, [..] and {..} as JSON, "\\"12\\"" a string.
 --str keeps every argument a string. Put -- before arguments that look like options.`;
 

@@ -264,7 +264,7 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
     case "call": {
       if (g.jobstatus !== undefined) return (await import("./job.js")).jobStatusCommand(String(g.jobstatus), opts, output(), io);
       if (g.nopoll && !g.async) throw new FuncError("UsageError", "--nopoll goes with --async");
-      const [module, method, ...words] = inv.rest;
+      const [module, method, ...words] = splitDotted(inv.rest);
       if (!module || !method) throw new FuncError("UsageError", 'call needs <module> <method> [args..], e.g. func "*" call test ping');
       const plan = runPlan(g);
       if (g.async && Object.keys(plan).length > 0) throw new FuncError("UsageError", "--subset, --batch and --failhard are for calls without --async");
@@ -274,6 +274,16 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
         : callCommand(inv.target, module, method, args, opts, output(), io, plan);
     }
   }
+}
+
+/**
+ * `call test.ping [args..]` (Salt's spelling, and the wire's) as `call test ping [args..]`: a module name
+ * never has a dot, so a first word `module.method` can mean nothing else.
+ */
+function splitDotted(rest: readonly string[]): string[] {
+  const [first, ...more] = rest;
+  const m = first === undefined ? null : /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$/.exec(first);
+  return m ? [m[1]!, m[2]!, ...more] : [...rest];
 }
 
 /** `func job status|wait|list|purge`: async jobs by id. */

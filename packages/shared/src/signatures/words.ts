@@ -104,17 +104,31 @@ export function typeWords(name: string, sig: MethodSignature | undefined, words:
   if (keepStrings) return words.map(String);
   if (!sig) return words.map(coerceArg);
   const assigned = assign(sig, words);
+  const typed = (word: string, type: TypeSpec, i: number, p: Param): unknown => {
+    const v = wordValue(type, word);
+    if (v === undefined) {
+      const shownWord = word.length > 60 ? `${JSON.stringify(word.slice(0, 60))}...` : JSON.stringify(word);
+      throw new FuncError("UsageError", `${name}: argument ${i + 1} (${p.name}) must be ${wordHint(type)}, got ${shownWord} (${usageOf(name, sig)})`);
+    }
+    return v;
+  };
+  // a last parameter that is a list of plain values takes the remaining words as its items, as Func's CLI
+  // did (`filetracker track /etc/hosts /etc/motd`); one word that starts with "[" is still the JSON list
+  const at = sig.params.length - 1;
+  const last = sig.params[at];
+  if (last?.type.kind === "array" && SCALAR_KINDS.has(last.type.items.kind) && assigned.length > at && !(assigned.length === at + 1 && assigned[at]!.trimStart().startsWith("["))) {
+    const items = last.type.items;
+    return [...assigned.slice(0, at).map((word, i) => typed(word, sig.params[i]!.type, i, sig.params[i]!)), assigned.slice(at).map((word) => typed(word, items, at, last))];
+  }
   return assigned.map((word, i) => {
     const p = sig.params[i];
     if (!p) return word; // too many words: checkArgs names the count
-    const v = wordValue(p.type, word);
-    if (v === undefined) {
-      const shownWord = word.length > 60 ? `${JSON.stringify(word.slice(0, 60))}...` : JSON.stringify(word);
-      throw new FuncError("UsageError", `${name}: argument ${i + 1} (${p.name}) must be ${wordHint(p.type)}, got ${shownWord} (${usageOf(name, sig)})`);
-    }
-    return v;
+    return typed(word, p.type, i, p);
   });
 }
+
+/** Item kinds a list can be typed from plain words. */
+const SCALAR_KINDS = new Set<TypeSpec["kind"]>(["string", "enum", "bytes", "int", "number", "bool"]);
 
 function wordHint(type: TypeSpec): string {
   switch (type.kind) {
