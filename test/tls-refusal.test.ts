@@ -1,6 +1,7 @@
 // Mutual TLS refuses what it must, in both directions, with real minions on 127.32.0.x: a caller with no cert,
 // another CA's cert, an expired cert or a revoked cert fails the handshake; so does a minion with another CA's,
-// an expired or a revoked cert, seen from the overlord. Each refusal has a control that passes.
+// an expired or a revoked cert, seen from the overlord. Each refusal has a control that passes, and each says
+// what to do: the overlord's line names the likely cause, the minion logs the handshakes it refused.
 
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +27,8 @@ describe("TLS refusals in both directions", function () {
   let overlord: CertPair;
   let revokedCaller: CertPair;
   const minions: Record<string, StartedMinion> = {};
+  /** what each minion logged */
+  const logs: Record<string, string[]> = {};
 
   /** A minion home with the given cert (and CRL), started on `address`. */
   async function minion(name: string, address: string, cert: CertPair, trust: CertPair, crl?: string): Promise<StartedMinion> {
@@ -36,7 +39,7 @@ describe("TLS refusals in both directions", function () {
     writeFileSync(paths.minionCa, trust.certPem);
     if (crl) writeFileSync(paths.minionCrl, crl);
     writeFileSync(paths.minionConf, `[main]\nminion_name = ${name}\nlisten_addr = ${address}\nlisten_port = 0\n`);
-    const m = await startMinion(paths);
+    const m = await startMinion(paths, {}, { log: (line) => (logs[name] ??= []).push(line) });
     minions[name] = m;
     return m;
   }
@@ -97,6 +100,14 @@ describe("TLS refusals in both directions", function () {
       const impostor = await issueCert(otherCa, { commonName: "overlord@test", role: "overlord", dnsNames: ["overlord-test"] });
       const r = await call(id(impostor), minions.guarded1!);
       assert.equal(r.outcome, "unreachable", JSON.stringify(r));
+      assert.match(message(r), /closed the connection before answering .*its funcd log says why/);
+    });
+
+    it("the minion logs refused handshakes (the caller sees only a closed connection), at most one line per 10 s", async () => {
+      const refusals = (logs.guarded1 ?? []).filter((l) => l.includes("TLS handshake(s) refused"));
+      // two refusals so far (no cert, another CA's): one line, unless 10 s passed between them on a loaded machine
+      assert.ok(refusals.length >= 1 && refusals.length <= 2, JSON.stringify(logs.guarded1));
+      assert.match(refusals[0]!, /^1 TLS handshake\(s\) refused, last from 127\.0\.0\.1: .+/);
     });
 
     it("a caller with an expired cert", async () => {
@@ -109,12 +120,14 @@ describe("TLS refusals in both directions", function () {
       });
       const r = await call(id(expired), minions.guarded1!);
       assert.equal(r.outcome, "unreachable", JSON.stringify(r));
+      assert.match(message(r), /closed the connection before answering .*its funcd log says why/);
     });
 
     it("a caller whose cert is in the minion's CRL (control: a minion without that CRL accepts it)", async () => {
       assert.equal((await call(id(revokedCaller), minions.open1!)).outcome, "ok");
       const r = await call(id(revokedCaller), minions.guarded1!);
       assert.equal(r.outcome, "unreachable", JSON.stringify(r));
+      assert.match(message(r), /closed the connection before answering .*its funcd log says why/);
     });
 
     it("a CRL installed while running (what the CRL refresher does) refuses new connections at once", async () => {
@@ -132,12 +145,19 @@ describe("TLS refusals in both directions", function () {
       const r = await call(id(overlord), minions.foreign1!);
       assert.equal(r.outcome, "unreachable", JSON.stringify(r));
       assert.match(message(r), /certificate/i);
+      assert.match(message(r), /not from this overlord's CA .*check FUNC_HOME/);
+      // with a CRL, as every real overlord has, OpenSSL names the missing CRL instead: the same advice
+      const crl = await createCrl(ca, []);
+      const withCrl = await call(id(overlord, { crl }), minions.foreign1!);
+      assert.equal(withCrl.outcome, "unreachable", JSON.stringify(withCrl));
+      assert.match(message(withCrl), /not from this overlord's CA .*check FUNC_HOME/);
     });
 
     it("a minion with an expired cert", async () => {
       const r = await call(id(overlord), minions.stale1!);
       assert.equal(r.outcome, "unreachable", JSON.stringify(r));
       assert.match(message(r), /expired/i);
+      assert.match(message(r), /re-enroll it/);
     });
 
     it("a minion whose cert is in the overlord's CRL (control: without the CRL it answers)", async () => {

@@ -152,8 +152,20 @@ export class MinionServer {
       // an address that proved the overlord role keeps the reserved connections from now on
       if (peerOf(socket).role === OVERLORD_ROLE) this.#guard.markPrivileged(socket.remoteAddress);
     });
-    this.#server.on("tlsClientError", () => {
-      // refused at TLS (no cert, another CA, expired, revoked): nothing reached us to audit
+    // refused at TLS (no cert, another CA, expired, revoked): nothing reached the audit log, so say it in
+    // funcd's log, at most once per DROP_LOG_EVERY_MS: the caller only sees its connection closed
+    let refused = 0;
+    let refusedLogAt = 0;
+    this.#server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
+      refused++;
+      const now = Date.now();
+      if (now - refusedLogAt >= DROP_LOG_EVERY_MS) {
+        // eslint-disable-next-line no-control-regex -- a peer's certificate text may carry them: never into the log
+        const why = String(err.message).replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 200);
+        opts.log?.(`${refused} TLS handshake(s) refused, last from ${socket.remoteAddress ?? "?"}: ${why}`);
+        refused = 0;
+        refusedLogAt = now;
+      }
     });
     this.#server.on("clientError", (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket as TLSSocket));
     // over max_connections (or max_connections_per_address) the socket is closed at accept, before TLS: no

@@ -117,3 +117,34 @@ export function toFuncError(err: unknown, type: ErrorType = "MethodError"): Func
   const message = err instanceof Error ? err.message : String(err);
   return new FuncError(type, message, { cause: err });
 }
+
+/** What to do about the system errors a command meets most, by errno code. */
+const SYSTEM_HINTS: Record<string, string> = {
+  EADDRINUSE: "the address is in use (another funcd, or one left running: stop it, or set another listen_port)",
+  EADDRNOTAVAIL: "no interface here has that address (set listen_addr, or add the address)",
+  EACCES: "permission denied (ports below 1024 and other users' files need root)",
+  EPERM: "operation not permitted (run as root?)",
+  ENOSPC: "no space left on the device (free some and try again)",
+  EROFS: "the file system is read-only",
+  EMFILE: "too many open files (raise the limit: ulimit -n)",
+  ENOENT: "no such file or directory",
+};
+
+/**
+ * The one line a command prints for an error that ends it: a FuncError's message; a system error as what
+ * failed and what to do (`listen EADDRINUSE: address already in use 127.0.0.2:51234` -> `cannot listen on
+ * 127.0.0.2:51234: the address is in use (...)`); anything else as an internal error to report. Never a stack.
+ */
+export function errorLine(err: unknown): string {
+  if (err instanceof FuncError) return err.message;
+  const e = (typeof err === "object" && err !== null ? err : {}) as { code?: unknown; syscall?: unknown; address?: unknown; port?: unknown; path?: unknown; message?: unknown };
+  const code = typeof e.code === "string" ? e.code : "";
+  const hint = SYSTEM_HINTS[code];
+  if (hint !== undefined) {
+    const where = typeof e.address === "string" ? `${e.address}${typeof e.port === "number" ? `:${e.port}` : ""}` : typeof e.path === "string" ? e.path : "";
+    const what = typeof e.syscall === "string" ? `cannot ${e.syscall}${where ? ` ${e.syscall === "listen" || e.syscall === "bind" ? "on " : ""}${where}` : ""}` : where || "failed";
+    return `${what}: ${hint}`;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return `internal error: ${message.split("\n")[0]} (a bug: please report it with the command line)`;
+}

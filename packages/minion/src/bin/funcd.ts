@@ -4,7 +4,7 @@
 // still its own TLS server with its own key, cert and address).
 
 import { parseArgs } from "node:util";
-import { homePaths, parseHostPort, resolveHome, FuncError, FUNC_VERSION, ENROLL_PORT, type MinionConfig } from "@func/shared";
+import { homePaths, parseHostPort, resolveHome, FuncError, errorLine, FUNC_VERSION, ENROLL_PORT, type MinionConfig } from "@func/shared";
 import { startMinion, type StartedMinion } from "../daemon.js";
 import { EnrollClientPool } from "../enroll/enroll-client.js";
 
@@ -156,7 +156,7 @@ main().then(
   },
   (err: unknown) => {
     if (stopping) return;
-    process.stderr.write(`funcd: ${err instanceof FuncError ? err.message : (err as Error).stack}\n`);
+    process.stderr.write(`funcd: ${errorLine(err)}\n`);
     process.exit(exitCodeFor(err));
   },
 );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `func-ca` entry point: the one error boundary that prints and picks the exit code (0 done, 1 not).
 
-import { FuncError } from "@func/shared";
+import { errorLine } from "@func/shared";
 import { caMain } from "../cli/ca.js";
 
 const io = {
@@ -14,7 +14,7 @@ caMain(process.argv.slice(2), process.env, io).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    io.err(err instanceof FuncError ? `func-ca: ${err.message}\n` : `func-ca: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    io.err(`func-ca: ${errorLine(err)}\n`);
     process.exitCode = 1;
   },
 );

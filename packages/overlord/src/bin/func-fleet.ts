@@ -4,7 +4,7 @@
 
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { FUNC_VERSION, FuncError } from "@func/shared";
+import { FUNC_VERSION, FuncError, errorLine } from "@func/shared";
 import { fleetDown, fleetRestart, fleetStatus, fleetUp, readFleet } from "../fleet/fleet.js";
 
 const HELP = `func-fleet: a local fleet of real minions
@@ -145,7 +145,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`func-fleet: ${err instanceof FuncError ? err.message : (err as Error).stack}\n`);
+    process.stderr.write(`func-fleet: ${errorLine(err)}\n`);
     process.exit(1);
   },
 );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `func-inventory` entry point: the one error boundary that prints and picks the exit code.
 
-import { FuncError } from "@func/shared";
+import { errorLine } from "@func/shared";
 import { inventoryMain } from "../cli/inventory.js";
 
 const io = {
@@ -14,7 +14,7 @@ inventoryMain(process.argv.slice(2), process.env, io).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    io.err(err instanceof FuncError ? `func-inventory: ${err.message}\n` : `func-inventory: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    io.err(`func-inventory: ${errorLine(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `func` entry point: the one error boundary that prints and picks the exit code.
 
-import { EXIT, FuncError } from "@func/shared";
+import { EXIT, FuncError, errorLine } from "@func/shared";
 import { main } from "../cli/main.js";
 
 const io = {
@@ -18,8 +18,8 @@ main(process.argv.slice(2), process.env, io, { stdout: !!process.stdout.isTTY, s
       io.err(`func: ${err.message}\n`);
       process.exitCode = err.type === "NoMatch" ? EXIT.NO_MATCH : EXIT.USAGE;
     } else {
-      // never a stack trace: one line, and where to report it
-      io.err(`func: internal error: ${err instanceof Error ? err.message : String(err)} (a bug: please report it with the command line)\n`);
+      // never a stack trace: one line, what to do or where to report it
+      io.err(`func: ${errorLine(err)}\n`);
       process.exitCode = EXIT.USAGE;
     }
   },

@@ -116,6 +116,24 @@ function crlUse(crl: string | undefined): { crl?: string; revoked?: ReadonlySet<
   }
 }
 
+/** What to do about the minion's cert when the TLS handshake refuses it, by OpenSSL's verify code. */
+const NOT_OUR_CA = "the minion's cert is not from this overlord's CA (another fleet at that address, or a minion enrolled elsewhere): check FUNC_HOME, or enroll the minion here";
+const TLS_HINTS: Record<string, string> = {
+  UNABLE_TO_GET_CRL: NOT_OUR_CA,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: NOT_OUR_CA,
+  UNABLE_TO_GET_ISSUER_CERT: NOT_OUR_CA,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: NOT_OUR_CA,
+  SELF_SIGNED_CERT_IN_CHAIN: NOT_OUR_CA,
+  DEPTH_ZERO_SELF_SIGNED_CERT: NOT_OUR_CA,
+  CERT_SIGNATURE_FAILURE: NOT_OUR_CA,
+  CERT_HAS_EXPIRED: "the minion's cert has expired: re-enroll it (func-ca clean <name>, then restart its funcd)",
+  CERT_NOT_YET_VALID: "the minion's cert is not valid yet: check the clocks of both hosts",
+};
+/** A connection closed before any answer. */
+const HUNG_UP = "the minion closed the connection before answering (when it does so every time, it refuses this overlord's cert: its funcd log says why)";
+/** The minion's TLS alert about our cert. */
+const REFUSED_OUR_CERT = "the minion refused this overlord's cert (another CA's, expired or revoked): check FUNC_HOME and the minion's ca.crt and crl.pem";
+
 const UNREACHABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -427,7 +445,10 @@ function classifyError(err: unknown, connected: boolean): HostResult {
   }
   if (code === "HTTP_STATUS" || code === "TOO_LARGE" || code === "CUT_OFF" || code === "BAD_BYTES_ANSWER" || code.startsWith("HPE_")) return failure("error", "ProtocolError", detail);
   if (UNREACHABLE_CODES.has(code) || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /certificate|ssl|tls|handshake/i.test(message)) {
-    return failure("unreachable", "TransportError", detail);
+    // TLS 1.3: a minion that refuses our cert closes the connection after the handshake; we see a hang-up
+    if (code === "ECONNRESET" && message === "socket hang up") return failure("unreachable", "TransportError", `${detail}: ${HUNG_UP}`);
+    const hint = TLS_HINTS[code] ?? (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED)$/.test(code) ? REFUSED_OUR_CERT : undefined);
+    return failure("unreachable", "TransportError", hint ? `${detail}: ${hint}` : detail);
   }
   return failure(connected ? "error" : "unreachable", "TransportError", detail);
 }
