@@ -43,6 +43,36 @@ describe("signature table", () => {
     }
   });
 
+  it("every example is a call its own signature takes, as the CLI types its words", () => {
+    // the words a POSIX shell would hand func: quotes removed, backslashes kept (no example needs them)
+    const shellWords = (line: string): string[] => {
+      const out: string[] = [];
+      const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
+      let word: string | null = null;
+      let last = 0;
+      for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+        const piece = m[1] ?? m[2] ?? m[3]!;
+        word = m.index === last && word !== null ? word + piece : piece;
+        if (m.index !== last || out.length === 0) out.push(word);
+        else out[out.length - 1] = word;
+        last = re.lastIndex;
+      }
+      return out;
+    };
+    let checked = 0;
+    for (const m of SIGNATURES) {
+      for (const [name, s] of Object.entries(m.methods)) {
+        const words = shellWords(s.example);
+        const at = words.indexOf("call");
+        assert.deepEqual(words.slice(at + 1, at + 3), [m.name, name], s.example);
+        const args = typeWords(`${m.name}.${name}`, s, words.slice(at + 3).filter((w) => !w.startsWith("--")));
+        assert.doesNotThrow(() => checkCall(m.name, name, args), `${s.example} -> ${JSON.stringify(args)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 50, `${checked} examples`);
+  });
+
   it("formats signature lines with one word per type", () => {
     assert.equal(formatSignature("command.run", sig("command", "run")), "command.run(cmd: string, options?: struct)");
     assert.equal(formatSignature("process.kill", sig("process", "kill")), "process.kill(pid: int, signal?: string)");

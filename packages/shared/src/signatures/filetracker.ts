@@ -11,8 +11,8 @@ export const FILETRACKER = defineModule({
   name: "filetracker",
   description: "Track files: mode, owner, size, mtime and sha256, and what changed since the last inventory",
   methods: {
-    track: { doc: "Adds absolute globs to the tracked list; returns the list.", example: 'func "*" call filetracker track \'["/etc/*.conf"]\'', params: [param("globs", GLOBS)] },
-    untrack: { doc: "Removes globs from the tracked list; returns the list.", example: 'func "*" call filetracker untrack \'["/etc/*.conf"]\'', params: [param("globs", GLOBS)] },
+    track: { doc: "Adds absolute globs to the tracked list; returns the list.", example: 'func "*" call filetracker track /etc/hosts "/etc/*.conf"', params: [param("globs", GLOBS)] },
+    untrack: { doc: "Removes globs from the tracked list; returns the list.", example: 'func "*" call filetracker untrack "/etc/*.conf"', params: [param("globs", GLOBS)] },
     list: { doc: "The tracked globs.", example: 'func "*" call filetracker list', params: [] },
     inventory: INVENTORY_METHOD("filetracker", "{path: {mode, uid, gid, owner, group, size, mtime, sha256}} of every tracked file (kept for diff)"),
     diff: {
