@@ -2,7 +2,7 @@
 // the signature table of @func/shared; the registry checks every call against it before the method runs.
 
 import type { HomePaths, MinionConfig, WireValue } from "@func/shared";
-import { FAULT, FuncError, checkArgs, type ArgsOf, type MethodSignature, type ModuleSignature } from "@func/shared/core";
+import { FAULT, FuncError, METHOD_NAME_RE, checkArgs, type ArgsOf, type MethodSignature, type ModuleSignature } from "@func/shared/core";
 
 /** What a method sees of the call: who asked, from where, and the minion's own settings. */
 export interface CallContext {
@@ -92,8 +92,6 @@ export function implement<const M extends ModuleSignature>(
   }
   return { name: sig.name, description: sig.description, methods, signature: sig };
 }
-
-const METHOD_NAME_RE = /^[a-z_][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class Registry {
   readonly #modules = new Map<string, FuncModule>();

@@ -153,34 +153,18 @@ export class MinionServer {
       if (peerOf(socket).role === OVERLORD_ROLE) this.#guard.markPrivileged(socket.remoteAddress);
     });
     // refused at TLS (no cert, another CA, expired, revoked): nothing reached the audit log, so say it in
-    // funcd's log, at most once per DROP_LOG_EVERY_MS: the caller only sees its connection closed
-    let refused = 0;
-    let refusedLogAt = 0;
+    // funcd's log: the caller only sees its connection closed
+    const refused = countedLog(opts.log, (n) => `${n} TLS handshake(s) refused, last from`);
     this.#server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
-      refused++;
-      const now = Date.now();
-      if (now - refusedLogAt >= DROP_LOG_EVERY_MS) {
-        // eslint-disable-next-line no-control-regex -- a peer's certificate text may carry them: never into the log
-        const why = String(err.message).replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 200);
-        opts.log?.(`${refused} TLS handshake(s) refused, last from ${socket.remoteAddress ?? "?"}: ${why}`);
-        refused = 0;
-        refusedLogAt = now;
-      }
+      // eslint-disable-next-line no-control-regex -- a peer's certificate text may carry them: never into the log
+      refused(() => `${socket.remoteAddress ?? "?"}: ${String(err.message).replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 200)}`);
     });
     this.#server.on("clientError", (err: NodeJS.ErrnoException, socket) => this.#clientError(err, socket as TLSSocket));
     // over max_connections (or max_connections_per_address) the socket is closed at accept, before TLS: no
     // peer to audit, so count and log
-    let dropped = 0;
-    let droppedLogAt = 0;
+    const dropped = countedLog(opts.log, (n) => `${n} connection(s) closed at accept:`);
     this.#guard.attach(this.#server, (verdict, address) => {
-      dropped++;
-      const now = Date.now();
-      if (now - droppedLogAt >= DROP_LOG_EVERY_MS) {
-        const why = verdict === "over-address-cap" ? `over max_connections_per_address (${c.maxConnectionsPerAddress}), last from ${address}` : `over max_connections (${c.maxConnections})`;
-        opts.log?.(`${dropped} connection(s) closed at accept: ${why}`);
-        dropped = 0;
-        droppedLogAt = now;
-      }
+      dropped(() => (verdict === "over-address-cap" ? `over max_connections_per_address (${c.maxConnectionsPerAddress}), last from ${address}` : `over max_connections (${c.maxConnections})`));
     });
   }
 
@@ -423,6 +407,23 @@ export class MinionServer {
       if (!res.headersSent && !res.destroyed) replyXml(res, encodeFault(code, text));
     }
   }
+}
+
+/**
+ * Counts events and logs at most one line per DROP_LOG_EVERY_MS: `head(n)` (how many since the last line),
+ * then `detail()` of the latest, which is only made when a line is written.
+ */
+function countedLog(log: ((m: string) => void) | undefined, head: (n: number) => string): (detail: () => string) => void {
+  let count = 0;
+  let loggedAt = 0;
+  return (detail) => {
+    count++;
+    const now = Date.now();
+    if (now - loggedAt < DROP_LOG_EVERY_MS) return;
+    log?.(`${head(count)} ${detail()}`);
+    count = 0;
+    loggedAt = now;
+  };
 }
 
 /** A result's bytes as the answer's body, its other fields in one header (shared/bytes-answer.ts). */

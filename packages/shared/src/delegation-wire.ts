@@ -25,7 +25,6 @@ export const PAGE_MAX_BYTES = 2 * 1024 * 1024;
 /** Longest a poll waits on the sub-overlord for a new line before answering an empty page, ms. */
 export const POLL_WAIT_MAX_MS = 2000;
 
-/** One line of a share's results: these hosts, this result (`via` inside it: the path below the answering tier). */
 /** What delegation.run writes for func-delegate (run/delegation/<id>.req.json): the file is the contract. */
 export interface ShareRequest {
   id: string;
@@ -45,6 +44,7 @@ export interface ShareRequest {
   created: number;
 }
 
+/** One line of a share's results: these hosts, this result (`via` inside it: the path below the answering tier). */
 export interface ShareLine {
   hosts: string[];
   result: HostResult;

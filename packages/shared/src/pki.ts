@@ -457,9 +457,8 @@ async function leafCert(
     return derToPem(signLeaf(fields, signer.keyObject), "CERTIFICATE");
   }
   if (publicKey instanceof Uint8Array) publicKey = new x509.PublicKey(publicKey);
-  const caSki = signer.cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = caSki
-    ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId)
+  const aki = signer.keyId
+    ? new x509.AuthorityKeyIdentifierExtension(Buffer.from(signer.keyId).toString("hex"))
     : await x509.AuthorityKeyIdentifierExtension.create(signer.cert.publicKey, false, CRYPTO);
   const cert = await x509.X509CertificateGenerator.create(
     {

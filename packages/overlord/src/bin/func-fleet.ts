@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { FUNC_VERSION, FuncError, errorLine } from "@func/shared";
-import { fleetDown, fleetRestart, fleetStatus, fleetUp, readFleet } from "../fleet/fleet.js";
+import { fleetDown, fleetRestart, fleetStatus, fleetUp, readFleet, type FleetCerts } from "../fleet/fleet.js";
 
 const HELP = `func-fleet: a local fleet of real minions
 
@@ -95,8 +95,8 @@ async function main(): Promise<number> {
       const subOverlords = int(values["sub-overlords"], "sub-overlords");
       const depth = int(values.depth, "depth");
       if (depth !== undefined && subOverlords === undefined) throw new FuncError("UsageError", "--depth goes with --sub-overlords");
-      const certs = values.certs;
-      if (certs !== undefined && certs !== "enroll" && certs !== "direct") throw new FuncError("UsageError", `--certs must be enroll or direct, got "${certs}"`);
+      // fleetUp refuses anything but enroll or direct, before it makes anything in the home
+      const certs = values.certs as FleetCerts | undefined;
       const state = await fleetUp(home, {
         count,
         ...(values["base-address"] ? { baseAddress: values["base-address"] } : {}),

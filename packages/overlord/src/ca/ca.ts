@@ -169,18 +169,29 @@ export async function signMinionCsr(paths: HomePaths, csrPem: string, rec: Minio
   const port = checkPort(rec.port);
   const ca = loadCa(paths);
   const certPem = await signCsr(ca, csrPem, { role: "minion", commonName: name, ...minionSans(name, address) });
-  return withCaLock(paths, async () => {
-    // checked again under the CA lock: an identity issued or a name revoked since the check above wins
-    checkFreeForMinion(paths, name);
-    if (!publishExclusive(signedCertFile(paths, name), certPem)) {
-      // another signer won the race for this name: same key is fine, another key is refused
-      const won = existingSameKey(paths, name, publicKeyFingerprint);
-      if (won !== null) return won;
-      throw new FuncError("AccessDenied", `${name} already has a signed cert for another key: "func-ca clean ${name}" first`);
-    }
-    writeAddress(paths, name, { ...(address ? { address } : {}), ...(port ? { port } : {}) });
+  // another signer won the race for this name: same key is fine, another key is refused
+  const won = await publishMinionCert(paths, name, certPem, { address, port }, () => {
+    const same = existingSameKey(paths, name, publicKeyFingerprint);
+    if (same !== null) return same;
+    throw new FuncError("AccessDenied", `${name} already has a signed cert for another key: "func-ca clean ${name}" first`);
+  });
+  if (won === certPem) {
     rmSync(csrFile(paths, name), { force: true });
     rmSync(csrMetaFile(paths, name), { force: true });
+  }
+  return won;
+}
+
+/**
+ * Publishes a minion's new cert and records its address, under the CA lock after its name is checked once
+ * more (an identity issued or the name revoked since the caller's first check wins). When the name has a
+ * cert already, `taken()` decides: the cert to answer with, or a throw.
+ */
+function publishMinionCert(paths: HomePaths, name: string, certPem: string, rec: { address: string | undefined; port: number | undefined }, taken: () => string): Promise<string> {
+  return withCaLock(paths, async () => {
+    checkFreeForMinion(paths, name);
+    if (!publishExclusive(signedCertFile(paths, name), certPem)) return taken();
+    writeAddress(paths, name, { ...(rec.address ? { address: rec.address } : {}), ...(rec.port ? { port: rec.port } : {}) });
     return certPem;
   });
 }
@@ -197,14 +208,10 @@ export async function issueMinionCert(paths: HomePaths, name: string, rec: Minio
   const address = rec.address ? checkAddress(rec.address) : undefined;
   const port = checkPort(rec.port);
   const pair = await issueCert(loadCa(paths), { commonName: n, role: "minion", ...minionSans(n, address) });
-  return withCaLock(paths, async () => {
-    checkFreeForMinion(paths, n);
-    if (!publishExclusive(signedCertFile(paths, n), pair.certPem)) {
-      throw new FuncError("AccessDenied", `${n} already has a signed cert: "func-ca clean ${n}" first (or use a new fleet home)`);
-    }
-    writeAddress(paths, n, { ...(address ? { address } : {}), ...(port ? { port } : {}) });
-    return pair;
+  await publishMinionCert(paths, n, pair.certPem, { address, port }, () => {
+    throw new FuncError("AccessDenied", `${n} already has a signed cert: "func-ca clean ${n}" first (or use a new fleet home)`);
   });
+  return pair;
 }
 
 /**

@@ -8,7 +8,7 @@
 import yargsParser from "yargs-parser";
 import type { Argv, Options } from "yargs";
 import { existsSync } from "node:fs";
-import { EXIT, FUNC_VERSION, FuncError, SIGNATURES, parseFactFilter, resolveHome, type HomePaths } from "@func/shared";
+import { EXIT, FUNC_VERSION, FuncError, METHOD_NAME_RE, SIGNATURES, parseFactFilter, resolveHome, type HomePaths } from "@func/shared";
 import { callArgs } from "./args.js";
 import { batchSize, callCommand, listMinions, type Io, type OutputOptions, type RunPlan } from "./call.js";
 import { FORMATS, type Format } from "./formats.js";
@@ -282,7 +282,7 @@ async function run(inv: Invocation, env: NodeJS.ProcessEnv, io: Io, isTty: Tty):
  */
 function splitDotted(rest: readonly string[]): string[] {
   const [first, ...more] = rest;
-  const m = first === undefined ? null : /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$/.exec(first);
+  const m = first === undefined ? null : METHOD_NAME_RE.exec(first);
   return m ? [m[1]!, m[2]!, ...more] : [...rest];
 }
 

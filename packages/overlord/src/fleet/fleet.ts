@@ -29,10 +29,10 @@ import { caFingerprint, initCa, issueIdentity } from "../ca/ca.js";
 import { buildMap } from "../delegation/build-map.js";
 import { installDirectCert } from "./direct-certs.js";
 import { checkOpenFiles } from "./open-files.js";
-
-export { FDS_PER_MINION, FDS_PER_PROCESS, checkOpenFiles, openFilesLimit } from "./open-files.js";
 import { startEnrollService, type EnrollService } from "../ca/enroll-service.js";
 import { Overlord } from "../call/overlord.js";
+
+export { FDS_PER_MINION, FDS_PER_PROCESS, checkOpenFiles, openFilesLimit } from "./open-files.js";
 
 export interface FleetMinion {
   name: string;

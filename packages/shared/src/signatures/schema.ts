@@ -151,6 +151,9 @@ export interface ModuleSignature {
 }
 
 /** Builders: `t.int({ min: 1 })`, `t.struct({ timeout: t.opt(t.int()) })`. */
+/** A method's full name, `module.method`: the module in lower case, the method as its module spells it. */
+export const METHOD_NAME_RE = /^([a-z_][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
 export const t = {
   string: (c: Omit<StringType, "kind"> = {}): StringType => ({ kind: "string", ...c }),
   bytes: (c: Omit<BytesType, "kind"> = {}): BytesType => ({ kind: "bytes", ...c }),
